@@ -1,0 +1,239 @@
+// Package config holds gwanje's runtime configuration: where data lives,
+// where the HTTP server listens, which keys to use and how recording is
+// tuned. What the institution promises (cameras, sites, retention, people)
+// lives in the registry, not here.
+//
+// Loading order: Default() → the YAML file → environment (GWANJE_*) →
+// Validate(). Any error fails start-up and names the file, line and key.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/gwanje/gwanje/internal/errs"
+)
+
+// Config is the whole runtime configuration.
+type Config struct {
+	// DataDir holds the index, the segment files and the ledger.
+	DataDir string `yaml:"data_dir"`
+	// Listen is the HTTP address, host:port.
+	Listen string `yaml:"listen"`
+	// TLSCert and TLSKey enable HTTPS when both are set.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// TimeZone is the institution's zone for retention days and reports.
+	TimeZone string `yaml:"time_zone"`
+	// MasterKeyFile holds the footage master keys (mode 0600). Default
+	// <data_dir>/keys/master.key; keeping it on another volume is better.
+	MasterKeyFile string `yaml:"master_key_file"`
+	// Registry is the YAML registry of the institution: cameras, sites,
+	// people, retention. Empty means no cameras are recorded.
+	Registry string `yaml:"registry"`
+
+	Recording Recording `yaml:"recording"`
+	Ingest    Ingest    `yaml:"ingest"`
+
+	// path is the file the config was loaded from, for error messages.
+	path string
+	// lines maps a dotted key ("recording.segment_duration") to its line.
+	lines map[string]int
+}
+
+// Recording tunes the segment store.
+type Recording struct {
+	SegmentDuration Duration `yaml:"segment_duration"`
+	ChunkDuration   Duration `yaml:"chunk_duration"`
+	SyncInterval    Duration `yaml:"sync_interval"`
+}
+
+// Ingest tunes the RTSP clients.
+type Ingest struct {
+	ReadTimeout  Duration `yaml:"read_timeout"`
+	MaxFrameSize ByteSize `yaml:"max_frame_size"`
+	BackoffMin   Duration `yaml:"backoff_min"`
+	BackoffMax   Duration `yaml:"backoff_max"`
+}
+
+// Default returns the configuration used when nothing else is said.
+func Default() *Config {
+	return &Config{
+		DataDir:  "/var/lib/gwanje",
+		Listen:   "127.0.0.1:8080",
+		TimeZone: "Asia/Seoul",
+		Recording: Recording{
+			SegmentDuration: Duration(60 * time.Second),
+			ChunkDuration:   Duration(time.Second),
+			SyncInterval:    Duration(time.Second),
+		},
+		Ingest: Ingest{
+			ReadTimeout:  Duration(10 * time.Second),
+			MaxFrameSize: 8 << 20,
+			BackoffMin:   Duration(time.Second),
+			BackoffMax:   Duration(time.Minute),
+		},
+	}
+}
+
+// Load reads path (if not empty) over the defaults, applies the
+// environment, and validates.
+func Load(path string, env func(string) string) (*Config, error) {
+	const op = "config.Load"
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, errs.E(op, errs.IO, err)
+		}
+		if err := c.parse(path, b); err != nil {
+			return nil, errs.E(op, errs.Invalid, err)
+		}
+	}
+	if env == nil {
+		env = os.Getenv
+	}
+	if err := c.applyEnv(env); err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
+	}
+	return c, nil
+}
+
+func (c *Config) parse(path string, b []byte) error {
+	c.path = path
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	c.lines = map[string]int{}
+	if len(root.Content) > 0 {
+		collectLines(root.Content[0], "", c.lines)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		// yaml.v3 names the line ("line 3: field foo not found").
+		return fmt.Errorf("%s: %v", path, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	return nil
+}
+
+func collectLines(n *yaml.Node, prefix string, out map[string]int) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		if prefix != "" {
+			k = prefix + "." + k
+		}
+		out[k] = n.Content[i].Line
+		collectLines(n.Content[i+1], k, out)
+	}
+}
+
+// env names and the fields they set.
+var envVars = []struct {
+	name string
+	set  func(c *Config, v string) error
+}{
+	{"GWANJE_DATA_DIR", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"GWANJE_LISTEN", func(c *Config, v string) error { c.Listen = v; return nil }},
+	{"GWANJE_MASTER_KEY_FILE", func(c *Config, v string) error { c.MasterKeyFile = v; return nil }},
+	{"GWANJE_REGISTRY", func(c *Config, v string) error { c.Registry = v; return nil }},
+	{"GWANJE_TIME_ZONE", func(c *Config, v string) error { c.TimeZone = v; return nil }},
+}
+
+func (c *Config) applyEnv(env func(string) string) error {
+	for _, e := range envVars {
+		if v := env(e.name); v != "" {
+			if err := e.set(c, v); err != nil {
+				return fmt.Errorf("environment %s: %v", e.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Validate checks every field and reports all problems at once, each with
+// its key and, when loaded from a file, its line.
+func (c *Config) Validate() error {
+	var problems []string
+	bad := func(key, format string, a ...any) {
+		where := key
+		if line, ok := c.lines[key]; ok {
+			where = fmt.Sprintf("%s:%d: %s", c.path, line, key)
+		}
+		problems = append(problems, where+": "+fmt.Sprintf(format, a...))
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must be set")
+	} else if !filepath.IsAbs(c.DataDir) {
+		bad("data_dir", "must be an absolute path, got %q", c.DataDir)
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen", "want host:port, got %q", c.Listen)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		bad("listen", "bad port %q", port)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert", "tls_cert and tls_key must be set together")
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		bad("time_zone", "unknown time zone %q", c.TimeZone)
+	}
+	r := c.Recording
+	if d := r.SegmentDuration.D(); d < 10*time.Second || d > 10*time.Minute {
+		bad("recording.segment_duration", "must be between 10s and 10m, got %v", d)
+	}
+	if d := r.ChunkDuration.D(); d < 100*time.Millisecond || d > 5*time.Second {
+		bad("recording.chunk_duration", "must be between 100ms and 5s, got %v", d)
+	} else if d >= r.SegmentDuration.D() {
+		bad("recording.chunk_duration", "must be shorter than segment_duration")
+	}
+	if d := r.SyncInterval.D(); d < 10*time.Millisecond || d > 10*time.Second {
+		bad("recording.sync_interval", "must be between 10ms and 10s, got %v", d)
+	}
+	in := c.Ingest
+	if d := in.ReadTimeout.D(); d < time.Second || d > 5*time.Minute {
+		bad("ingest.read_timeout", "must be between 1s and 5m, got %v", d)
+	}
+	if in.MaxFrameSize < 64<<10 || in.MaxFrameSize > 256<<20 {
+		bad("ingest.max_frame_size", "must be between 64KiB and 256MiB, got %v", in.MaxFrameSize)
+	}
+	if in.BackoffMin.D() <= 0 || in.BackoffMax.D() < in.BackoffMin.D() {
+		bad("ingest.backoff_min", "need 0 < backoff_min <= backoff_max")
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// KeyFile returns the master key file path, defaulted under the data dir.
+func (c *Config) KeyFile() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "keys", "master.key")
+}
+
+// Location returns the institution's time zone (validated).
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
