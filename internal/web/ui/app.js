@@ -1,0 +1,108 @@
+// gwanje's minimal page: log in, pick a viewing purpose, play the last
+// minute of each camera. Every viewing is requested with a purpose first
+// (POST, CSRF-protected); the server records it in the ledger and only
+// then hands out the URL the video element plays.
+"use strict";
+let csrf = "";
+
+const $ = (s) => document.querySelector(s);
+const show = (id) => { for (const s of ["login", "change", "cameras"]) $("#" + s).hidden = s !== id; };
+
+async function api(method, path, body) {
+  const opt = { method, headers: {}, credentials: "same-origin" };
+  if (body !== undefined) { opt.headers["Content-Type"] = "application/json"; opt.body = JSON.stringify(body); }
+  if (method !== "GET") opt.headers["X-CSRF-Token"] = csrf;
+  const r = await fetch(path, opt);
+  let data = null;
+  try { data = await r.json(); } catch (_) { /* no body */ }
+  if (!r.ok) throw new Error((data && (data.detail || data.error)) || r.statusText);
+  return data;
+}
+
+async function start() {
+  try {
+    const me = await api("GET", "/api/session");
+    csrf = me.csrf_token;
+    $("#who").hidden = false;
+    $("#user").textContent = me.username + " (" + me.role + ")";
+    if (me.must_change_password) { show("change"); return; }
+    show("cameras");
+    await loadCameras();
+  } catch (_) {
+    $("#who").hidden = true;
+    show("login");
+  }
+}
+
+async function loadCameras() {
+  const cams = await api("GET", "/api/cameras");
+  const list = $("#camera-list");
+  list.replaceChildren();
+  for (const c of cams) {
+    const li = $("#camera-card").content.firstElementChild.cloneNode(true);
+    li.dataset.id = c.id;
+    li.querySelector(".name").textContent = c.name || c.id;
+    const st = li.querySelector(".state");
+    st.textContent = c.state + (c.last_error ? " — " + c.last_error : "");
+    st.classList.add(c.state);
+    li.querySelector(".meta").textContent = [c.site, c.codec, c.oldest ? "보관: " + c.oldest.replace("T", " ").slice(0, 19) + " 부터" : ""].filter(Boolean).join(" · ");
+    li.querySelector(".play").addEventListener("click", () => playLastMinute(li, c));
+    list.append(li);
+  }
+}
+
+async function playLastMinute(li, cam) {
+  const err = li.querySelector(".error");
+  err.textContent = "";
+  const form = $("#purpose-form");
+  if (!form.reportValidity()) return;
+  const f = new FormData(form);
+  const end = new Date();
+  const startT = new Date(end.getTime() - 60000);
+  try {
+    const v = await api("POST", "/api/cameras/" + encodeURIComponent(cam.id) + "/views", {
+      start: startT.toISOString(), end: end.toISOString(),
+      purpose: f.get("category"), reason: f.get("reason"),
+    });
+    const video = li.querySelector("video");
+    const a = li.querySelector(".download");
+    a.href = v.url; a.download = cam.id + ".mp4"; a.hidden = false;
+    if (cam.codec === "H.265" && !video.canPlayType('video/mp4; codecs="hvc1"')) {
+      err.textContent = "이 브라우저는 H.265를 재생하지 못합니다. MP4를 내려받아 재생하십시오.";
+      return;
+    }
+    video.src = v.url;
+    await video.play().catch(() => {});
+  } catch (e) {
+    err.textContent = e.message;
+  }
+}
+
+$("#login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  try {
+    await api("POST", "/api/login", { username: f.get("username"), password: f.get("password") });
+    ev.target.reset();
+    $("#login-error").textContent = "";
+    await start();
+  } catch (e) { $("#login-error").textContent = e.message; }
+});
+
+$("#change-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  try {
+    await api("POST", "/api/password", { old_password: f.get("old"), new_password: f.get("new") });
+    ev.target.reset();
+    await start();
+  } catch (e) { $("#change-error").textContent = e.message; }
+});
+
+$("#logout").addEventListener("click", async () => {
+  try { await api("POST", "/api/logout"); } catch (_) { /* already out */ }
+  csrf = "";
+  await start();
+});
+
+start();
