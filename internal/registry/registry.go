@@ -26,34 +26,34 @@ const FormatVersion = 1
 // Registry is a validated registry. Build one with Parse or Load; a value
 // built by hand must pass Validate before use.
 type Registry struct {
-	Format         int           `yaml:"format"`
-	Organization   Organization  `yaml:"organization"`
-	LegalBasis     []LegalRef    `yaml:"legal_basis"`
-	Purposes       []string      `yaml:"purposes"`
-	Recording      Recording     `yaml:"recording"`
-	Sites          []Site        `yaml:"sites"`
-	Personnel      []Person      `yaml:"personnel"`
-	StorageSummary string        `yaml:"storage_summary,omitempty"` // one wording for all sites' storage, e.g. "당직실 및 각 소속우체국"
-	RetentionNote  string        `yaml:"retention_note,omitempty"`  // e.g. "보관 기간 및 장소는 각 우체국 상황에 따라 상이"
-	Processing     []string      `yaml:"processing"`                // 처리방법, one statement per item
-	Outsourcing    *Outsourcing  `yaml:"outsourcing,omitempty"`     // nil: the policy has no 위탁 section
-	Confirmation   Confirmation  `yaml:"confirmation"`
-	Requests       Requests      `yaml:"requests"`
-	Safety         Safety        `yaml:"safety,omitempty"`
-	Signage        Signage       `yaml:"signage,omitempty"`
-	Policy         PolicyMeta    `yaml:"policy"`
+	Format         int          `yaml:"format"`
+	Organization   Organization `yaml:"organization"`
+	LegalBasis     []LegalRef   `yaml:"legal_basis"`
+	Purposes       []string     `yaml:"purposes"`
+	Recording      Recording    `yaml:"recording"`
+	Sites          []Site       `yaml:"sites"`
+	Personnel      []Person     `yaml:"personnel"`
+	StorageSummary string       `yaml:"storage_summary,omitempty"` // one wording for all sites' storage, e.g. "당직실 및 각 소속우체국"
+	RetentionNote  string       `yaml:"retention_note,omitempty"`  // e.g. "보관 기간 및 장소는 각 우체국 상황에 따라 상이"
+	Processing     []string     `yaml:"processing"`                // 처리방법, one statement per item
+	Outsourcing    *Outsourcing `yaml:"outsourcing,omitempty"`     // nil: the policy has no 위탁 section
+	Confirmation   Confirmation `yaml:"confirmation"`
+	Requests       Requests     `yaml:"requests"`
+	Safety         Safety       `yaml:"safety,omitempty"`
+	Signage        Signage      `yaml:"signage,omitempty"`
+	Policy         PolicyMeta   `yaml:"policy"`
 	loc            *time.Location
 }
 
 // Organization is the institution publishing the policy.
 type Organization struct {
-	Name      string `yaml:"name"`                // 서광주우체국
-	NameEn    string `yaml:"name_en,omitempty"`   // Jeonbuk Regional Office of SMBA
-	Scope     string `yaml:"scope,omitempty"`     // shown after the name: 서광주우체국(소속 관내국 포함)
+	Name      string `yaml:"name"`                 // 서광주우체국
+	NameEn    string `yaml:"name_en,omitempty"`    // Jeonbuk Regional Office of SMBA
+	Scope     string `yaml:"scope,omitempty"`      // shown after the name: 서광주우체국(소속 관내국 포함)
 	ShortName string `yaml:"short_name,omitempty"` // how the text refers to the organisation: 본 기관
-	Homepage  string `yaml:"homepage,omitempty"`  // https URL
-	Timezone  string `yaml:"timezone,omitempty"`  // IANA name; Asia/Seoul when empty
-	Signatory string `yaml:"signatory,omitempty"` // closing line, e.g. 서광주우체국 영상정보처리기기 관리책임관
+	Homepage  string `yaml:"homepage,omitempty"`   // https URL
+	Timezone  string `yaml:"timezone,omitempty"`   // IANA name; Asia/Seoul when empty
+	Signatory string `yaml:"signatory,omitempty"`  // closing line, e.g. 서광주우체국 영상정보처리기기 관리책임관
 }
 
 // LegalRef names a law and an article, e.g. 개인정보보호법 제25조 제1항.
@@ -461,7 +461,9 @@ func (d Date) String() string {
 }
 
 // Start is 00:00 of the date in loc.
-func (d Date) Start(loc *time.Location) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc) }
+func (d Date) Start(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
 
 // AddDays returns d moved by n days.
 func (d Date) AddDays(n int) Date { return DateOf(d.Start(time.UTC).AddDate(0, 0, n)) }
