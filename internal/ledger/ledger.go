@@ -1,0 +1,354 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/errs"
+)
+
+// Appender is what other packages need from the ledger: a durable append.
+// Append returns only once the entry is durable (fsynced), so a caller
+// that serves footage after a nil error has its ledger row on disk. Tests
+// elsewhere fake it with AppenderFunc.
+type Appender interface {
+	Append(ctx context.Context, e Entry) (Entry, error)
+}
+
+// AppenderFunc adapts a function to Appender (for fakes and fault hooks).
+type AppenderFunc func(ctx context.Context, e Entry) (Entry, error)
+
+// Append calls f.
+func (f AppenderFunc) Append(ctx context.Context, e Entry) (Entry, error) { return f(ctx, e) }
+
+// Options configures Open.
+type Options struct {
+	// Dir is the data directory; the ledger lives in Dir/ledger.db.
+	Dir string
+	// KeyPath is the checkpoint signing key; default Dir/keys/ledger-signing.key.
+	KeyPath string
+	// CheckpointFile, when set, also receives every checkpoint as an
+	// fsynced line (keep it on other storage, or ship it elsewhere).
+	CheckpointFile string
+	// CheckpointEvery is the number of entries between checkpoints (default 1000).
+	CheckpointEvery uint64
+	// CheckpointInterval is the longest time a new entry waits for a
+	// checkpoint, checked at each append and by Checkpoint (default 1 minute).
+	CheckpointInterval time.Duration
+	// MaxBatch bounds how many concurrent appends share one commit (default 1024).
+	MaxBatch int
+	Clock    clock.Clock  // default clock.Real
+	Logger   *slog.Logger // default slog.Default
+}
+
+// DBName is the ledger's database file name inside the data directory.
+const DBName = "ledger.db"
+
+// DefaultKeyPath returns where the signing key lives for a data directory.
+func DefaultKeyPath(dir string) string { return filepath.Join(dir, "keys", "ledger-signing.key") }
+
+// Ledger is the SQLite-backed ledger. It is safe for concurrent use.
+type Ledger struct {
+	opt  Options
+	key  *Key
+	st   *sqliteStore
+	reqs chan *appendReq
+	quit chan struct{}
+	done chan struct{}
+
+	mu     sync.Mutex // guards head, lastCP, closed
+	head   head
+	lastCP head
+	closed bool
+}
+
+type head struct {
+	seq  uint64
+	hash [32]byte
+	time time.Time
+}
+
+type appendReq struct {
+	e    Entry
+	resp chan appendResp
+}
+
+type appendResp struct {
+	e   Entry
+	err error
+}
+
+// Open opens (creating on first run) the ledger in opt.Dir and its signing
+// key, and starts the group-commit writer.
+func Open(ctx context.Context, opt Options) (*Ledger, error) {
+	const op = "ledger.Open"
+	if opt.Dir == "" {
+		return nil, errs.Errorf(op, errs.Invalid, "ledger needs a data directory")
+	}
+	if opt.KeyPath == "" {
+		opt.KeyPath = DefaultKeyPath(opt.Dir)
+	}
+	if opt.CheckpointEvery == 0 {
+		opt.CheckpointEvery = 1000
+	}
+	if opt.CheckpointInterval == 0 {
+		opt.CheckpointInterval = time.Minute
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 1024
+	}
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	key, err := LoadOrCreateKey(opt.KeyPath)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	st, err := openSQLite(ctx, filepath.Join(opt.Dir, DBName), false)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	l := &Ledger{opt: opt, key: key, st: st, reqs: make(chan *appendReq, opt.MaxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	if l.head.seq, l.head.hash, l.head.time, err = st.last(ctx); err != nil {
+		st.close()
+		return nil, errs.E(op, err)
+	}
+	cp, ok, err := st.lastCheckpoint(ctx)
+	if err != nil {
+		st.close()
+		return nil, errs.E(op, err)
+	}
+	if ok {
+		l.lastCP = head{seq: cp.Seq, hash: cp.Hash, time: cp.Time}
+	} else {
+		l.lastCP.time = opt.Clock.Now()
+	}
+	go l.writer()
+	opt.Logger.Info("ledger open", "path", filepath.Join(opt.Dir, DBName), "entries", l.head.seq, "key", key.ID)
+	return l, nil
+}
+
+// Key returns the checkpoint signing key's public half and id.
+func (l *Ledger) Key() *Key { return l.key }
+
+// Append validates e, assigns its Seq, Time, Prev and Hash, and returns
+// once it is durable. Concurrent calls are committed together.
+func (l *Ledger) Append(ctx context.Context, e Entry) (Entry, error) {
+	const op = "ledger.Append"
+	if err := e.validate(); err != nil {
+		return Entry{}, err
+	}
+	e.Cameras = append([]string(nil), e.Cameras...)
+	r := &appendReq{e: e, resp: make(chan appendResp, 1)}
+	select {
+	case l.reqs <- r:
+	case <-l.quit:
+		return Entry{}, errs.Errorf(op, errs.Unavailable, "ledger is closed")
+	case <-ctx.Done():
+		return Entry{}, errs.E(op, errs.Canceled, ctx.Err())
+	}
+	// Once queued the entry may be written; wait for the outcome so the
+	// caller never acts on an entry whose fate is unknown.
+	res := <-r.resp
+	return res.e, res.err
+}
+
+func (l *Ledger) writer() {
+	defer close(l.done)
+	batch := make([]*appendReq, 0, l.opt.MaxBatch)
+	for {
+		var r *appendReq
+		select {
+		case r = <-l.reqs:
+		case <-l.quit:
+			// Drain what was queued before Close.
+			for {
+				select {
+				case r := <-l.reqs:
+					l.commit([]*appendReq{r})
+				default:
+					return
+				}
+			}
+		}
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < l.opt.MaxBatch {
+			select {
+			case r := <-l.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		l.commit(batch)
+	}
+}
+
+// commit writes a batch in one transaction (one fsync) and answers each request.
+func (l *Ledger) commit(batch []*appendReq) {
+	const op = "ledger.Append"
+	l.mu.Lock()
+	h := l.head
+	lastCP := l.lastCP
+	l.mu.Unlock()
+	now := l.opt.Clock.Now().UTC()
+	rows := make([]row, len(batch))
+	for i, r := range batch {
+		e := &r.e
+		e.Seq = h.seq + 1
+		e.Prev = h.hash
+		e.Time = now
+		body := Encode(e)
+		e.Hash = sha256.Sum256(body)
+		rows[i] = row{seq: e.Seq, timeNS: now.UnixNano(), kind: e.Kind, site: e.Site, body: body, hash: e.Hash}
+		h = head{seq: e.Seq, hash: e.Hash, time: now}
+	}
+	var cp *Checkpoint
+	if h.seq-lastCP.seq >= l.opt.CheckpointEvery || now.Sub(lastCP.time) >= l.opt.CheckpointInterval {
+		c := l.key.sign(h.seq, h.hash, now)
+		cp = &c
+	}
+	err := l.st.insert(context.Background(), rows, cp)
+	if err == nil {
+		l.mu.Lock()
+		l.head = h
+		if cp != nil {
+			l.lastCP = head{seq: cp.Seq, hash: cp.Hash, time: cp.Time}
+		}
+		l.mu.Unlock()
+		if cp != nil {
+			l.external(*cp)
+		}
+	} else {
+		err = errs.E(op, errs.IO, err)
+		l.opt.Logger.Error("ledger append failed", "entries", len(batch), "err", err)
+	}
+	for _, r := range batch {
+		if err != nil {
+			r.resp <- appendResp{err: err}
+		} else {
+			r.resp <- appendResp{e: r.e}
+		}
+	}
+}
+
+func (l *Ledger) external(cp Checkpoint) {
+	if l.opt.CheckpointFile == "" {
+		return
+	}
+	if err := appendCheckpointFile(l.opt.CheckpointFile, cp); err != nil {
+		// The checkpoint is in the database; the external copy is a
+		// second witness, so its failure is loud but not fatal.
+		l.opt.Logger.Error("ledger external checkpoint failed", "file", l.opt.CheckpointFile, "seq", cp.Seq, "err", err)
+	}
+}
+
+// Checkpoint signs the current head now if it is not yet covered by a
+// checkpoint. Call it on a timer (the CheckpointInterval) and at shutdown.
+func (l *Ledger) Checkpoint(ctx context.Context) error {
+	const op = "ledger.Checkpoint"
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return errs.Errorf(op, errs.Unavailable, "ledger is closed")
+	}
+	return l.checkpointNow(ctx)
+}
+
+func (l *Ledger) checkpointNow(ctx context.Context) error {
+	const op = "ledger.Checkpoint"
+	// The head read under the lock is committed, so the checkpoint names a
+	// real (seq, hash) whatever batches commit meanwhile.
+	l.mu.Lock()
+	h, last := l.head, l.lastCP
+	l.mu.Unlock()
+	if h.seq == 0 || h.seq == last.seq {
+		return nil
+	}
+	cp := l.key.sign(h.seq, h.hash, l.opt.Clock.Now().UTC())
+	if err := l.st.insertCheckpoint(ctx, cp); err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	l.mu.Lock()
+	if cp.Seq > l.lastCP.seq {
+		l.lastCP = head{seq: cp.Seq, hash: cp.Hash, time: cp.Time}
+	}
+	l.mu.Unlock()
+	l.external(cp)
+	return nil
+}
+
+// Head returns the last sequence number and hash.
+func (l *Ledger) Head() (uint64, [32]byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.head.seq, l.head.hash
+}
+
+// Close stops the writer after committing what was queued, writes a final
+// checkpoint and closes the database.
+func (l *Ledger) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.mu.Unlock()
+	close(l.quit)
+	<-l.done
+	err := l.checkpointNow(context.Background())
+	if cerr := l.st.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Filter selects entries for Query and the 관리대장 export.
+type Filter struct {
+	From, To time.Time // entry time in [From, To); zero means unbounded
+	Site     string    // "" for every site
+	Kinds    []Kind    // empty: every kind (or every official kind with Official)
+	Official bool      // only kinds with a 관리대장 구분 (이용/제공/열람/파기)
+}
+
+func (f Filter) match(e *Entry) bool {
+	if !f.From.IsZero() && e.Time.Before(f.From) {
+		return false
+	}
+	if !f.To.IsZero() && !e.Time.Before(f.To) {
+		return false
+	}
+	if f.Site != "" && e.Site != f.Site {
+		return false
+	}
+	if f.Official && !e.Kind.Official() {
+		return false
+	}
+	if len(f.Kinds) > 0 {
+		for _, k := range f.Kinds {
+			if k == e.Kind {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// Query returns the entries matching f in sequence order.
+func (l *Ledger) Query(ctx context.Context, f Filter) ([]Entry, error) {
+	return l.st.query(ctx, f)
+}
+
+var _ Appender = (*Ledger)(nil)
