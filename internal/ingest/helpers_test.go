@@ -108,8 +108,10 @@ func avcc(codec media.Codec, au [][]byte) []byte {
 // packetizer turns access units into RTP packets the way a camera does.
 type packetizer struct {
 	codec media.Codec
-	enc   interface{ Encode([][]byte) ([]*rtp.Packet, error) }
-	seq   uint16
+	enc   interface {
+		Encode([][]byte) ([]*rtp.Packet, error)
+	}
+	seq uint16
 }
 
 func newPacketizer(t testing.TB, codec media.Codec) *packetizer {

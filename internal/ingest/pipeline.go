@@ -117,8 +117,8 @@ type Pipeline struct {
 	auTS     uint32
 	auBytes  int
 	maxNALUs int
-	skipTS  bool // discarding the rest of an oversized access unit
-	skipAt  uint32
+	skipTS   bool // discarding the rest of an oversized access unit
+	skipAt   uint32
 
 	// The current run.
 	inRun      bool
