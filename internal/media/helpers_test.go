@@ -127,11 +127,12 @@ func probeDuration(t testing.TB, path string) float64 {
 	return d
 }
 
-// probeFrames returns the number of video frames ffprobe decodes.
-func probeFrames(t testing.TB, path string) int {
+// probePackets returns the number of video packets (samples) ffprobe reads;
+// decodeClean checks that they decode.
+func probePackets(t testing.TB, path string) int {
 	t.Helper()
-	out, _ := run(t, "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
-		"-show_entries", "stream=nb_read_frames", "-of", "default=nw=1:nk=1", path)
+	out, _ := run(t, "ffprobe", "-v", "error", "-count_packets", "-select_streams", "v:0",
+		"-show_entries", "stream=nb_read_packets", "-of", "default=nw=1:nk=1", path)
 	n, err := strconv.Atoi(strings.TrimSpace(out))
 	if err != nil {
 		t.Fatalf("ffprobe frame count %q: %v", out, err)
@@ -140,10 +141,23 @@ func probeFrames(t testing.TB, path string) int {
 }
 
 // decodeClean fails the test if ffmpeg reports anything decoding path.
-func decodeClean(t testing.TB, path string) {
+// Extra arguments go before -i (for example a seek).
+func decodeClean(t testing.TB, path string, inputArgs ...string) {
 	t.Helper()
-	out, errOut := run(t, "ffmpeg", "-nostdin", "-v", "error", "-i", path, "-f", "null", "-")
+	args := append([]string{"-nostdin", "-v", "error"}, inputArgs...)
+	args = append(args, "-i", path, "-f", "null", "-")
+	out, errOut := run(t, "ffmpeg", args...)
 	if out != "" || errOut != "" {
-		t.Errorf("ffmpeg decoding %s printed:\n%s%s", filepath.Base(path), out, errOut)
+		t.Errorf("ffmpeg %v decoding %s printed:\n%s%s", inputArgs, filepath.Base(path), out, errOut)
+	}
+}
+
+// demuxClean fails the test if ffmpeg reports anything reading every
+// packet of path without decoding.
+func demuxClean(t testing.TB, path string) {
+	t.Helper()
+	out, errOut := run(t, "ffmpeg", "-nostdin", "-v", "error", "-i", path, "-c", "copy", "-f", "null", "-")
+	if out != "" || errOut != "" {
+		t.Errorf("ffmpeg demuxing %s printed:\n%s%s", filepath.Base(path), out, errOut)
 	}
 }
