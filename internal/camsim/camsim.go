@@ -346,3 +346,17 @@ func (s *Server) cameraFor(path string) *camera {
 	}
 	return s.cams[n-1]
 }
+
+// ParseCodecs parses a codec choice: "h264", "h265" or "mix" (cameras
+// alternate H.264 and H.265).
+func ParseCodecs(s string) ([]media.Codec, error) {
+	switch strings.ToLower(s) {
+	case "h264", "h.264", "avc":
+		return []media.Codec{media.CodecH264}, nil
+	case "h265", "h.265", "hevc":
+		return []media.Codec{media.CodecH265}, nil
+	case "mix":
+		return []media.Codec{media.CodecH264, media.CodecH265}, nil
+	}
+	return nil, errs.Errorf("camsim.ParseCodecs", errs.Invalid, "codec %q: want h264, h265 or mix", s)
+}

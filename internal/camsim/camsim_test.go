@@ -665,3 +665,19 @@ func TestStartInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestParseCodecs(t *testing.T) {
+	for in, want := range map[string][]media.Codec{
+		"h264": {media.CodecH264},
+		"H265": {media.CodecH265},
+		"mix":  {media.CodecH264, media.CodecH265},
+	} {
+		got, err := ParseCodecs(in)
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("ParseCodecs(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ParseCodecs("mjpeg"); err == nil || !strings.Contains(err.Error(), "mjpeg") {
+		t.Errorf("ParseCodecs(mjpeg) = %v, want an error naming it", err)
+	}
+}
