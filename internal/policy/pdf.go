@@ -71,10 +71,20 @@ func (p *pdfDoc) gap(mm float64) { p.Ln(mm) }
 // table draws a table whose column widths follow the length of their text;
 // a row never splits across pages and the header repeats on a new page.
 func (p *pdfDoc) table(header []string, rows [][]string, size float64) {
+	p.tableWeighted(header, rows, size, nil)
+}
+
+// tableWeighted is table with fixed relative column widths (nil: by content).
+func (p *pdfDoc) tableWeighted(header []string, rows [][]string, size float64, weights []float64) {
 	p.SetFont(fontFamily, "", size)
 	n := len(header)
-	weights := make([]float64, n)
+	if len(weights) != n {
+		weights = make([]float64, n)
+	}
 	for c := range n {
+		if weights[c] > 0 {
+			continue
+		}
 		weights[c] = 4
 		for _, r := range append([][]string{header}, rows...) {
 			if c < len(r) {
