@@ -43,8 +43,10 @@ type Sample struct {
 	// Size is the length of the stored frame bytes (MP4 sample form).
 	Size uint32
 	// Params are the parameter sets in force for the frame; nil means the
-	// file's. On a key frame whose Params differ from the file's, the
-	// parameter sets are written in-band before the frame.
+	// file's. On a key frame whose Params differ from the file's (and on
+	// the key frame that returns to the file's), the parameter sets are
+	// written in-band before the frame and counted in its size. Params are
+	// read on key frames only.
 	Params *Params
 }
 
@@ -109,6 +111,7 @@ func NewFile(params *Params, samples []Sample, fetch FetchFunc) (*File, error) {
 	ps := make([]pmp4.Sample, len(samples))
 	pps := make([]*pmp4.Sample, len(samples))
 	var data, dur int64
+	cur := params // the parameter sets a decoder reading in order holds
 	for i, s := range samples {
 		if s.Size == 0 {
 			return nil, errs.Errorf(op, errs.Invalid, "sample %d is empty", i)
@@ -117,14 +120,26 @@ func NewFile(params *Params, samples []Sample, fetch FetchFunc) (*File, error) {
 			return nil, errs.Errorf(op, errs.Invalid, "sample %d is %v in a %v file", i, s.Params.Codec, params.Codec)
 		}
 		size := int64(s.Size)
-		if s.Key && s.Params != nil && s.Params != params && !s.Params.Equal(params) {
-			pre, ok := prefixes[s.Params]
-			if !ok {
-				pre = AppendAVCC(nil, s.Params.ParamNALUs())
-				prefixes[s.Params] = pre
+		if s.Key {
+			p := s.Params
+			if p == nil {
+				p = params
 			}
-			f.prefix[i] = pre
-			size += int64(len(pre))
+			// In-band parameter sets on a key frame whose parameters
+			// differ from the sample entry's (a decoder that seeks here
+			// knows only the entry's), and on the key frame that
+			// switches back to the entry's (the decoder still holds
+			// the others under the same ids).
+			if p != cur && !p.Equal(cur) || p != params && !p.Equal(params) {
+				pre, ok := prefixes[p]
+				if !ok {
+					pre = AppendAVCC(nil, p.ParamNALUs())
+					prefixes[p] = pre
+				}
+				f.prefix[i] = pre
+				size += int64(len(pre))
+			}
+			cur = p
 		}
 		if size > math.MaxUint32 {
 			return nil, errs.Errorf(op, errs.TooLarge, "sample %d is %d bytes", i, size)
