@@ -1,0 +1,380 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/media"
+	_ "modernc.org/sqlite" // driver "sqlite"
+)
+
+// schemaVersion is index.db's schema version; see docs/design/storage.md.
+const schemaVersion = 1
+
+// schema is version 1 of index.db. docs/design/storage.md comments each
+// column; keep the two in step.
+const schema = `
+CREATE TABLE meta (
+  id             INTEGER PRIMARY KEY CHECK (id = 1), -- exactly one row
+  schema_version INTEGER NOT NULL                    -- migrations are numbered and append-only
+);
+CREATE TABLE segment (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT, -- segment id; never reused (receipts, AADs)
+  camera        TEXT NOT NULL,                     -- camera id
+  state         INTEGER NOT NULL,                  -- 1 open, 2 closed
+  start_90k     INTEGER NOT NULL,                  -- wall-clock start, 90 kHz since the epoch
+  end_90k       INTEGER NOT NULL,                  -- start + durations; = start while open
+  discontinuity INTEGER NOT NULL,                  -- 1 if not continuing the camera's previous segment
+  codec         INTEGER NOT NULL,                  -- media.Codec
+  params_sealed BLOB NOT NULL,                     -- codec parameters sealed under the data key
+  key_id        TEXT NOT NULL,                     -- master key wrapping the data key
+  wrapped_key   BLOB NOT NULL,                     -- wrapped data key
+  frames        INTEGER NOT NULL DEFAULT 0,        -- closed: frame count
+  key_frames    INTEGER NOT NULL DEFAULT 0,        -- closed: key frame count
+  media_bytes   INTEGER NOT NULL DEFAULT 0,        -- closed: sum of frame sizes
+  file_bytes    INTEGER NOT NULL DEFAULT 0,        -- closed: .gws file size
+  sha256        BLOB,                              -- closed: SHA-256 of the .gws file
+  frame_index   BLOB,                              -- closed: varint frame index
+  CHECK (end_90k >= start_90k)
+);
+CREATE INDEX segment_camera_start ON segment (camera, start_90k);
+CREATE TABLE garbage (
+  segment_id    INTEGER PRIMARY KEY,               -- former segment.id
+  camera        TEXT NOT NULL,                     -- camera id
+  start_90k     INTEGER NOT NULL,                  -- period covered
+  end_90k       INTEGER NOT NULL,
+  file_bytes    INTEGER NOT NULL,                  -- ciphertext size
+  sha256        BLOB,                              -- ciphertext hash, NULL if never closed
+  key_id        TEXT NOT NULL,                     -- master key of the destroyed wrapped key
+  destroyed_90k INTEGER NOT NULL                   -- when the key was destroyed
+);
+INSERT INTO meta (id, schema_version) VALUES (1, 1);
+`
+
+// SegmentColumns are the columns the segment table must have, in order.
+// Check compares the live schema with it (invariant 11).
+var SegmentColumns = []string{"id", "camera", "state", "start_90k", "end_90k", "discontinuity", "codec",
+	"params_sealed", "key_id", "wrapped_key", "frames", "key_frames", "media_bytes", "file_bytes", "sha256", "frame_index"}
+
+// SQLiteIndex is the Index on a SQLite file.
+type SQLiteIndex struct {
+	db *sql.DB
+}
+
+// OpenSQLite opens (creating if needed) the index at path, in WAL mode with
+// synchronous=FULL, foreign keys and secure_delete on, and migrates it.
+func OpenSQLite(ctx context.Context, path string) (*SQLiteIndex, error) {
+	const op = "store.OpenSQLite"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)" +
+		"&_pragma=secure_delete(ON)&_pragma=busy_timeout(10000)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
+	// One connection: writes are serialised anyway, and it keeps the
+	// pragmas in force on the only connection there is.
+	db.SetMaxOpenConns(1)
+	x := &SQLiteIndex{db: db}
+	if err := x.migrate(ctx); err != nil {
+		db.Close()
+		return nil, errs.E(op, err)
+	}
+	return x, nil
+}
+
+func (x *SQLiteIndex) migrate(ctx context.Context) error {
+	var n int
+	if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n); err != nil {
+		return errs.E("store.migrate", errs.IO, err)
+	}
+	if n == 0 {
+		tx, err := x.db.BeginTx(ctx, nil)
+		if err != nil {
+			return errs.E("store.migrate", errs.IO, err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, schema); err != nil {
+			return errs.E("store.migrate", errs.IO, err)
+		}
+		return wrapIO("store.migrate", tx.Commit())
+	}
+	var v int
+	if err := x.db.QueryRowContext(ctx, `SELECT schema_version FROM meta`).Scan(&v); err != nil {
+		return errs.E("store.migrate", errs.Corrupt, err)
+	}
+	if v != schemaVersion {
+		return errs.Errorf("store.migrate", errs.Invalid, "index schema version %d; this gwanje knows %d", v, schemaVersion)
+	}
+	return nil
+}
+
+// Columns returns the segment table's columns as the database has them.
+func (x *SQLiteIndex) Columns(ctx context.Context) ([]string, error) {
+	rows, err := x.db.QueryContext(ctx, `SELECT name FROM pragma_table_info('segment') ORDER BY cid`)
+	if err != nil {
+		return nil, errs.E("store.Columns", errs.IO, err)
+	}
+	defer rows.Close()
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, errs.E("store.Columns", errs.IO, err)
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+// Checkpoint moves the WAL into the database and truncates it, so page
+// images holding destroyed keys leave the WAL file.
+func (x *SQLiteIndex) Checkpoint(ctx context.Context) error {
+	_, err := x.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return wrapIO("store.Checkpoint", err)
+}
+
+func wrapIO(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.E(op, errs.Canceled, err)
+	}
+	return errs.E(op, errs.IO, err)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Create implements Index.
+func (x *SQLiteIndex) Create(ctx context.Context, r *Row, fill func(id int64) error) error {
+	const op = "store.Index.Create"
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapIO(op, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO segment (camera, state, start_90k, end_90k, discontinuity, codec,
+		params_sealed, key_id, wrapped_key) VALUES (?, 1, ?, ?, ?, ?, x'', '', x'')`,
+		r.Camera, r.Start, r.Start, b2i(r.Discontinuity), int(r.Codec))
+	if err != nil {
+		return wrapIO(op, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return wrapIO(op, err)
+	}
+	if err := fill(id); err != nil {
+		return errs.E(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE segment SET params_sealed = ?, key_id = ?, wrapped_key = ? WHERE id = ?`,
+		r.ParamsSealed, r.KeyID, r.WrappedKey, id); err != nil {
+		return wrapIO(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return wrapIO(op, err)
+	}
+	r.ID, r.State, r.End = id, StateOpen, r.Start
+	return nil
+}
+
+// Finish implements Index.
+func (x *SQLiteIndex) Finish(ctx context.Context, r *Row) error {
+	const op = "store.Index.Finish"
+	res, err := x.db.ExecContext(ctx, `UPDATE segment SET state = 2, end_90k = ?, frames = ?, key_frames = ?,
+		media_bytes = ?, file_bytes = ?, sha256 = ?, frame_index = ? WHERE id = ? AND state = 1`,
+		r.End, r.Frames, r.KeyFrames, r.MediaBytes, r.FileBytes, r.SHA256, r.FrameIndex, r.ID)
+	if err != nil {
+		return wrapIO(op, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errs.Errorf(op, errs.Conflict, "segment %d is not open", r.ID)
+	}
+	r.State = StateClosed
+	return nil
+}
+
+const rowCols = `id, camera, state, start_90k, end_90k, discontinuity, codec, params_sealed, key_id, wrapped_key,
+	frames, key_frames, media_bytes, file_bytes, sha256, frame_index`
+
+type scanner interface{ Scan(...any) error }
+
+func scanRow(s scanner) (Row, error) {
+	var r Row
+	var disc, codec, state int
+	err := s.Scan(&r.ID, &r.Camera, &state, &r.Start, &r.End, &disc, &codec, &r.ParamsSealed, &r.KeyID,
+		&r.WrappedKey, &r.Frames, &r.KeyFrames, &r.MediaBytes, &r.FileBytes, &r.SHA256, &r.FrameIndex)
+	r.State, r.Discontinuity, r.Codec = State(state), disc != 0, media.Codec(codec)
+	return r, err
+}
+
+func (x *SQLiteIndex) query(ctx context.Context, op, q string, args ...any) ([]Row, error) {
+	rows, err := x.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	defer rows.Close()
+	var out []Row
+	for rows.Next() {
+		r, err := scanRow(rows)
+		if err != nil {
+			return nil, wrapIO(op, err)
+		}
+		out = append(out, r)
+	}
+	return out, wrapIO(op, rows.Err())
+}
+
+// Get implements Index.
+func (x *SQLiteIndex) Get(ctx context.Context, id int64) (*Row, error) {
+	const op = "store.Index.Get"
+	r, err := scanRow(x.db.QueryRowContext(ctx, `SELECT `+rowCols+` FROM segment WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.Errorf(op, errs.NotExist, "segment %d", id)
+	}
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	return &r, nil
+}
+
+// List implements Index.
+func (x *SQLiteIndex) List(ctx context.Context, camera string, start, end int64) ([]Row, error) {
+	return x.query(ctx, "store.Index.List", `SELECT `+rowCols+` FROM segment
+		WHERE (? = '' OR camera = ?) AND start_90k < ? AND (end_90k > ? OR state = 1)
+		ORDER BY camera, start_90k`, camera, camera, end, start)
+}
+
+// Open implements Index.
+func (x *SQLiteIndex) Open(ctx context.Context) ([]Row, error) {
+	return x.query(ctx, "store.Index.Open", `SELECT `+rowCols+` FROM segment WHERE state = 1 ORDER BY id`)
+}
+
+// Delete implements Index.
+func (x *SQLiteIndex) Delete(ctx context.Context, id int64) error {
+	_, err := x.db.ExecContext(ctx, `DELETE FROM segment WHERE id = ?`, id)
+	return wrapIO("store.Index.Delete", err)
+}
+
+// Trash implements Index.
+func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]GarbageRow, error) {
+	const op = "store.Index.Trash"
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	defer tx.Rollback()
+	var out []GarbageRow
+	for _, id := range ids {
+		g := GarbageRow{SegmentID: id, Destroyed: now}
+		err := tx.QueryRowContext(ctx, `SELECT camera, start_90k, end_90k, file_bytes, sha256, key_id FROM segment WHERE id = ?`, id).
+			Scan(&g.Camera, &g.Start, &g.End, &g.FileBytes, &g.SHA256, &g.KeyID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errs.Errorf(op, errs.NotExist, "segment %d", id)
+		}
+		if err != nil {
+			return nil, wrapIO(op, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO garbage (segment_id, camera, start_90k, end_90k, file_bytes, sha256,
+			key_id, destroyed_90k) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, g.Camera, g.Start, g.End, g.FileBytes, g.SHA256, g.KeyID, now); err != nil {
+			return nil, wrapIO(op, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id = ?`, id); err != nil {
+			return nil, wrapIO(op, err)
+		}
+		out = append(out, g)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, wrapIO(op, err)
+	}
+	return out, nil
+}
+
+// Garbage implements Index.
+func (x *SQLiteIndex) Garbage(ctx context.Context) ([]GarbageRow, error) {
+	const op = "store.Index.Garbage"
+	rows, err := x.db.QueryContext(ctx, `SELECT segment_id, camera, start_90k, end_90k, file_bytes, sha256, key_id,
+		destroyed_90k FROM garbage ORDER BY segment_id`)
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	defer rows.Close()
+	var out []GarbageRow
+	for rows.Next() {
+		var g GarbageRow
+		if err := rows.Scan(&g.SegmentID, &g.Camera, &g.Start, &g.End, &g.FileBytes, &g.SHA256, &g.KeyID, &g.Destroyed); err != nil {
+			return nil, wrapIO(op, err)
+		}
+		out = append(out, g)
+	}
+	return out, wrapIO(op, rows.Err())
+}
+
+// Forget implements Index.
+func (x *SQLiteIndex) Forget(ctx context.Context, ids []int64) error {
+	const op = "store.Index.Forget"
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapIO(op, err)
+	}
+	defer tx.Rollback()
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM garbage WHERE segment_id = ?`, id); err != nil {
+			return wrapIO(op, err)
+		}
+	}
+	return wrapIO(op, tx.Commit())
+}
+
+// NotUnder implements Index.
+func (x *SQLiteIndex) NotUnder(ctx context.Context, keyID string, limit int) ([]Row, error) {
+	return x.query(ctx, "store.Index.NotUnder", `SELECT `+rowCols+` FROM segment WHERE key_id != ? ORDER BY id LIMIT ?`, keyID, limit)
+}
+
+// Rewrap implements Index.
+func (x *SQLiteIndex) Rewrap(ctx context.Context, us []KeyUpdate) error {
+	const op = "store.Index.Rewrap"
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapIO(op, err)
+	}
+	defer tx.Rollback()
+	for _, u := range us {
+		if _, err := tx.ExecContext(ctx, `UPDATE segment SET key_id = ?, wrapped_key = ? WHERE id = ? AND key_id = ?`,
+			u.KeyID, u.WrappedKey, u.ID, u.OldKeyID); err != nil {
+			return wrapIO(op, err)
+		}
+	}
+	return wrapIO(op, tx.Commit())
+}
+
+// Cameras implements Index.
+func (x *SQLiteIndex) Cameras(ctx context.Context) ([]CameraSummary, error) {
+	const op = "store.Index.Cameras"
+	rows, err := x.db.QueryContext(ctx, `SELECT camera, min(start_90k), max(end_90k), count(*) FROM segment GROUP BY camera ORDER BY camera`)
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	defer rows.Close()
+	var out []CameraSummary
+	for rows.Next() {
+		var c CameraSummary
+		if err := rows.Scan(&c.Camera, &c.Oldest, &c.Newest, &c.Segments); err != nil {
+			return nil, wrapIO(op, err)
+		}
+		out = append(out, c)
+	}
+	return out, wrapIO(op, rows.Err())
+}
+
+// Close implements Index.
+func (x *SQLiteIndex) Close() error { return wrapIO("store.Index.Close", x.db.Close()) }
+
+var _ Index = (*SQLiteIndex)(nil)

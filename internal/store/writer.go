@@ -1,0 +1,333 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"hash"
+	"sync"
+
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/seal"
+)
+
+// nominalDuration is given to the only frame of a segment ended by a Break
+// or Close, whose duration nothing tells (1/30 s).
+const nominalDuration = media.Hz / 30
+
+// maxChunkBytes cuts a chunk early when frames are large.
+const maxChunkBytes = 8 << 20
+
+// liveSeg is a segment being written or waiting for the syncer to close it.
+// The writer appends; readers snapshot; the syncer fsyncs and closes.
+type liveSeg struct {
+	row    Row
+	params *media.Params
+	dk     *seal.DataKey
+	sealer *seal.ChunkSealer
+	file   AppendFile
+	hash   hash.Hash
+
+	mu     sync.Mutex
+	frames []FrameInfo // of written chunks
+	chunks []chunkInfo
+	size   int64 // bytes written
+	dirty  bool  // written but not fsynced
+	ending bool  // no more chunks; the syncer closes it
+	failed error // a write failed: the file is cut back to size
+	done   chan struct{}
+	err    error // result of closing, valid after done
+}
+
+// snapshot returns copies of the frames and chunks written so far.
+func (l *liveSeg) snapshot() ([]FrameInfo, []chunkInfo, int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	end := l.row.Start
+	if n := len(l.frames); n > 0 {
+		end = l.frames[n-1].Wall + l.frames[n-1].Duration
+	}
+	return append([]FrameInfo(nil), l.frames...), append([]chunkInfo(nil), l.chunks...), end
+}
+
+// Writer writes one camera's frames. It is the ingest sink: one goroutine
+// calls WriteFrame, Break and Close.
+type Writer struct {
+	s      *Store
+	camera string
+
+	seg    *liveSeg
+	target int64 // length of the current segment before it is cut, 90 kHz
+	first  bool  // the next segment is the camera's first since Open
+
+	pend     media.Frame // held back until the next frame gives its duration
+	pendData []byte
+	havePend bool
+	lastDur  int64
+	disc     bool // the next segment follows a discontinuity
+
+	chunk      []FrameInfo
+	chunkData  []byte
+	plain, buf []byte
+
+	dropped int64
+	closed  bool
+	pending []*liveSeg // segments handed to the syncer, not yet closed
+}
+
+// Writer returns the writer of camera. A camera has at most one writer at
+// a time; Close it to release the camera.
+func (s *Store) Writer(camera string) (*Writer, error) {
+	const op = "store.Writer"
+	if err := ValidCamera(camera); err != nil {
+		return nil, errs.E(op, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errs.Errorf(op, errs.Unavailable, "store is closed")
+	}
+	if _, ok := s.writers[camera]; ok {
+		return nil, errs.Errorf(op, errs.Exist, "camera %s already has a writer", camera)
+	}
+	w := &Writer{s: s, camera: camera, first: true, disc: true}
+	s.writers[camera] = w
+	return w, nil
+}
+
+// Dropped returns how many frames were dropped waiting for a key frame.
+func (w *Writer) Dropped() int64 { return w.dropped }
+
+// WriteFrame stores f. Frames come in decode order with strictly
+// increasing Wall; a segment starts only at a key frame. f is not retained
+// after WriteFrame returns.
+func (w *Writer) WriteFrame(f *media.Frame) error {
+	const op = "store.WriteFrame"
+	if w.closed {
+		return errs.Errorf(op, errs.Invalid, "camera %s: writer is closed", w.camera)
+	}
+	switch {
+	case f == nil || len(f.Data) == 0:
+		return errs.Errorf(op, errs.Invalid, "camera %s: empty frame", w.camera)
+	case len(f.Data) > maxFrameSize:
+		return errs.Errorf(op, errs.TooLarge, "camera %s: frame of %d bytes exceeds %d", w.camera, len(f.Data), maxFrameSize)
+	case !f.Params.Complete():
+		return errs.Errorf(op, errs.Invalid, "camera %s: frame at %d has incomplete codec parameters", w.camera, f.Wall)
+	}
+	if w.havePend && f.Wall <= w.pend.Wall {
+		err := errs.Errorf(op, errs.Invalid, "camera %s: frame wall clock %d is not after the previous frame's %d; segment ended",
+			w.camera, f.Wall, w.pend.Wall)
+		w.Break("non-monotonic wall clock")
+		return err
+	}
+	if !w.havePend {
+		if !f.Key {
+			w.dropped++
+			return nil
+		}
+		if err := w.startSegment(f); err != nil {
+			return errs.E(op, err)
+		}
+		w.hold(f)
+		return nil
+	}
+	dur := f.Wall - w.pend.Wall
+	if err := w.appendPending(dur); err != nil {
+		w.endSegment()
+		w.havePend, w.disc = false, true
+		return errs.E(op, err)
+	}
+	w.lastDur = dur
+	switch {
+	case f.Key && (!f.Params.Equal(w.seg.params) || f.Wall-w.seg.row.Start >= w.target):
+		w.endSegment()
+		if err := w.startSegment(f); err != nil {
+			return errs.E(op, err)
+		}
+	case !f.Key && !f.Params.Equal(w.seg.params):
+		// New parameters without a key frame: nothing can decode this
+		// frame with the segment's parameters.
+		w.endSegment()
+		w.havePend, w.disc = false, true
+		w.dropped++
+		return nil
+	}
+	w.hold(f)
+	return nil
+}
+
+func (w *Writer) hold(f *media.Frame) {
+	w.pendData = append(w.pendData[:0], f.Data...)
+	w.pend = *f
+	w.pend.Data = w.pendData
+	w.havePend = true
+}
+
+// Break marks a discontinuity: the current segment ends at its last
+// complete frame and the next segment starts at the next key frame.
+func (w *Writer) Break(reason string) {
+	if w.closed || !w.havePend {
+		w.disc = true
+		return
+	}
+	d := w.lastDur
+	if d <= 0 {
+		d = nominalDuration
+	}
+	err := w.appendPending(d)
+	w.endSegment()
+	w.havePend, w.disc, w.lastDur = false, true, 0
+	w.s.log.Info("recording discontinuity", "camera", w.camera, "reason", reason)
+	if err != nil {
+		w.s.log.Error("ending segment", "camera", w.camera, "err", err)
+	}
+}
+
+// Close ends the current segment and waits until every segment of this
+// writer is durable and closed in the index.
+func (w *Writer) Close() error {
+	if w.closed {
+		return nil
+	}
+	w.Break("writer closed")
+	w.closed = true
+	var first error
+	for _, l := range w.pending {
+		<-l.done
+		if l.err != nil && first == nil {
+			first = l.err
+		}
+	}
+	w.pending = nil
+	w.s.mu.Lock()
+	delete(w.s.writers, w.camera)
+	w.s.mu.Unlock()
+	return first
+}
+
+// startSegment creates the row and the file of a segment starting at key
+// frame f.
+func (w *Writer) startSegment(f *media.Frame) error {
+	s := w.s
+	dk := seal.NewDataKey()
+	params := &media.Params{Codec: f.Params.Codec, VPS: append([]byte(nil), f.Params.VPS...),
+		SPS: append([]byte(nil), f.Params.SPS...), PPS: append([]byte(nil), f.Params.PPS...)}
+	r := Row{Camera: w.camera, Start: f.Wall, Discontinuity: w.disc, Codec: f.Params.Codec}
+	err := s.idx.Create(context.Background(), &r, func(id int64) error {
+		var err error
+		r.WrappedKey, r.KeyID, err = s.cfg.Keys.Wrap(dk, id)
+		r.ParamsSealed = dk.SealBlob(id, "params", encodeParams(params))
+		return err
+	})
+	if err != nil {
+		w.havePend, w.disc = false, true
+		return err
+	}
+	file, err := s.files.Create(w.camera, r.ID)
+	if err != nil {
+		s.idx.Delete(context.Background(), r.ID)
+		w.havePend, w.disc = false, true
+		return err
+	}
+	l := &liveSeg{row: r, params: params, dk: dk, sealer: seal.NewChunkSealer(dk, r.ID), file: file,
+		hash: sha256.New(), done: make(chan struct{})}
+	hdr := l.sealer.Header()
+	if _, err := file.Write(hdr); err != nil {
+		file.Close()
+		s.files.Remove(w.camera, r.ID)
+		s.idx.Delete(context.Background(), r.ID)
+		w.havePend, w.disc = false, true
+		return errs.E("store.startSegment", errs.IO, err)
+	}
+	l.hash.Write(hdr)
+	l.size = int64(len(hdr))
+	l.dirty = true
+	w.target = s.segment90k()
+	if w.first {
+		w.target -= s.stagger(w.camera)
+		w.first = false
+	}
+	w.disc = false
+	w.seg = l
+	s.mu.Lock()
+	s.live[r.ID] = l
+	s.mu.Unlock()
+	return nil
+}
+
+// appendPending adds the held-back frame, now of known duration, to the
+// current chunk, and writes the chunk when it is full.
+func (w *Writer) appendPending(dur int64) error {
+	w.chunk = append(w.chunk, FrameInfo{Wall: w.pend.Wall, Duration: dur, PTSOffset: w.pend.PTSOffset,
+		Key: w.pend.Key, Size: uint32(len(w.pend.Data))})
+	w.chunkData = append(w.chunkData, w.pend.Data...)
+	first := w.chunk[0].Wall
+	if w.pend.Wall+dur-first >= w.s.chunk90k() || len(w.chunkData) >= maxChunkBytes {
+		return w.flushChunk()
+	}
+	return nil
+}
+
+// flushChunk seals the current chunk and hands it to the kernel.
+func (w *Writer) flushChunk() error {
+	if len(w.chunk) == 0 {
+		return nil
+	}
+	l := w.seg
+	w.plain = appendChunkHeader(w.plain[:0], w.chunk)
+	w.plain = append(w.plain, w.chunkData...)
+	var err error
+	w.buf, err = l.sealer.Seal(w.buf[:0], w.plain)
+	frames := w.chunk
+	w.chunk, w.chunkData = w.chunk[:0], w.chunkData[:0]
+	if err != nil {
+		return errs.E("store.flushChunk", errs.Internal, err)
+	}
+	if _, err := l.file.Write(w.buf); err != nil {
+		l.mu.Lock()
+		l.failed = err
+		l.mu.Unlock()
+		return errs.E("store.flushChunk", errs.IO, err)
+	}
+	l.hash.Write(w.buf)
+	l.mu.Lock()
+	l.chunks = append(l.chunks, chunkInfo{First: len(l.frames), Frames: len(frames), Offset: l.size, Size: int64(len(w.buf))})
+	l.frames = append(l.frames, frames...)
+	l.size += int64(len(w.buf))
+	l.dirty = true
+	l.mu.Unlock()
+	return nil
+}
+
+// endSegment writes the last chunk and hands the segment to the syncer,
+// which makes it durable and closes its row.
+func (w *Writer) endSegment() {
+	l := w.seg
+	if l == nil {
+		return
+	}
+	if err := w.flushChunk(); err != nil {
+		w.s.log.Error("writing last chunk", "camera", w.camera, "segment", l.row.ID, "err", err)
+	}
+	w.chunk, w.chunkData = w.chunk[:0], w.chunkData[:0]
+	l.mu.Lock()
+	l.ending = true
+	l.mu.Unlock()
+	w.seg = nil
+	w.pending = append(w.pending[:0:0], keepPending(w.pending)...)
+	w.pending = append(w.pending, l)
+	w.s.kickSyncer()
+}
+
+// keepPending drops segments the syncer has closed.
+func keepPending(ls []*liveSeg) []*liveSeg {
+	var out []*liveSeg
+	for _, l := range ls {
+		select {
+		case <-l.done:
+		default:
+			out = append(out, l)
+		}
+	}
+	return out
+}
