@@ -600,3 +600,29 @@ type discard struct{}
 
 func (discard) WriteFrame(*media.Frame) error { return nil }
 func (discard) Break(string)                  {}
+
+// Some cameras never set the RTP marker bit: an access unit then ends when
+// the timestamp changes (gortsplib's H.265 decoder alone would merge them).
+func TestNoMarkerBit(t *testing.T) {
+	for _, codec := range codecs {
+		t.Run(codec.String(), func(t *testing.T) {
+			p, s := newTestPipeline(t, codec, nil, PipelineOptions{})
+			f := newFeeder(t, codec, p)
+			for i := range 30 {
+				for _, k := range f.pk.packets(t, f.au(i), f.ts(i)) {
+					k.Marker = false
+					if err := p.Packet(k, f.now); err != nil {
+						t.Fatal(err)
+					}
+				}
+				f.now = f.now.Add(f.step)
+			}
+			f.i = 30
+			frames := s.frames()
+			if len(frames) != 29 { // the last one waits for the next timestamp
+				t.Fatalf("%d frames, want 29", len(frames))
+			}
+			checkFrames(t, f, frames, 0)
+		})
+	}
+}

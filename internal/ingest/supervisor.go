@@ -194,7 +194,8 @@ func (s *Supervisor) noteErr(err error, perPacket bool) string {
 
 // Run records the camera until ctx is done: it connects, records, and on
 // any failure reconnects after an exponential backoff with jitter. It
-// returns ctx's error once every goroutine it started has ended.
+// returns ctx's error once every goroutine it started has ended, after
+// closing every Subscription. Call Run once per Supervisor.
 func (s *Supervisor) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	s.q = make(chan item, s.cam.QueueFrames)
