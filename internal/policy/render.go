@@ -72,7 +72,7 @@ var pageTmpl = template.Must(template.New("policy").Funcs(template.FuncMap{
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Doc.Title}}</title>
+<title>{{if .Doc}}{{.Doc.Title}}{{else}}영상정보처리기기 운영·관리 방침 — 지난 버전{{end}}</title>
 <style>
 body{font-family:"Nanum Gothic","Noto Sans KR",sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;line-height:1.6;color:#111}
 table{border-collapse:collapse;margin:.5rem 0 1rem;width:100%}th,td{border:1px solid #999;padding:.3rem .5rem;text-align:left;vertical-align:top}

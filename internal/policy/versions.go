@@ -1,9 +1,260 @@
 package policy
 
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/registry"
+)
+
+// VersionFormat is the format number of a stored version file.
+const VersionFormat = 1
+
+// Version is one published 운영·관리 방침. It is written once and never
+// changed: the rendered Document, the registry it came from and the facts
+// and snapshot it promised are kept so /policy/versions shows exactly what
+// the public saw and Drift can compare against it.
+type Version struct {
+	Format          int       `json:"format"`
+	Number          int       `json:"number"`
+	Announced       string    `json:"announced"` // YYYY-MM-DD, 공고일자
+	Effective       string    `json:"effective"` // YYYY-MM-DD, 시행일자
+	EffectiveAt     time.Time `json:"effective_at"`
+	ImmediateReason string    `json:"immediate_reason,omitempty"`
+	Summary         string    `json:"summary,omitempty"`
+	PublishedAt     time.Time `json:"published_at"`
+	Facts           Facts     `json:"facts"`
+	Snapshot        Snapshot  `json:"snapshot"`
+	Registry        string    `json:"registry"` // the registry YAML at publication
+	Document        Document  `json:"document"`
+}
+
 // VersionInfo is one row of the public list of versions.
 type VersionInfo struct {
 	Number    int
 	Announced string
 	Effective string
 	Summary   string
+}
+
+// Store keeps published versions as immutable files NNNNNN.json in a
+// directory, each written to a temporary file, fsynced, hard-linked to its
+// final name (which fails if the name exists) and the directory fsynced.
+type Store struct {
+	dir   string
+	clock clock.Clock
+	// NoticeDays is the least number of days between announcement and
+	// effect that the system enforces, whatever the registry promises; a
+	// shorter notice needs the revision's immediate_reason.
+	NoticeDays int
+
+	mu    sync.Mutex
+	cache map[int]*Version
+}
+
+// OpenStore opens (creating if needed) the version directory.
+func OpenStore(dir string, c clock.Clock) (*Store, error) {
+	const op = "policy.OpenStore"
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
+	return &Store{dir: dir, clock: c, NoticeDays: 7, cache: map[int]*Version{}}, nil
+}
+
+func versionName(n int) string { return fmt.Sprintf("%06d.json", n) }
+
+// Versions lists every published version, oldest first.
+func (s *Store) Versions() ([]*Version, error) {
+	const op = "policy.Store.Versions"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ents, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
+	var out []*Version
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".json") || strings.HasPrefix(name, ".") {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSuffix(name, ".json"))
+		if err != nil || versionName(n) != name {
+			continue
+		}
+		v, err := s.read(n)
+		if err != nil {
+			return nil, errs.E(op, err)
+		}
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	for i, v := range out {
+		if v.Number != i+1 {
+			return nil, errs.Errorf(op, errs.Corrupt, "version %d is missing from %s", i+1, s.dir)
+		}
+	}
+	return out, nil
+}
+
+// read loads version n; called with s.mu held. Versions never change, so
+// they are cached once read.
+func (s *Store) read(n int) (*Version, error) {
+	if v, ok := s.cache[n]; ok {
+		return v, nil
+	}
+	data, err := os.ReadFile(filepath.Join(s.dir, versionName(n)))
+	if os.IsNotExist(err) {
+		return nil, errs.Errorf("policy.Store.read", errs.NotExist, "version %d does not exist", n)
+	} else if err != nil {
+		return nil, errs.E("policy.Store.read", errs.IO, err)
+	}
+	v := &Version{}
+	if err := json.Unmarshal(data, v); err != nil || v.Number != n || v.Format != VersionFormat {
+		return nil, errs.Errorf("policy.Store.read", errs.Corrupt, "version file %s is not a version %d of format %d (%v)", versionName(n), n, VersionFormat, err)
+	}
+	s.cache[n] = v
+	return v, nil
+}
+
+// Version returns version n.
+func (s *Store) Version(n int) (*Version, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.read(n)
+}
+
+// Current is the version in effect now on the store's clock: the newest
+// whose effective date has begun. Pending is the newest announced version
+// not yet in effect, if any.
+func (s *Store) Current() (current, pending *Version, err error) {
+	vs, err := s.Versions()
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.clock.Now()
+	for i := len(vs) - 1; i >= 0; i-- {
+		if vs[i].EffectiveAt.After(now) {
+			if pending == nil {
+				pending = vs[i]
+			}
+			continue
+		}
+		return vs[i], pending, nil
+	}
+	return nil, pending, errs.E("policy.Store.Current", errs.NotExist, "no policy version is in effect yet")
+}
+
+// Publish renders the registry with facts and stores it as the next
+// version, taking the announcement and effective dates from the last entry
+// of the registry's policy.history (an absent announcement date means
+// today). The effective date must leave the notice period — the larger of
+// the registry's notice_days and s.NoticeDays — after the announcement,
+// unless the revision records an immediate_reason; it must follow the
+// previous version's; and the announcement cannot be back-dated.
+func (s *Store) Publish(r *registry.Registry, f Facts) (*Version, error) {
+	const op = "policy.Store.Publish"
+	if err := r.Validate(); err != nil {
+		return nil, errs.E(op, err)
+	}
+	loc := r.Location()
+	now := s.clock.Now()
+	today := registry.DateOf(now.In(loc))
+	rev := r.Policy.Current()
+	announced := rev.Announced
+	if announced.IsZero() {
+		announced = today
+	}
+	if announced.Before(today) {
+		return nil, errs.Errorf(op, errs.Invalid, "announcement date %s is in the past (today is %s): a version is announced when it is published", announced, today)
+	}
+	notice := max(s.NoticeDays, r.Policy.Notice())
+	if earliest := announced.AddDays(notice); rev.Effective.Before(earliest) && strings.TrimSpace(rev.ImmediateReason) == "" {
+		return nil, errs.Errorf(op, errs.Invalid, "effective date %s is inside the %d-day notice period after the announcement %s (earliest %s); an immediate change needs immediate_reason",
+			rev.Effective, notice, announced, earliest)
+	}
+	yml, err := r.Marshal()
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	vs, err := s.Versions()
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	doc := Build(r, f, Options{})
+	v := &Version{
+		Format: VersionFormat, Number: len(vs) + 1,
+		Announced: announced.String(), Effective: rev.Effective.String(), EffectiveAt: rev.Effective.Start(loc),
+		ImmediateReason: rev.ImmediateReason, Summary: rev.Summary, PublishedAt: now,
+		Facts: f, Snapshot: SnapshotOf(r), Registry: string(yml), Document: doc,
+	}
+	if len(vs) > 0 {
+		prev := vs[len(vs)-1]
+		if !prev.EffectiveAt.Before(v.EffectiveAt) {
+			return nil, errs.Errorf(op, errs.Conflict, "effective date %s is not after version %d's %s: add a new revision to policy.history", v.Effective, prev.Number, prev.Effective)
+		}
+		if prev.Document.Markdown() == doc.Markdown() {
+			return nil, errs.Errorf(op, errs.Exist, "the policy is unchanged since version %d", prev.Number)
+		}
+	}
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, errs.E(op, errs.Internal, err)
+	}
+	if err := writeOnce(s.dir, versionName(v.Number), data); err != nil {
+		return nil, errs.E(op, err)
+	}
+	s.mu.Lock()
+	s.cache[v.Number] = v
+	s.mu.Unlock()
+	return v, nil
+}
+
+// writeOnce durably creates dir/name with data, failing with errs.Exist if
+// the name is taken: temp → write → fsync → close → link → fsync dir.
+func writeOnce(dir, name string, data []byte) error {
+	const op = "policy.writeOnce"
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return errs.E(op, errs.IO, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return errs.E(op, errs.IO, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o440); err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	if err := os.Link(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		if os.IsExist(err) {
+			return errs.Errorf(op, errs.Exist, "%s already exists: published versions are never overwritten", name)
+		}
+		return errs.E(op, errs.IO, err)
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	return nil
 }

@@ -1,0 +1,52 @@
+package policy
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/gwanje/gwanje/internal/registry"
+)
+
+func TestDrift(t *testing.T) {
+	published := SnapshotOf(loadSeed(t, "seogwangju"))
+	if d := Drift(published, SnapshotOf(loadSeed(t, "seogwangju"))); len(d) != 0 {
+		t.Fatalf("unchanged registry drifts: %v", d)
+	}
+	live := loadSeed(t, "seogwangju")
+	n := 76
+	live.Sites[0].Groups[0].Count = &n                     // a camera added
+	live.Sites[1].Retention = registry.Retention{Days: 90} // retention changed at one office
+	live.Sites[2].Storage = "본국 서버실"                       // storage moved
+	live.Personnel[0].Phone = "062-603-7999"               // the general manager's number changed
+	live.Sites = live.Sites[:len(live.Sites)-1]            // an office closed
+	snap := SnapshotOf(live)
+	snap.Recording = "09:00-18:00" // the running configuration records office hours only
+	got := Drift(published, snap)
+	want := []Difference{
+		{"recording.hours", "24h", "09:00-18:00"},
+		{"sites[seogwangju].cameras", "75", "76"},
+		{"sites[sangmu1].retention", "60d", "90d"},
+		{"sites[nongseong].storage", "각 소속우체국", "본국 서버실"},
+		{"sites[seochang]", "광주서창동우체국", ""},
+		{"managers", "총괄 책임자 정 지원과 지원과장 062-603-7105 [seogwangju]", ""},
+		{"managers", "", "총괄 책임자 정 지원과 지원과장 062-603-7999 [seogwangju]"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Drift =\n%v\nwant\n%v", got, want)
+	}
+	if s := got[1].String(); s != "sites[seogwangju].cameras: published 75, live 76" {
+		t.Fatalf("String() = %q", s)
+	}
+	// Retention actually applied (not the registry's) is what counts.
+	applied := SnapshotOf(loadSeed(t, "jeonbuk"))
+	applied.Sites[0].Retention = registry.DefaultRetention.String()
+	if d := Drift(SnapshotOf(loadSeed(t, "jeonbuk")), applied); len(d) != 1 || d[0].Field != "sites[hq].retention" || d[0].Live != "30d" {
+		t.Fatalf("applied retention drift: %v", d)
+	}
+	// A new contractor is a drift too.
+	r := loadSeed(t, "jeonbuk")
+	r.Outsourcing.Vendors = []registry.Vendor{{Name: "전북보안", ContactPerson: "김담당", Phone: "063-111-2222"}}
+	if d := Drift(SnapshotOf(loadSeed(t, "jeonbuk")), SnapshotOf(r)); len(d) != 1 || d[0].Field != "outsourcing.vendors" {
+		t.Fatalf("vendor drift: %v", d)
+	}
+}
