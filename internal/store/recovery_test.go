@@ -265,3 +265,38 @@ func TestCheckReportsEveryViolation(t *testing.T) {
 		t.Error("quick check found nothing")
 	}
 }
+
+func TestRotate(t *testing.T) {
+	e, segs := recorded(t)
+	k1 := bytes.Repeat([]byte{1}, 32)
+	k2 := bytes.Repeat([]byte{2}, 32)
+	both, _ := seal.NewKeyring(k1, k2)
+	e.cfg.Keys = both
+	s := e.open()
+	n, err := s.Rotate(context.Background())
+	if err != nil || n != len(segs) {
+		t.Fatalf("rotated %d of %d: %v", n, len(segs), err)
+	}
+	if n, _ := s.Rotate(context.Background()); n != 0 {
+		t.Errorf("second rotation rewrapped %d", n)
+	}
+	s.Close()
+	// The old key can go now.
+	only2, _ := seal.NewKeyring(k2)
+	e.cfg.Keys = only2
+	s = e.open()
+	if _, infos, _ := readAll(t, s, "cam"); len(infos) != 150 {
+		t.Errorf("%d frames readable under the new key", len(infos))
+	}
+	s.Close()
+	rep, err := Check(context.Background(), e.dir, only2, true)
+	if err != nil || !rep.OK() {
+		t.Fatalf("check after rotation: %v %v", err, rep.Violations)
+	}
+	// Under the old key alone nothing unwraps, and check says so.
+	old, _ := seal.NewKeyring(k1)
+	rep, _ = Check(context.Background(), e.dir, old, true)
+	if rep.OK() {
+		t.Error("check passed with a key that wraps nothing")
+	}
+}
