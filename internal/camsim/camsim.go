@@ -115,7 +115,8 @@ type Server struct {
 	clk     clock.Clock
 	log     *slog.Logger
 	rtsp    *gortsplib.Server
-	cams    []*camera // cams[n-1] is camera n
+	cams    []*camera // cams[n-1] is camera n; set before ready is closed
+	ready   chan struct{}
 	stopped chan struct{}
 	done    chan struct{}
 
@@ -207,6 +208,7 @@ func start(cfg Config, waiting func()) (*Server, error) {
 		log:     cfg.Logger,
 		stopped: make(chan struct{}),
 		done:    make(chan struct{}),
+		ready:   make(chan struct{}),
 		waiting: waiting,
 	}
 	s.rtsp = &gortsplib.Server{
@@ -219,6 +221,10 @@ func start(cfg Config, waiting func()) (*Server, error) {
 		return nil, errs.E(op, errs.IO, err)
 	}
 
+	// The RTSP server must run before streams can be made, so requests
+	// that arrive meanwhile wait for ready.
+	defer close(s.ready)
+	var cams []*camera
 	t0 := s.clk.Now()
 	for n := 1; n <= cfg.Cameras; n++ {
 		p := clips[cfg.Codecs[(n-1)%len(cfg.Codecs)]]
@@ -238,14 +244,15 @@ func start(cfg Config, waiting func()) (*Server, error) {
 			Desc:   &description.Session{Medias: []*description.Media{c.media}},
 		}
 		if err := c.stream.Initialize(); err != nil {
-			for _, d := range s.cams {
+			for _, d := range cams {
 				d.stream.Close()
 			}
 			s.rtsp.Close()
 			return nil, errs.E(op, errs.Internal, err)
 		}
-		s.cams = append(s.cams, c)
+		cams = append(cams, c)
 	}
+	s.cams = cams
 	go s.schedule()
 	s.log.Info("camera simulator started", "addr", s.Addr(), "cameras", cfg.Cameras,
 		"auth", cfg.User != "")
@@ -336,6 +343,7 @@ func (s *Server) Close() error {
 
 // cameraFor parses a request path, "/cam/3", into its camera.
 func (s *Server) cameraFor(path string) *camera {
+	<-s.ready
 	rest, ok := strings.CutPrefix(path, "/cam/")
 	if !ok {
 		return nil
