@@ -681,3 +681,20 @@ func TestParseCodecs(t *testing.T) {
 		t.Errorf("ParseCodecs(mjpeg) = %v, want an error naming it", err)
 	}
 }
+
+func TestStagger(t *testing.T) {
+	s := startSim(t, Config{Cameras: 2, Stagger: 10 * frameDur})
+	r1 := s.attach(t, 1, gortsplib.ProtocolTCP)
+	r2 := s.attach(t, 2, gortsplib.ProtocolTCP)
+	s.steps(t, 5)
+	if r1.frameCount() == 0 {
+		t.Fatal("camera 1 sent nothing in its first 5 frame intervals")
+	}
+	if n := r2.count(); n != 0 {
+		t.Fatalf("camera 2 sent %d packets before its staggered start", n)
+	}
+	s.until(t, "camera 2's first frames", func() bool { return r2.frameCount() >= 3 })
+	if aus := r2.aus(t); !aus[0].key {
+		t.Error("camera 2's first frame is not a key frame")
+	}
+}
