@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/registry"
 )
 
@@ -462,4 +463,35 @@ func josa(w, withBatchim, without string) string {
 		}
 	}
 	return w + without
+}
+
+// factNames are the names ParseFacts accepts, for the CLI and config.
+var factNames = map[string]func(*Facts){
+	"encryption":     func(f *Facts) { f.EncryptionAtRest = true },
+	"password":       func(f *Facts) { f.PasswordProtected = true },
+	"differentiated": func(f *Facts) { f.DifferentiatedAccess = true },
+	"access-logging": func(f *Facts) { f.AccessLogging = true },
+	"revoke":         func(f *Facts) { f.RevokeOnTransfer = true },
+	"periodic":       func(f *Facts) { f.PeriodicChecks = true },
+	"viewing-room":   func(f *Facts) { f.ViewingRoomRestricted = true },
+	"lock":           func(f *Facts) { f.LockedStorage = true },
+}
+
+// ParseFacts reads a comma-separated list of fact names: encryption,
+// password, differentiated, access-logging, revoke, periodic, viewing-room,
+// lock.
+func ParseFacts(list string) (Facts, error) {
+	var f Facts
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		set, ok := factNames[name]
+		if !ok {
+			return Facts{}, errs.Errorf("policy.ParseFacts", errs.Invalid, "unknown fact %q: want encryption, password, differentiated, access-logging, revoke, periodic, viewing-room or lock", name)
+		}
+		set(&f)
+	}
+	return f, nil
 }

@@ -50,3 +50,13 @@ func TestDrift(t *testing.T) {
 		t.Fatalf("vendor drift: %v", d)
 	}
 }
+
+func TestParseFacts(t *testing.T) {
+	f, err := ParseFacts("encryption, access-logging,lock")
+	if err != nil || f != (Facts{EncryptionAtRest: true, AccessLogging: true, LockedStorage: true}) {
+		t.Fatalf("ParseFacts = %+v, %v", f, err)
+	}
+	if _, err := ParseFacts("encryption,teleport"); err == nil {
+		t.Fatal("unknown fact accepted")
+	}
+}

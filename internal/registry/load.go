@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -55,11 +56,7 @@ func Load(path string) (*Registry, error) {
 	if err != nil {
 		return nil, errs.E(op, errs.IO, err)
 	}
-	r, err := Parse(path, data)
-	if err != nil {
-		return nil, errs.E(op, err)
-	}
-	return r, nil
+	return Parse(path, data)
 }
 
 var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
@@ -152,4 +149,45 @@ func (r *Registry) Marshal() ([]byte, error) {
 		return nil, errs.E(op, errs.Internal, err)
 	}
 	return b.Bytes(), nil
+}
+
+// Save writes the registry to path crash-safely: a temporary file in the
+// same directory is written and fsynced, renamed over path, and the
+// directory fsynced, so a crash leaves the old or the new registry, whole.
+func (r *Registry) Save(path string) error {
+	const op = "registry.Save"
+	if err := r.Validate(); err != nil {
+		return errs.E(op, err)
+	}
+	data, err := r.Marshal()
+	if err != nil {
+		return errs.E(op, err)
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".registry-*.yaml")
+	if err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		var d *os.File
+		if d, err = os.Open(dir); err == nil {
+			err = d.Sync()
+			d.Close()
+		}
+	}
+	if err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	return nil
 }

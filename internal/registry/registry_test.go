@@ -253,3 +253,25 @@ func TestValidateBuiltInCode(t *testing.T) {
 		t.Fatalf("Validate = %v", err)
 	}
 }
+
+func TestSaveLoad(t *testing.T) {
+	r := load(t, "guro")
+	path := t.TempDir() + "/registry.yaml"
+	if err := r.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.CameraCount() != 82 || len(back.StreamCameras()) != 3 {
+		t.Fatalf("saved registry differs: %d cameras", back.CameraCount())
+	}
+	r.Sites[0].Retention = Retention{}
+	if err := r.Save(path); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("saving an invalid registry: %v", err)
+	}
+	if again, err := Load(path); err != nil || again.Sites[0].Retention != (Retention{Months: 6}) {
+		t.Fatalf("a refused save changed the file: %v", err)
+	}
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/policy"
+	"github.com/gwanje/gwanje/internal/registry"
+)
+
+func init() {
+	register(command{name: "policy", summary: "render, publish and check the 영상정보처리기기 운영·관리 방침, signs and the request form", run: runPolicy})
+}
+
+const policyUsage = `usage:
+  gwanje policy render   [-registry FILE | -data DIR] [-facts LIST] [-format md|html|pdf] [-o FILE]
+  gwanje policy sign     [-registry FILE | -data DIR] -site ID [-o FILE]     A4 안내판 (PDF)
+  gwanje policy form     [-registry FILE | -data DIR] [-o FILE]              별지 제1호 청구서 (PDF)
+  gwanje policy publish  -data DIR [-facts LIST] [-notice-days N]           publish the registry's last revision
+  gwanje policy versions -data DIR                                          list published versions
+  gwanje policy drift    -data DIR                                          compare the registry with the version in effect
+
+-facts lists what the running system does (encryption, password, differentiated, access-logging,
+revoke, periodic, viewing-room, lock); the registry's safety: block adds its declared measures.`
+
+func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{policyUsage}
+	}
+	fs := flag.NewFlagSet("policy "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	regFile := fs.String("registry", "", "registry YAML file (default DIR/registry.yaml)")
+	data := fs.String("data", "", "data directory")
+	factList := fs.String("facts", "", "comma-separated facts about the running system")
+	format := fs.String("format", "md", "md, html or pdf")
+	out := fs.String("o", "", "output file (default stdout)")
+	site := fs.String("site", "", "site id")
+	notice := fs.Int("notice-days", 7, "least notice between announcement and effect")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 0 {
+		return usageError{policyUsage}
+	}
+	loadReg := func() (*registry.Registry, error) {
+		switch {
+		case *regFile != "":
+			return registry.Load(*regFile)
+		case *data != "":
+			return registry.Load(registryPath(*data))
+		}
+		return nil, usageError{"give -registry FILE or -data DIR"}
+	}
+	facts, err := policy.ParseFacts(*factList)
+	if err != nil {
+		return err
+	}
+	write := func(b []byte) error {
+		if *out == "" {
+			_, err := stdout.Write(b)
+			return err
+		}
+		return os.WriteFile(*out, b, 0o644)
+	}
+	openStore := func() (*policy.Store, error) {
+		if *data == "" {
+			return nil, usageError{"give -data DIR"}
+		}
+		st, err := policy.OpenStore(filepath.Join(*data, "policy"), clock.Real{})
+		if err != nil {
+			return nil, err
+		}
+		st.NoticeDays = *notice
+		return st, nil
+	}
+
+	switch args[0] {
+	case "render", "sign", "form":
+		r, err := loadReg()
+		if err != nil {
+			return err
+		}
+		var b bytes.Buffer
+		switch {
+		case args[0] == "sign":
+			if *site == "" {
+				return usageError{"give -site ID"}
+			}
+			err = policy.SignPDF(r, *site, &b)
+		case args[0] == "form":
+			err = policy.RequestFormPDF(r, &b)
+		default:
+			doc := policy.Build(r, facts.Declared(r), policy.Options{})
+			switch *format {
+			case "md":
+				b.WriteString(doc.Markdown())
+			case "html":
+				var h []byte
+				h, err = doc.HTML()
+				b.Write(h)
+			case "pdf":
+				err = doc.PDF(&b)
+			default:
+				return usageError{"-format must be md, html or pdf"}
+			}
+		}
+		if err != nil {
+			return err
+		}
+		return write(b.Bytes())
+	case "publish":
+		r, err := loadReg()
+		if err != nil {
+			return err
+		}
+		st, err := openStore()
+		if err != nil {
+			return err
+		}
+		v, err := st.Publish(r, facts.Declared(r))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "published version %d: announced %s, effective %s\n", v.Number, v.Announced, v.Effective)
+		return nil
+	case "versions":
+		st, err := openStore()
+		if err != nil {
+			return err
+		}
+		vs, err := st.Versions()
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			fmt.Fprintf(stdout, "%d\tannounced %s\teffective %s\t%s\n", v.Number, v.Announced, v.Effective, v.Summary)
+		}
+		return nil
+	case "drift":
+		r, err := loadReg()
+		if err != nil {
+			return err
+		}
+		st, err := openStore()
+		if err != nil {
+			return err
+		}
+		cur, _, err := st.Current()
+		if err != nil {
+			return err
+		}
+		diffs := policy.Drift(cur.Snapshot, policy.SnapshotOf(r))
+		for _, d := range diffs {
+			fmt.Fprintln(stdout, d)
+		}
+		if len(diffs) > 0 {
+			return fmt.Errorf("the registry no longer matches published version %d (%d differences)", cur.Number, len(diffs))
+		}
+		fmt.Fprintf(stdout, "the registry matches published version %d\n", cur.Number)
+		return nil
+	}
+	return usageError{policyUsage}
+}
