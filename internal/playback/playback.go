@@ -17,27 +17,13 @@ import (
 
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/store"
 )
 
-// Segment is a stored segment as playback sees it.
-type Segment struct {
-	ID         int64
-	Start, End int64 // wall clock, 90 kHz since the epoch
-}
-
-// FrameInfo describes one stored frame of a segment.
-type FrameInfo struct {
-	Wall      int64 // decode time, 90 kHz since the epoch
-	Duration  int64 // 90 kHz
-	PTSOffset int32
-	Key       bool
-	Size      uint32
-}
-
-// SegmentData is an opened segment.
+// SegmentData is an opened segment (*store.SegmentReader).
 type SegmentData interface {
 	Params() *media.Params
-	Frames() []FrameInfo
+	Frames() []store.FrameInfo
 	// ReadFrame returns frame i's stored bytes. The slice may be reused by
 	// the next call.
 	ReadFrame(i int) ([]byte, error)
@@ -48,8 +34,23 @@ type SegmentData interface {
 type Source interface {
 	// Segments lists the camera's segments overlapping [start, end),
 	// ordered by start, including a segment still being recorded.
-	Segments(ctx context.Context, camera string, start, end int64) ([]Segment, error)
+	Segments(ctx context.Context, camera string, start, end int64) ([]store.Segment, error)
 	Open(ctx context.Context, id int64) (SegmentData, error)
+}
+
+// StoreSource is a Source reading a *store.Store.
+type StoreSource struct{ Store *store.Store }
+
+func (s StoreSource) Segments(ctx context.Context, camera string, start, end int64) ([]store.Segment, error) {
+	return s.Store.Segments(ctx, camera, start, end)
+}
+
+func (s StoreSource) Open(ctx context.Context, id int64) (SegmentData, error) {
+	r, err := s.Store.OpenSegment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // Gap is a span without footage inside a clip.

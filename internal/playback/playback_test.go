@@ -8,12 +8,13 @@ import (
 	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/store"
 )
 
 // fakeSource serves segments cut from the H.264 sample clip.
 type fakeSource struct {
-	segs   []Segment
-	frames map[int64][]FrameInfo
+	segs   []store.Segment
+	frames map[int64][]store.FrameInfo
 	data   map[int64][][]byte
 	params *media.Params
 	opened int
@@ -26,12 +27,12 @@ type fakeData struct {
 }
 
 func (d *fakeData) Params() *media.Params           { return d.src.params }
-func (d *fakeData) Frames() []FrameInfo             { return d.src.frames[d.id] }
+func (d *fakeData) Frames() []store.FrameInfo       { return d.src.frames[d.id] }
 func (d *fakeData) ReadFrame(i int) ([]byte, error) { return d.src.data[d.id][i], nil }
 func (d *fakeData) Close() error                    { d.src.closed++; return nil }
 
-func (s *fakeSource) Segments(_ context.Context, _ string, start, end int64) ([]Segment, error) {
-	var out []Segment
+func (s *fakeSource) Segments(_ context.Context, _ string, start, end int64) ([]store.Segment, error) {
+	var out []store.Segment
 	for _, sg := range s.segs {
 		if sg.End > start && sg.Start < end {
 			out = append(out, sg)
@@ -52,7 +53,7 @@ func newFake(t *testing.T, starts []int64, n int) *fakeSource {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakeSource{frames: map[int64][]FrameInfo{}, data: map[int64][][]byte{}, params: c.Params}
+	s := &fakeSource{frames: map[int64][]store.FrameInfo{}, data: map[int64][][]byte{}, params: c.Params}
 	k := 0
 	for id, st := range starts {
 		id := int64(id + 1)
@@ -63,13 +64,13 @@ func newFake(t *testing.T, starts []int64, n int) *fakeSource {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s.frames[id] = append(s.frames[id], FrameInfo{
+			s.frames[id] = append(s.frames[id], store.FrameInfo{
 				Wall: st + int64(i)*clip.FrameDuration, Duration: clip.FrameDuration,
 				Key: au.Key, Size: uint32(len(b)),
 			})
 			s.data[id] = append(s.data[id], b)
 		}
-		s.segs = append(s.segs, Segment{ID: id, Start: st, End: st + int64(n)*clip.FrameDuration})
+		s.segs = append(s.segs, store.Segment{ID: id, Start: st, End: st + int64(n)*clip.FrameDuration})
 	}
 	return s
 }

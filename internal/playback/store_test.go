@@ -1,0 +1,131 @@
+package playback
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clip"
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/store"
+)
+
+// needTool returns the path of an external tool, skipping the test when it
+// is missing outside CI and failing it in CI.
+func needTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is required in CI (scripts/test installs it)", name)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+// record writes n frames of the codec's clip to camera, starting at wall
+// time start, through a real store writer.
+func record(t *testing.T, w *store.Writer, codec media.Codec, start int64, n int) int64 {
+	t.Helper()
+	c, err := clip.Load(codec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		au := c.AUs[i%len(c.AUs)]
+		var nalus [][]byte
+		for _, nal := range au.NALUs {
+			// The pipeline carries parameter sets in Params, not in frames.
+			if _, isParam := media.ExtractParams(codec, [][]byte{nal}); isParam {
+				continue
+			}
+			nalus = append(nalus, nal)
+		}
+		data, err := media.ToAVCC(nalus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &media.Frame{Wall: start + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}
+		if err := w.WriteFrame(f); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+	}
+	return start + int64(n)*clip.FrameDuration
+}
+
+func TestPlaybackFromStoreAcrossSegmentsAndGap(t *testing.T) {
+	ffprobe := needTool(t, "ffprobe")
+	ffmpeg := needTool(t, "ffmpeg")
+	for _, codec := range []media.Codec{media.CodecH264, media.CodecH265} {
+		t.Run(codec.String(), func(t *testing.T) {
+			const sec = media.Hz
+			t0 := media.Time90k(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+			keys, err := seal.NewKeyring(seal.NewRandomKey())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := store.Open(context.Background(), store.Config{
+				Dir: t.TempDir(), Keys: keys, SegmentDuration: 10 * time.Second,
+				ChunkDuration: time.Second, SyncInterval: 10 * time.Millisecond,
+				Clock: clock.NewFake(media.FromTime90k(t0)),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			w, err := s.Writer("cam-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 25 s, a 5 s gap (the camera dropped off), then 20 s more.
+			end1 := record(t, w, codec, t0, 25*25)
+			w.Break("test gap")
+			end2 := record(t, w, codec, end1+5*sec, 20*25)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			c, err := Build(context.Background(), StoreSource{s}, "cam-1", t0, end2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if c.Start != t0 || len(c.Gaps) != 1 || c.Gaps[0].End-c.Gaps[0].Start != 5*sec {
+				t.Fatalf("start %d gaps %v", c.Start-t0, c.Gaps)
+			}
+			path := filepath.Join(t.TempDir(), "clip.mp4")
+			out, _ := os.Create(path)
+			if _, err := io.Copy(out, c.File.NewReader()); err != nil {
+				t.Fatal(err)
+			}
+			out.Close()
+
+			// The file covers wall-clock time: 25 + 5 + 20 s.
+			b, err := exec.Command(ffprobe, "-v", "error", "-show_entries", "format=duration",
+				"-of", "default=nw=1:nk=1", path).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+			if want := 50.0; got < want-0.04 || got > want+0.04 {
+				t.Errorf("ffprobe duration %.3f s, want %.1f s", got, want)
+			}
+			var stderr bytes.Buffer
+			cmd := exec.Command(ffmpeg, "-v", "error", "-i", path, "-f", "null", "-")
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil || stderr.Len() > 0 {
+				t.Errorf("ffmpeg decode: %v: %s", err, stderr.String())
+			}
+		})
+	}
+}
