@@ -296,8 +296,8 @@ func TestNewFileRejects(t *testing.T) {
 			t.Errorf("%s: error %v, want kind %v containing %q", tc.name, err, tc.kind, tc.want)
 		}
 	}
-	// Just under the limits is fine: a 4 GiB - 1 MiB file of one huge
-	// gap-stretched frame per hour is built without fetching anything.
+	// Just under the duration limit is fine: one frame stretched over a
+	// 13-hour gap, built without fetching anything.
 	ok := []media.Sample{key, {Duration: 13 * 3600 * media.Hz, Size: 1 << 20}}
 	if _, err := media.NewFile(p, ok, none); err != nil {
 		t.Errorf("a 13-hour file: %v", err)
