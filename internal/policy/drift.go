@@ -2,9 +2,11 @@ package policy
 
 import (
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 
+	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/registry"
 )
 
@@ -143,4 +145,24 @@ func setDiff(out *[]Difference, field string, pub, live []string) {
 			*out = append(*out, Difference{field, "", l})
 		}
 	}
+}
+
+// CheckDrift compares live with the snapshot of the version in effect and
+// logs each difference as a warning; the caller shows the returned list on
+// the dashboard. No version in effect yet is not a drift.
+func (s *Store) CheckDrift(live Snapshot, log *slog.Logger) ([]Difference, error) {
+	cur, _, err := s.Current()
+	if errs.Is(err, errs.NotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	diffs := Drift(cur.Snapshot, live)
+	for _, d := range diffs {
+		if log != nil {
+			log.Warn("the running system no longer matches the published policy",
+				"version", cur.Number, "field", d.Field, "published", d.Published, "live", d.Live)
+		}
+	}
+	return diffs, nil
 }

@@ -1,9 +1,13 @@
 package policy
 
 import (
+	"bytes"
+	"log/slog"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/registry"
 )
 
@@ -58,5 +62,40 @@ func TestParseFacts(t *testing.T) {
 	}
 	if _, err := ParseFacts("encryption,teleport"); err == nil {
 		t.Fatal("unknown fact accepted")
+	}
+}
+
+func TestCheckDriftLogs(t *testing.T) {
+	clk := clock.NewFake(kst("2013-07-30 09:00"))
+	st, _ := OpenStore(t.TempDir(), clk)
+	r := loadSeed(t, "jeonbuk")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if d, err := st.CheckDrift(SnapshotOf(r), log); err != nil || d != nil {
+		t.Fatalf("nothing published: %v %v", d, err)
+	}
+	if _, err := st.Publish(r, jeonbukFacts()); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := st.CheckDrift(SnapshotOf(r), log); len(d) != 0 || logs.Len() != 0 {
+		t.Fatalf("no change, yet drift %v / %q", d, logs.String())
+	}
+	live := SnapshotOf(r)
+	live.Sites[0].Storage = "서버실"
+	d, err := st.CheckDrift(live, log)
+	if err != nil || len(d) != 1 {
+		t.Fatalf("drift = %v, %v", d, err)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "field=sites[hq].storage") || !strings.Contains(logs.String(), "live=서버실") {
+		t.Fatalf("log = %q", logs.String())
+	}
+}
+
+func TestSeveralLegalBases(t *testing.T) {
+	r := loadSeed(t, "jeonbuk")
+	r.LegalBasis = append(r.LegalBasis, registry.LegalRef{Law: "주차장법 시행규칙", Article: "제6조제1항"})
+	md := Build(r, Facts{}, Options{}).Markdown()
+	if !strings.Contains(md, "본 기관은 개인정보보호법 제25조 제1항 및 주차장법 시행규칙 제6조제1항에 따라 다음과 같은 목적으로") {
+		t.Fatal("second legal basis not stated")
 	}
 }
