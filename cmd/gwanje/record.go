@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/ingest"
+	"github.com/gwanje/gwanje/internal/recorder"
+	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/store"
+)
+
+func init() {
+	register(command{name: "record", summary: "record RTSP cameras into a data directory, without the web server", run: runRecord})
+}
+
+// cameraFlags collects -camera id=url flags.
+type cameraFlags []ingest.Camera
+
+func (c *cameraFlags) String() string { return fmt.Sprint(len(*c), " cameras") }
+
+func (c *cameraFlags) Set(v string) error {
+	id, url, ok := strings.Cut(v, "=")
+	if !ok || id == "" || url == "" {
+		return fmt.Errorf("want id=rtsp://..., got %q", v)
+	}
+	*c = append(*c, ingest.Camera{ID: id, URL: url})
+	return nil
+}
+
+// readCameraList reads "id url" lines; # starts a comment.
+func readCameraList(path string) ([]ingest.Camera, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []ingest.Camera
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("%s:%d: want \"id rtsp://...\", got %d fields", path, n, len(fields))
+		}
+		out = append(out, ingest.Camera{ID: fields[0], URL: fields[1]})
+	}
+	return out, sc.Err()
+}
+
+// loadOrCreateKeys loads the master keys, creating the key file on first
+// run. It never creates a key when GWANJE_MASTER_KEY is set.
+func loadOrCreateKeys(sf *storeFlags, log *slog.Logger) (*seal.Keyring, error) {
+	k, err := sf.keys()
+	if err == nil || os.Getenv("GWANJE_MASTER_KEY") != "" || !errors.Is(err, fs.ErrNotExist) {
+		return k, err
+	}
+	if err := os.MkdirAll(filepath.Dir(sf.keyPath()), 0o700); err != nil {
+		return nil, err
+	}
+	k, err = seal.CreateKeyFile(sf.keyPath())
+	if err == nil {
+		log.Info("created a new footage master key; back it up apart from the footage", "file", sf.keyPath(), "key_id", k.Active())
+	}
+	return k, err
+}
+
+func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("record", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var sf storeFlags
+	sf.add(fl)
+	var cams cameraFlags
+	fl.Var(&cams, "camera", "a camera as id=rtsp://host/path (repeatable)")
+	list := fl.String("cameras", "", "a file of \"id rtsp://...\" lines")
+	dur := fl.Duration("for", 0, "stop after this long (0: until interrupted)")
+	segment := fl.Duration("segment", store.DefaultSegmentDuration, "segment duration")
+	stats := fl.Bool("stats", false, "print each camera's counters as JSON lines when stopping")
+	verbose := fl.Bool("v", false, "log at debug level")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if *list != "" {
+		more, err := readCameraList(*list)
+		if err != nil {
+			return err
+		}
+		cams = append(cams, more...)
+	}
+	if len(cams) == 0 {
+		return usageError{"no cameras: give -camera id=url or -cameras FILE"}
+	}
+	lvl := slog.LevelInfo
+	if *verbose {
+		lvl = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	keys, err := loadOrCreateKeys(&sf, log)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Config{Dir: sf.data, Keys: keys, SegmentDuration: *segment, Logger: log})
+	if err != nil {
+		return err
+	}
+	rec := recorder.New(st, ingest.Options{Logger: log})
+	for _, c := range cams {
+		if err := rec.Start(ctx, c); err != nil {
+			rec.Close()
+			st.Close()
+			return err
+		}
+	}
+	log.Info("recording", "cameras", len(cams), "data", sf.data)
+	if *dur > 0 {
+		select {
+		case <-ctx.Done():
+		case <-time.After(*dur):
+		}
+	} else {
+		<-ctx.Done()
+	}
+	states := rec.States()
+	rec.Close()
+	if err := st.Close(); err != nil {
+		return err
+	}
+	if *stats {
+		enc := json.NewEncoder(stdout)
+		for _, s := range states {
+			enc.Encode(s)
+		}
+	}
+	return nil
+}
