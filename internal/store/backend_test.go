@@ -28,3 +28,7 @@ func TestDiskConformance(t *testing.T) {
 		return d
 	})
 }
+
+func TestMemIndexConformance(t *testing.T) {
+	storetest.TestIndex(t, func(t *testing.T) store.Index { return store.NewMemIndex() })
+}
