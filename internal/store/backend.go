@@ -94,8 +94,9 @@ type Index interface {
 	// Delete removes a row that recovery found empty.
 	Delete(ctx context.Context, id int64) error
 	// Trash moves rows to the garbage list in one transaction, destroying
-	// their wrapped keys. It fails (changing nothing) with errs.NotExist if
-	// an id has no row.
+	// their wrapped keys, and sets the discontinuity flag of each segment
+	// that started where a trashed one ended. It fails (changing nothing)
+	// with errs.NotExist if an id has no row.
 	Trash(ctx context.Context, ids []int64, now int64) ([]GarbageRow, error)
 	// Garbage returns the garbage list.
 	Garbage(ctx context.Context) ([]GarbageRow, error)

@@ -141,6 +141,12 @@ func (m *MemIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garbage
 			SHA256: bytes.Clone(r.SHA256), KeyID: r.KeyID, Destroyed: now}
 		m.garbage[id] = g
 		delete(m.rows, id)
+		for k, n := range m.rows {
+			if n.Camera == r.Camera && n.Start == r.End {
+				n.Discontinuity = true
+				m.rows[k] = n
+			}
+		}
 		out = append(out, g)
 	}
 	return out, nil

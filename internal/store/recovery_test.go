@@ -300,3 +300,19 @@ func TestRotate(t *testing.T) {
 		t.Error("check passed with a key that wraps nothing")
 	}
 }
+
+// TestDestroyMiddle destroys a segment between two others: the one after
+// the gap must be marked as following a discontinuity (invariant 9).
+func TestDestroyMiddle(t *testing.T) {
+	e, segs := recorded(t)
+	s := e.open()
+	if _, err := s.Destroy(context.Background(), []int64{segs[1].ID}); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := s.Segments(context.Background(), "cam", 0, 1<<62)
+	if rest[1].ID != segs[2].ID || !rest[1].Discontinuity {
+		t.Errorf("after the gap: %+v", rest[1])
+	}
+	s.Close()
+	e.check(true)
+}

@@ -289,6 +289,11 @@ func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garb
 		if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id = ?`, id); err != nil {
 			return nil, wrapIO(op, err)
 		}
+		// The segment that continued this one now follows a gap.
+		if _, err := tx.ExecContext(ctx, `UPDATE segment SET discontinuity = 1 WHERE camera = ? AND start_90k = ?`,
+			g.Camera, g.End); err != nil {
+			return nil, wrapIO(op, err)
+		}
 		out = append(out, g)
 	}
 	if err := tx.Commit(); err != nil {

@@ -18,7 +18,8 @@ import (
 
 func create(t *testing.T, x store.Index, camera string, start int64, keyID string) store.Row {
 	t.Helper()
-	r := store.Row{Camera: camera, Start: start, Codec: media.CodecH264, Discontinuity: true}
+	// Segments starting on an odd thousand follow a discontinuity.
+	r := store.Row{Camera: camera, Start: start, Codec: media.CodecH264, Discontinuity: start/1000%2 == 1}
 	err := x.Create(context.Background(), &r, func(id int64) error {
 		r.KeyID, r.WrappedKey, r.ParamsSealed = keyID, bytes.Repeat([]byte{byte(id)}, 61), []byte{1, byte(id)}
 		return nil
@@ -132,22 +133,33 @@ func TestIndex(t *testing.T, newIndex func(t *testing.T) store.Index) {
 		a := create(t, x, "cam", 1000, "k")
 		finish(t, x, &a, 2000)
 		b := create(t, x, "cam", 2000, "k")
+		finish(t, x, &b, 3000)
+		nb := create(t, x, "cam", 4000, "k") // no discontinuity
+		finish(t, x, &nb, 5000)
+		if r, _ := x.Get(ctx, nb.ID); r == nil || r.Discontinuity {
+			t.Fatalf("segment at 4000 has a discontinuity before the test: %+v", r)
+		}
 		if _, err := x.Trash(ctx, []int64{a.ID, 999}, 5); !errs.Is(err, errs.NotExist) {
 			t.Fatalf("Trash with a missing id: %v", err)
 		}
 		if _, err := x.Get(ctx, a.ID); err != nil {
 			t.Fatalf("a failed Trash changed the index: %v", err)
 		}
-		g, err := x.Trash(ctx, []int64{a.ID, b.ID}, 5)
+		bb := create(t, x, "cam", 3000, "k")
+		finish(t, x, &bb, 4000)
+		g, err := x.Trash(ctx, []int64{a.ID, bb.ID}, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(g) != 2 || g[0].SegmentID != a.ID || g[0].Camera != "cam" || g[0].Start != 1000 || g[0].End != 2000 ||
-			g[0].FileBytes != 400 || len(g[0].SHA256) != 32 || g[0].KeyID != "k" || g[0].Destroyed != 5 || g[1].SHA256 != nil {
+			g[0].FileBytes != 400 || len(g[0].SHA256) != 32 || g[0].KeyID != "k" || g[0].Destroyed != 5 || g[1].SHA256 == nil {
 			t.Errorf("Trash = %+v", g)
 		}
 		if _, err := x.Get(ctx, a.ID); !errs.Is(err, errs.NotExist) {
 			t.Errorf("trashed row still there: %v", err)
+		}
+		if r, _ := x.Get(ctx, nb.ID); r == nil || !r.Discontinuity {
+			t.Errorf("segment after a trashed one has no discontinuity: %+v", r)
 		}
 		if gl, _ := x.Garbage(ctx); len(gl) != 2 {
 			t.Errorf("garbage %+v", gl)
@@ -155,13 +167,16 @@ func TestIndex(t *testing.T, newIndex func(t *testing.T) store.Index) {
 		if err := x.Forget(ctx, []int64{a.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if gl, _ := x.Garbage(ctx); len(gl) != 1 || gl[0].SegmentID != b.ID {
+		if gl, _ := x.Garbage(ctx); len(gl) != 1 || gl[0].SegmentID != bb.ID {
 			t.Errorf("garbage after Forget %+v", gl)
 		}
 		// Ids are never reused: they are in receipts and AADs.
-		c := create(t, x, "cam", 3000, "k")
-		if c.ID <= b.ID {
-			t.Errorf("id %d reused after destroying %d", c.ID, b.ID)
+		if r, _ := x.Get(ctx, b.ID); r == nil || !r.Discontinuity {
+			t.Errorf("segment after trashed segment %d has no discontinuity: %+v", a.ID, r)
+		}
+		c := create(t, x, "cam", 6000, "k")
+		if c.ID <= nb.ID {
+			t.Errorf("id %d reused after destroying %d", c.ID, bb.ID)
 		}
 	})
 	t.Run("Rewrap", func(t *testing.T) {
