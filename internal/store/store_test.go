@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -336,5 +337,35 @@ func TestNoPlaintext(t *testing.T) {
 		scan() // with the WAL
 		s.Close()
 		scan()
+	}
+}
+
+// TestSyncerFsyncsOnItsClock checks that written chunks are fsynced by the
+// background syncer when SyncInterval passes on the injected clock, without
+// the writer waiting.
+func TestSyncerFsyncsOnItsClock(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.SegmentDuration = time.Minute
+	s := e.open()
+	defer s.Close()
+	w, _ := s.Writer("cam")
+	write(t, w, frames(t, media.CodecH264, t0, 60))
+	s.mu.Lock()
+	var l *liveSeg
+	for _, x := range s.live {
+		l = x
+	}
+	s.mu.Unlock()
+	dirty := func() bool { l.mu.Lock(); defer l.mu.Unlock(); return l.dirty }
+	if !dirty() {
+		t.Fatal("written chunks are not waiting for fsync")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for dirty() {
+		if time.Now().After(deadline) {
+			t.Fatal("syncer did not fsync within SyncInterval of the fake clock")
+		}
+		e.clk.Advance(time.Second)
+		runtime.Gosched()
 	}
 }

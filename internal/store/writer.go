@@ -56,6 +56,9 @@ type Writer struct {
 	s      *Store
 	camera string
 
+	// mu makes Store.Close safe beside an ingest goroutine still writing.
+	mu sync.Mutex
+
 	seg    *liveSeg
 	target int64 // length of the current segment before it is cut, 90 kHz
 	first  bool  // the next segment is the camera's first since Open
@@ -96,13 +99,19 @@ func (s *Store) Writer(camera string) (*Writer, error) {
 }
 
 // Dropped returns how many frames were dropped waiting for a key frame.
-func (w *Writer) Dropped() int64 { return w.dropped }
+func (w *Writer) Dropped() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.dropped
+}
 
 // WriteFrame stores f. Frames come in decode order with strictly
 // increasing Wall; a segment starts only at a key frame. f is not retained
 // after WriteFrame returns.
 func (w *Writer) WriteFrame(f *media.Frame) error {
 	const op = "store.WriteFrame"
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.closed {
 		return errs.Errorf(op, errs.Invalid, "camera %s: writer is closed", w.camera)
 	}
@@ -117,7 +126,7 @@ func (w *Writer) WriteFrame(f *media.Frame) error {
 	if w.havePend && f.Wall <= w.pend.Wall {
 		err := errs.Errorf(op, errs.Invalid, "camera %s: frame wall clock %d is not after the previous frame's %d; segment ended",
 			w.camera, f.Wall, w.pend.Wall)
-		w.Break("non-monotonic wall clock")
+		w.breakLocked("non-monotonic wall clock")
 		return err
 	}
 	if !w.havePend {
@@ -166,6 +175,12 @@ func (w *Writer) hold(f *media.Frame) {
 // Break marks a discontinuity: the current segment ends at its last
 // complete frame and the next segment starts at the next key frame.
 func (w *Writer) Break(reason string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.breakLocked(reason)
+}
+
+func (w *Writer) breakLocked(reason string) {
 	if w.closed || !w.havePend {
 		w.disc = true
 		return
@@ -186,10 +201,12 @@ func (w *Writer) Break(reason string) {
 // Close ends the current segment and waits until every segment of this
 // writer is durable and closed in the index.
 func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.closed {
 		return nil
 	}
-	w.Break("writer closed")
+	w.breakLocked("writer closed")
 	w.closed = true
 	var first error
 	for _, l := range w.pending {
