@@ -13,6 +13,10 @@ type State uint8
 const (
 	StateOpen   State = 1 // being written, or left by a crash until recovery
 	StateClosed State = 2 // complete: frame index, size and hash recorded
+	// StateReplacing is a segment DestroyRange is writing to replace part
+	// of another; it becomes closed in the same transaction that destroys
+	// the original. Recovery deletes it: the original is still intact.
+	StateReplacing State = 3
 )
 
 func (s State) String() string {
@@ -21,6 +25,8 @@ func (s State) String() string {
 		return "open"
 	case StateClosed:
 		return "closed"
+	case StateReplacing:
+		return "replacing"
 	}
 	return "state(?)"
 }
@@ -76,7 +82,8 @@ type CameraSummary struct {
 // Index is where segment rows live: SQLite now, PostgreSQL later. Every
 // method is one transaction. Implementations must pass storetest.TestIndex.
 type Index interface {
-	// Create inserts r as an open row. fill is called inside the
+	// Create inserts r as an open row (or replacing, if r.State is
+	// StateReplacing). fill is called inside the
 	// transaction with the new id and must set r's key and sealed params
 	// (they bind the id); r.ID is set on success.
 	Create(ctx context.Context, r *Row, fill func(id int64) error) error
@@ -89,7 +96,7 @@ type Index interface {
 	// [Start, End) overlaps [start, end) plus, when open, every open row
 	// starting before end, ordered by camera and start.
 	List(ctx context.Context, camera string, start, end int64) ([]Row, error)
-	// Open returns every open row.
+	// Open returns every open or replacing row, ordered by id.
 	Open(ctx context.Context) ([]Row, error)
 	// Delete removes a row that recovery found empty.
 	Delete(ctx context.Context, id int64) error
@@ -98,6 +105,11 @@ type Index interface {
 	// that started where a trashed one ended. It fails (changing nothing)
 	// with errs.NotExist if an id has no row.
 	Trash(ctx context.Context, ids []int64, now int64) ([]GarbageRow, error)
+	// Replace, in one transaction, closes the replacing rows news (with
+	// their end, counts, size, hash and index) and trashes row old as Trash
+	// does, except that the segment after old keeps its discontinuity flag
+	// if one of news ends where old ended.
+	Replace(ctx context.Context, old int64, news []*Row, now int64) (GarbageRow, error)
 	// Garbage returns the garbage list.
 	Garbage(ctx context.Context) ([]GarbageRow, error)
 	// Forget removes garbage rows whose files are gone.

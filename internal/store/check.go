@@ -170,6 +170,10 @@ func checkRow(ctx context.Context, rep *CheckReport, r *Row, files Files, hasFil
 		rep.add(3, r.Camera, r.ID, "segment is open with no recorder running")
 		return
 	}
+	if r.State == StateReplacing {
+		rep.add(3, r.Camera, r.ID, "replacement left by an interrupted range destruction (next start-up deletes it)")
+		return
+	}
 	if r.State != StateClosed {
 		rep.add(3, r.Camera, r.ID, "unknown state %d", r.State)
 		return

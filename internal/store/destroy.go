@@ -15,6 +15,9 @@ type DestroyedSegment struct {
 	Bytes      int64  // ciphertext size
 	SHA256     []byte // ciphertext hash; nil if the segment never closed
 	KeyID      string // master key the destroyed data key was wrapped under
+	// Replacements are the segments DestroyRange wrote to keep the parts
+	// of this segment outside the range (re-encrypted under new keys).
+	Replacements []int64
 }
 
 // DestroyResult reports a destruction.

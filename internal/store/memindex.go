@@ -38,7 +38,10 @@ func (m *MemIndex) Create(ctx context.Context, r *Row, fill func(id int64) error
 		return errs.E("store.MemIndex.Create", err)
 	}
 	m.next++
-	r.ID, r.State, r.End = id, StateOpen, r.Start
+	if r.State != StateReplacing {
+		r.State = StateOpen
+	}
+	r.ID, r.End = id, r.Start
 	m.rows[id] = cloneRow(*r)
 	return nil
 }
@@ -112,7 +115,7 @@ func (m *MemIndex) List(ctx context.Context, camera string, start, end int64) ([
 func (m *MemIndex) Open(ctx context.Context) ([]Row, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := m.sorted(func(r *Row) bool { return r.State == StateOpen })
+	out := m.sorted(func(r *Row) bool { return r.State == StateOpen || r.State == StateReplacing })
 	slices.SortFunc(out, func(a, b Row) int { return cmp64(a.ID, b.ID) })
 	return out, nil
 }
@@ -136,20 +139,51 @@ func (m *MemIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garbage
 	}
 	var out []GarbageRow
 	for _, id := range ids {
-		r := m.rows[id]
-		g := GarbageRow{SegmentID: id, Camera: r.Camera, Start: r.Start, End: r.End, FileBytes: r.FileBytes,
-			SHA256: bytes.Clone(r.SHA256), KeyID: r.KeyID, Destroyed: now}
-		m.garbage[id] = g
-		delete(m.rows, id)
-		for k, n := range m.rows {
-			if n.Camera == r.Camera && n.Start == r.End {
-				n.Discontinuity = true
-				m.rows[k] = n
-			}
-		}
-		out = append(out, g)
+		out = append(out, m.trash(id, now, true))
 	}
 	return out, nil
+}
+
+func (m *MemIndex) trash(id, now int64, gap bool) GarbageRow {
+	r := m.rows[id]
+	g := GarbageRow{SegmentID: id, Camera: r.Camera, Start: r.Start, End: r.End, FileBytes: r.FileBytes,
+		SHA256: bytes.Clone(r.SHA256), KeyID: r.KeyID, Destroyed: now}
+	m.garbage[id] = g
+	delete(m.rows, id)
+	for k, n := range m.rows {
+		if gap && n.Camera == r.Camera && n.Start == r.End {
+			n.Discontinuity = true
+			m.rows[k] = n
+		}
+	}
+	return g
+}
+
+// Replace implements Index.
+func (m *MemIndex) Replace(ctx context.Context, old int64, news []*Row, now int64) (GarbageRow, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.rows[old]
+	if !ok {
+		return GarbageRow{}, errs.Errorf("store.MemIndex.Replace", errs.NotExist, "segment %d", old)
+	}
+	gap := true
+	for _, r := range news {
+		if n, ok := m.rows[r.ID]; !ok || n.State != StateReplacing {
+			return GarbageRow{}, errs.Errorf("store.MemIndex.Replace", errs.Conflict, "segment %d is not a replacement being written", r.ID)
+		}
+		if r.End == o.End {
+			gap = false
+		}
+	}
+	for _, r := range news {
+		n := m.rows[r.ID]
+		n.State, n.End, n.Frames, n.KeyFrames = StateClosed, r.End, r.Frames, r.KeyFrames
+		n.MediaBytes, n.FileBytes, n.SHA256, n.FrameIndex = r.MediaBytes, r.FileBytes, r.SHA256, r.FrameIndex
+		m.rows[r.ID] = cloneRow(n)
+		r.State = StateClosed
+	}
+	return m.trash(old, now, gap), nil
 }
 
 // Garbage implements Index.

@@ -316,3 +316,71 @@ func TestDestroyMiddle(t *testing.T) {
 	s.Close()
 	e.check(true)
 }
+
+func TestDestroyRange(t *testing.T) {
+	e, segs := recorded(t)
+	in := frames(t, media.CodecH264, t0, 150)
+	byWall := map[int64][]byte{}
+	for _, f := range in {
+		byWall[f.Wall] = f.Data
+	}
+	start := segs[1].Start + media.Hz*12/10 // inside segs[1]'s second chunk
+	end := segs[2].Start + media.Hz/2       // inside segs[2]'s first chunk
+	s := e.open()
+	res, err := s.DestroyRange(context.Background(), "cam", start, end)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Segments) != 2 || len(res.Segments[0].Replacements) != 1 || len(res.Segments[1].Replacements) != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	rest, infos, data := readAll(t, s, "cam")
+	for i, f := range infos {
+		if f.Wall < end && f.Wall+f.Duration > start {
+			t.Errorf("frame at %d survived the destruction of [%d, %d)", f.Wall, start, end)
+		}
+		if !bytes.Equal(data[i], byWall[f.Wall]) {
+			t.Fatalf("kept frame at %d differs", f.Wall)
+		}
+	}
+	// Kept: segs[0] whole, segs[1]'s first chunk (25 frames), segs[2]
+	// from its second chunk's key frame, and everything after.
+	want := 150 - (int(segs[1].Frames) - 25) - 25
+	if len(infos) != want {
+		t.Errorf("%d frames kept, want %d", len(infos), want)
+	}
+	if len(rest) != len(segs) {
+		t.Errorf("%d segments, want %d", len(rest), len(segs))
+	}
+	for _, d := range res.Segments {
+		if _, err := s.OpenSegment(context.Background(), d.ID); !errs.Is(err, errs.NotExist) {
+			t.Errorf("original segment %d still readable: %v", d.ID, err)
+		}
+	}
+	s.Close()
+	e.check(true)
+}
+
+func TestDestroyRangeInterrupted(t *testing.T) {
+	e, segs := recorded(t)
+	s := e.open()
+	crash := errors.New("crash")
+	s.hook = func(at string) error {
+		if at == "destroyrange.written" {
+			return crash
+		}
+		return nil
+	}
+	if _, err := s.DestroyRange(context.Background(), "cam", segs[1].Start+media.Hz*12/10, segs[1].End); !errors.Is(err, crash) {
+		t.Fatalf("DestroyRange: %v", err)
+	}
+	s.abandon()
+	s = e.open()
+	// Nothing was destroyed: the replacement is gone, the original intact.
+	rest, infos, _ := readAll(t, s, "cam")
+	if len(rest) != len(segs) || len(infos) != 150 || rest[1].ID != segs[1].ID {
+		t.Errorf("after recovery %d segments, %d frames", len(rest), len(infos))
+	}
+	s.Close()
+	e.check(true)
+}

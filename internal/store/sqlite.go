@@ -160,9 +160,13 @@ func (x *SQLiteIndex) Create(ctx context.Context, r *Row, fill func(id int64) er
 		return wrapIO(op, err)
 	}
 	defer tx.Rollback()
+	state := StateOpen
+	if r.State == StateReplacing {
+		state = StateReplacing
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO segment (camera, state, start_90k, end_90k, discontinuity, codec,
-		params_sealed, key_id, wrapped_key) VALUES (?, 1, ?, ?, ?, ?, x'', '', x'')`,
-		r.Camera, r.Start, r.Start, b2i(r.Discontinuity), int(r.Codec))
+		params_sealed, key_id, wrapped_key) VALUES (?, ?, ?, ?, ?, ?, x'', '', x'')`,
+		r.Camera, int(state), r.Start, r.Start, b2i(r.Discontinuity), int(r.Codec))
 	if err != nil {
 		return wrapIO(op, err)
 	}
@@ -180,7 +184,7 @@ func (x *SQLiteIndex) Create(ctx context.Context, r *Row, fill func(id int64) er
 	if err := tx.Commit(); err != nil {
 		return wrapIO(op, err)
 	}
-	r.ID, r.State, r.End = id, StateOpen, r.Start
+	r.ID, r.State, r.End = id, state, r.Start
 	return nil
 }
 
@@ -253,7 +257,7 @@ func (x *SQLiteIndex) List(ctx context.Context, camera string, start, end int64)
 
 // Open implements Index.
 func (x *SQLiteIndex) Open(ctx context.Context) ([]Row, error) {
-	return x.query(ctx, "store.Index.Open", `SELECT `+rowCols+` FROM segment WHERE state = 1 ORDER BY id`)
+	return x.query(ctx, "store.Index.Open", `SELECT `+rowCols+` FROM segment WHERE state IN (1, 3) ORDER BY id`)
 }
 
 // Delete implements Index.
@@ -272,27 +276,9 @@ func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garb
 	defer tx.Rollback()
 	var out []GarbageRow
 	for _, id := range ids {
-		g := GarbageRow{SegmentID: id, Destroyed: now}
-		err := tx.QueryRowContext(ctx, `SELECT camera, start_90k, end_90k, file_bytes, sha256, key_id FROM segment WHERE id = ?`, id).
-			Scan(&g.Camera, &g.Start, &g.End, &g.FileBytes, &g.SHA256, &g.KeyID)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errs.Errorf(op, errs.NotExist, "segment %d", id)
-		}
+		g, err := trashRow(ctx, tx, id, now, true)
 		if err != nil {
-			return nil, wrapIO(op, err)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO garbage (segment_id, camera, start_90k, end_90k, file_bytes, sha256,
-			key_id, destroyed_90k) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, g.Camera, g.Start, g.End, g.FileBytes, g.SHA256, g.KeyID, now); err != nil {
-			return nil, wrapIO(op, err)
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id = ?`, id); err != nil {
-			return nil, wrapIO(op, err)
-		}
-		// The segment that continued this one now follows a gap.
-		if _, err := tx.ExecContext(ctx, `UPDATE segment SET discontinuity = 1 WHERE camera = ? AND start_90k = ?`,
-			g.Camera, g.End); err != nil {
-			return nil, wrapIO(op, err)
+			return nil, errs.E(op, err)
 		}
 		out = append(out, g)
 	}
@@ -300,6 +286,80 @@ func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garb
 		return nil, wrapIO(op, err)
 	}
 	return out, nil
+}
+
+// trashRow moves one row to the garbage list inside tx; if gap, the
+// segment that continued it is marked as following a discontinuity.
+func trashRow(ctx context.Context, tx *sql.Tx, id, now int64, gap bool) (GarbageRow, error) {
+	const op = "store.Index.Trash"
+	g := GarbageRow{SegmentID: id, Destroyed: now}
+	err := tx.QueryRowContext(ctx, `SELECT camera, start_90k, end_90k, file_bytes, sha256, key_id FROM segment WHERE id = ?`, id).
+		Scan(&g.Camera, &g.Start, &g.End, &g.FileBytes, &g.SHA256, &g.KeyID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, errs.Errorf(op, errs.NotExist, "segment %d", id)
+	}
+	if err != nil {
+		return g, wrapIO(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO garbage (segment_id, camera, start_90k, end_90k, file_bytes, sha256,
+		key_id, destroyed_90k) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, g.Camera, g.Start, g.End, g.FileBytes, g.SHA256, g.KeyID, now); err != nil {
+		return g, wrapIO(op, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id = ?`, id); err != nil {
+		return g, wrapIO(op, err)
+	}
+	if gap {
+		// The segment that continued this one now follows a gap.
+		if _, err := tx.ExecContext(ctx, `UPDATE segment SET discontinuity = 1 WHERE camera = ? AND start_90k = ?`,
+			g.Camera, g.End); err != nil {
+			return g, wrapIO(op, err)
+		}
+	}
+	return g, nil
+}
+
+// Replace implements Index.
+func (x *SQLiteIndex) Replace(ctx context.Context, old int64, news []*Row, now int64) (GarbageRow, error) {
+	const op = "store.Index.Replace"
+	tx, err := x.db.BeginTx(ctx, nil)
+	if err != nil {
+		return GarbageRow{}, wrapIO(op, err)
+	}
+	defer tx.Rollback()
+	var oldEnd int64
+	if err := tx.QueryRowContext(ctx, `SELECT end_90k FROM segment WHERE id = ?`, old).Scan(&oldEnd); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return GarbageRow{}, errs.Errorf(op, errs.NotExist, "segment %d", old)
+		}
+		return GarbageRow{}, wrapIO(op, err)
+	}
+	gap := true
+	for _, r := range news {
+		res, err := tx.ExecContext(ctx, `UPDATE segment SET state = 2, end_90k = ?, frames = ?, key_frames = ?,
+			media_bytes = ?, file_bytes = ?, sha256 = ?, frame_index = ? WHERE id = ? AND state = 3`,
+			r.End, r.Frames, r.KeyFrames, r.MediaBytes, r.FileBytes, r.SHA256, r.FrameIndex, r.ID)
+		if err != nil {
+			return GarbageRow{}, wrapIO(op, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return GarbageRow{}, errs.Errorf(op, errs.Conflict, "segment %d is not a replacement being written", r.ID)
+		}
+		if r.End == oldEnd {
+			gap = false
+		}
+	}
+	g, err := trashRow(ctx, tx, old, now, gap)
+	if err != nil {
+		return GarbageRow{}, errs.E(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return GarbageRow{}, wrapIO(op, err)
+	}
+	for _, r := range news {
+		r.State = StateClosed
+	}
+	return g, nil
 }
 
 // Garbage implements Index.

@@ -267,6 +267,14 @@ func (s *Store) recover(ctx context.Context) error {
 		return errs.E(op, err)
 	}
 	for i := range open {
+		if r := &open[i]; r.State == StateReplacing {
+			// DestroyRange did not commit: the original is intact.
+			s.log.Info("removing unfinished replacement segment", "camera", r.Camera, "segment", r.ID)
+			if err := s.deleteSegment(ctx, r); err != nil {
+				return errs.E(op, err)
+			}
+			continue
+		}
 		if err := s.recoverSegment(ctx, &open[i]); err != nil {
 			return errs.E(op, err)
 		}
@@ -356,13 +364,7 @@ func (s *Store) recoverSegment(ctx context.Context, r *Row) error {
 	}
 	if len(res.Chunks) == 0 {
 		s.log.Warn("open segment has no complete chunk; deleting it", "camera", r.Camera, "segment", r.ID, "stop", res.Stop.String(), "reason", res.Reason)
-		if err := s.idx.Delete(ctx, r.ID); err != nil {
-			return err
-		}
-		if err := s.files.Remove(r.Camera, r.ID); err != nil {
-			return err
-		}
-		return s.files.SyncDir(r.Camera)
+		return s.deleteSegment(ctx, r)
 	}
 	if res.Stop != seal.StopEnd {
 		s.log.Warn("recovering segment: cutting its tail", "camera", r.Camera, "segment", r.ID,
@@ -392,6 +394,17 @@ func (s *Store) recoverSegment(ctx context.Context, r *Row) error {
 	r.FileBytes, r.SHA256 = res.End, h.Sum(nil)
 	s.log.Info("recovered segment", "camera", r.Camera, "segment", r.ID, "frames", r.Frames, "bytes", r.FileBytes)
 	return s.idx.Finish(ctx, r)
+}
+
+// deleteSegment deletes a row that holds no footage, then its file.
+func (s *Store) deleteSegment(ctx context.Context, r *Row) error {
+	if err := s.idx.Delete(ctx, r.ID); err != nil {
+		return err
+	}
+	if err := s.files.Remove(r.Camera, r.ID); err != nil {
+		return err
+	}
+	return s.files.SyncDir(r.Camera)
 }
 
 // fillCounts sets a row's end, counts and frame index from its frames.

@@ -179,6 +179,52 @@ func TestIndex(t *testing.T, newIndex func(t *testing.T) store.Index) {
 			t.Errorf("id %d reused after destroying %d", c.ID, bb.ID)
 		}
 	})
+	t.Run("Replace", func(t *testing.T) {
+		x := newIndex(t)
+		defer x.Close()
+		a := create(t, x, "cam", 2000, "k") // no discontinuity
+		finish(t, x, &a, 4000)
+		next := create(t, x, "cam", 4000, "k")
+		finish(t, x, &next, 5000)
+		head := store.Row{Camera: "cam", Start: 2000, Codec: media.CodecH264, State: store.StateReplacing}
+		fill := func(r *store.Row) func(int64) error {
+			return func(id int64) error {
+				r.KeyID, r.WrappedKey, r.ParamsSealed = "k2", []byte{1}, []byte{1}
+				return nil
+			}
+		}
+		if err := x.Create(ctx, &head, fill(&head)); err != nil {
+			t.Fatal(err)
+		}
+		if head.State != store.StateReplacing {
+			t.Fatalf("created as %v", head.State)
+		}
+		if open, _ := x.Open(ctx); len(open) != 1 || open[0].ID != head.ID {
+			t.Errorf("Open = %+v, want the replacing row", open)
+		}
+		if rs, _ := x.List(ctx, "cam", 2000, 2500); len(rs) != 1 || rs[0].ID != a.ID {
+			t.Errorf("List shows a replacement before it replaces: %+v", rs)
+		}
+		if _, err := x.Replace(ctx, a.ID, []*store.Row{&next}, 9); !errs.Is(err, errs.Conflict) {
+			t.Errorf("Replace with a closed row as replacement: %v", err)
+		}
+		finish := head
+		finish.End, finish.Frames, finish.FileBytes = 3000, 1, 99
+		g, err := x.Replace(ctx, a.ID, []*store.Row{&finish}, 9)
+		if err != nil || g.SegmentID != a.ID || g.Destroyed != 9 {
+			t.Fatalf("Replace = %+v, %v", g, err)
+		}
+		if r, _ := x.Get(ctx, head.ID); r == nil || r.State != store.StateClosed || r.End != 3000 || r.FileBytes != 99 {
+			t.Errorf("replacement after Replace: %+v", r)
+		}
+		if _, err := x.Get(ctx, a.ID); !errs.Is(err, errs.NotExist) {
+			t.Errorf("original after Replace: %v", err)
+		}
+		// The head ends at 3000, not where the original ended: a gap.
+		if r, _ := x.Get(ctx, next.ID); r == nil || !r.Discontinuity {
+			t.Errorf("segment after the cut has no discontinuity: %+v", r)
+		}
+	})
 	t.Run("Rewrap", func(t *testing.T) {
 		x := newIndex(t)
 		defer x.Close()
