@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -382,5 +383,64 @@ func TestDestroyRangeInterrupted(t *testing.T) {
 		t.Errorf("after recovery %d segments, %d frames", len(rest), len(infos))
 	}
 	s.Close()
+	e.check(true)
+}
+
+// fullDisk is a Files whose appends fail with ENOSPC after limit bytes.
+type fullDisk struct {
+	*Disk
+	limit int64
+}
+
+type fullFile struct {
+	AppendFile
+	d *fullDisk
+}
+
+func (d *fullDisk) Create(camera string, id int64) (AppendFile, error) {
+	f, err := d.Disk.Create(camera, id)
+	if err != nil {
+		return nil, err
+	}
+	return fullFile{f, d}, nil
+}
+
+func (f fullFile) Write(p []byte) (int, error) {
+	if int64(len(p)) > f.d.limit {
+		n, _ := f.AppendFile.Write(p[:f.d.limit]) // a short write, as a full disk does
+		f.d.limit = 0
+		return n, syscall.ENOSPC
+	}
+	f.d.limit -= int64(len(p))
+	return f.AppendFile.Write(p)
+}
+
+func TestDiskFull(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.SegmentDuration = time.Minute
+	disk, _ := NewDisk(filepath.Join(e.dir, "segments"))
+	fd := &fullDisk{Disk: disk, limit: 600_000} // room for about two chunks
+	e.cfg.Files = fd
+	s := e.open()
+	w, _ := s.Writer("cam")
+	var failed error
+	for _, f := range frames(t, media.CodecH264, t0, 125) {
+		if err := w.WriteFrame(f); err != nil {
+			failed = err
+			break
+		}
+	}
+	if !errs.Is(failed, errs.IO) || !errors.Is(failed, syscall.ENOSPC) {
+		t.Fatalf("WriteFrame on a full disk: %v", failed)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	segs, infos, _ := readAll(t, s, "cam")
+	if len(segs) != 1 || segs[0].Open || len(infos) == 0 || len(infos)%25 != 0 {
+		t.Errorf("after ENOSPC: %d segments, %d frames", len(segs), len(infos))
+	}
+	s.Close()
+	e.cfg.Files = nil
 	e.check(true)
 }
