@@ -166,6 +166,12 @@ func TestDestroy(t *testing.T) {
 	e, segs := recorded(t)
 	s := e.open()
 	ids := []int64{segs[0].ID, segs[1].ID}
+	var wrapped [][]byte
+	for _, id := range ids {
+		r, _ := s.idx.Get(context.Background(), id)
+		wrapped = append(wrapped, r.WrappedKey)
+	}
+	kept, _ := s.idx.Get(context.Background(), segs[2].ID)
 	res, err := s.Destroy(context.Background(), ids)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +195,25 @@ func TestDestroy(t *testing.T) {
 		t.Errorf("%d segments left, want %d (a failed Destroy must change nothing)", len(rest), len(segs)-2)
 	}
 	s.Close()
-	// The wrapped keys are gone from every file of the data directory.
+	// The wrapped keys are gone from every file of the data directory
+	// (secure_delete and the WAL checkpoint).
+	found := false
+	filepath.Walk(e.dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		found = found || bytes.Contains(b, kept.WrappedKey)
+		for i, w := range wrapped {
+			if bytes.Contains(b, w) {
+				t.Errorf("wrapped key of destroyed segment %d still in %s", ids[i], p)
+			}
+		}
+		return nil
+	})
+	if !found {
+		t.Error("the scan does not find a kept segment's wrapped key either")
+	}
 	e.check(true)
 }
 
