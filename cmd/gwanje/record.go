@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -91,8 +92,20 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	segment := fl.Duration("segment", store.DefaultSegmentDuration, "segment duration")
 	stats := fl.Bool("stats", false, "print each camera's counters as JSON lines when stopping")
 	verbose := fl.Bool("v", false, "log at debug level")
+	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile to this file (for benchmarks)")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *list != "" {
 		more, err := readCameraList(*list)
