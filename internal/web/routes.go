@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
+)
+
+// rule is who may use a route.
+type rule uint8
+
+const (
+	rulePublic  rule = iota // anyone: deliberately public
+	ruleSession             // any logged-in user
+	rulePerm                // a user holding perm (for the camera's site when scoped)
+)
+
+// route is one entry of the route table.
+type route struct {
+	pattern string
+	rule    rule
+	perm    Perm
+	// scoped: the permission is checked for the site of the camera named
+	// by the {id} path value; an unknown camera is "not found".
+	scoped bool
+	// footage: a refusal is recorded in the ledger (AccessRefused).
+	footage bool
+	// allowMustChange: reachable by a session that must change its
+	// password before anything else.
+	allowMustChange bool
+	h               http.Handler
+}
+
+// routes is the whole HTTP surface of gwanje.
+func (s *Server) routes() []route {
+	rt := []route{
+		{pattern: "GET /{$}", rule: rulePublic, h: http.HandlerFunc(s.index)},
+		{pattern: "GET /ui/", rule: rulePublic, h: uiHandler()},
+		{pattern: "GET /healthz", rule: rulePublic, h: http.HandlerFunc(healthz)},
+
+		{pattern: "GET /api/cameras", rule: ruleSession, h: http.HandlerFunc(s.listCameras)},
+		{pattern: "GET /api/cameras/{id}/recordings", rule: rulePerm, perm: PermPlayback, scoped: true,
+			h: http.HandlerFunc(s.recordings)},
+		{pattern: "POST /api/cameras/{id}/views", rule: rulePerm, perm: PermPlayback, scoped: true, footage: true,
+			h: http.HandlerFunc(s.createView)},
+		{pattern: "POST /api/cameras/{id}/live", rule: rulePerm, perm: PermLiveView, scoped: true, footage: true,
+			h: http.HandlerFunc(s.createLive)},
+		// The view URL handed out after the ledger entry: the grant itself
+		// is checked (same session, not expired) by the handler.
+		{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)},
+	}
+	for _, a := range s.opt.Accounts {
+		r := route{pattern: a.Pattern, rule: ruleSession, perm: a.Perm, allowMustChange: a.AllowMustChange, h: a.Handler}
+		if a.Public {
+			r.rule = rulePublic
+		} else if a.Perm != "" {
+			r.rule = rulePerm
+		}
+		rt = append(rt, r)
+	}
+	if s.opt.Policy != nil {
+		for _, p := range []string{"GET /policy", "GET /policy.md", "GET /policy.pdf", "GET /policy/versions", "GET /policy/versions/{n}"} {
+			rt = append(rt, route{pattern: p, rule: rulePublic, h: s.opt.Policy})
+		}
+	}
+	return rt
+}
+
+func healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write([]byte("ok\n"))
+}
+
+type ctxKey struct{}
+
+// principal returns the request's authenticated principal.
+func principal(r *http.Request) *Principal {
+	p, _ := r.Context().Value(ctxKey{}).(*Principal)
+	return p
+}
+
+// guard wraps a route's handler with its access rule: session, password
+// change, CSRF on every state change, permission and site scope.
+func (s *Server) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		const op = "web.guard"
+		if !safeMethod(r.Method) && !sameOrigin(r) {
+			s.fail(w, r, errs.E(op, errs.Permission, "cross-origin request"), "")
+			return
+		}
+		if rt.rule == rulePublic {
+			rt.h.ServeHTTP(w, r)
+			return
+		}
+		p, err := s.opt.Guard.Authenticate(r)
+		if err != nil {
+			s.fail(w, r, errs.E(op, errs.Unauthorized, err), "")
+			return
+		}
+		if !safeMethod(r.Method) {
+			if err := s.opt.Guard.CheckCSRF(r, p); err != nil {
+				s.fail(w, r, errs.E(op, errs.Permission, err), "")
+				return
+			}
+		}
+		if p.MustChangePassword && !rt.allowMustChange {
+			s.fail(w, r, errs.E(op, errs.Permission, "the password must be changed first"), "")
+			return
+		}
+		if rt.rule == rulePerm {
+			site := ""
+			if rt.scoped {
+				cam, ok := s.opt.Cameras.Camera(r.PathValue("id"))
+				if !ok {
+					s.fail(w, r, errs.Errorf(op, errs.Private, "no camera %q", r.PathValue("id")), "")
+					return
+				}
+				site = cam.Site
+			}
+			if err := s.opt.Guard.Authorize(r, p, rt.perm, site); err != nil {
+				if rt.footage {
+					s.recordRefusal(r.Context(), r, p, rt, site, err)
+				}
+				s.fail(w, r, err, "")
+				return
+			}
+		}
+		rt.h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+	})
+}
+
+// recordRefusal ledgers a refused footage request. A failure to record is
+// logged; the request is refused either way.
+func (s *Server) recordRefusal(ctx context.Context, r *http.Request, p *Principal, rt route, site string, cause error) {
+	e := ledger.Entry{
+		Kind: ledger.AccessRefused, Actor: p.User, Role: p.Role, Client: clientAddr(r),
+		Site: site, Cameras: []string{r.PathValue("id")}, Object: rt.pattern,
+		Detail: errs.KindOf(cause).String(),
+	}
+	if _, err := s.opt.Ledger.Append(ctx, e); err != nil {
+		s.log.Error("recording a refused footage request", "err", err)
+	}
+}
+
+func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
+
+// sameOrigin refuses state changes whose Origin (or Referer) names another
+// site. Browsers send Origin on every cross-site POST; SameSite=Strict
+// cookies and CSRF tokens are the other two layers.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		o = r.Header.Get("Referer")
+	}
+	if o == "" {
+		return true // not a browser, or a same-origin request without it
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// clientAddr is the request's peer address without the port. Forwarded
+// headers are not trusted.
+func clientAddr(r *http.Request) string {
+	a := r.RemoteAddr
+	if i := strings.LastIndexByte(a, ':'); i >= 0 {
+		a = a[:i]
+	}
+	return strings.Trim(a, "[]")
+}

@@ -1,0 +1,186 @@
+// Package web is gwanje's HTTP server: authentication and authorization of
+// every route, purpose-bound footage routes that write the ledger entry
+// before the first byte, the public policy pages, and the page.
+//
+// Every route is in one table (routes) with its access rule; the
+// authorization matrix test walks that table, so a route cannot be added
+// without saying who may use it.
+package web
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ingest"
+	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/playback"
+)
+
+//go:embed ui
+var uiFS embed.FS
+
+// Principal is the authenticated user of a request.
+type Principal struct {
+	User    string
+	Role    string // the role's Korean name, as recorded in the ledger
+	Session string // an opaque id of the login session (binds view URLs)
+	// MustChangePassword restricts the session to changing the password.
+	MustChangePassword bool
+}
+
+// Perm is a permission of the access matrix (docs/design/access.md).
+type Perm string
+
+// The permissions web routes ask for. Values are the access package's
+// permission names.
+const (
+	PermLiveView       Perm = "live_view"
+	PermPlayback       Perm = "playback"
+	PermExport         Perm = "export"
+	PermReadLedger     Perm = "read_ledger"
+	PermManageUsers    Perm = "manage_users"
+	PermManageRegistry Perm = "manage_registry"
+)
+
+// Guard authenticates and authorizes requests. The access package
+// implements it; tests use a fake.
+type Guard interface {
+	// Authenticate returns the principal of the request's session, or an
+	// errs.Unauthorized error.
+	Authenticate(r *http.Request) (*Principal, error)
+	// CheckCSRF checks the request's CSRF token against p's session.
+	CheckCSRF(r *http.Request, p *Principal) error
+	// Authorize checks that p holds perm for site now, from the request's
+	// client network. site "" means "for at least one site". It returns
+	// errs.Permission or errs.Private when not allowed.
+	Authorize(r *http.Request, p *Principal, perm Perm, site string) error
+}
+
+// AccountRoutes are the routes the access service provides: login,
+// logout, session, password change, user management. Each is mounted
+// with the rule it states.
+type AccountRoute struct {
+	Pattern string // "POST /api/login"
+	Public  bool   // no session needed (login)
+	// AllowMustChange: reachable by a session that must change its
+	// password first (session info, password change, logout).
+	AllowMustChange bool
+	Perm            Perm // required permission, "" for any session
+	Handler         http.Handler
+}
+
+// CameraInfo is what web knows of a camera from the registry.
+type CameraInfo struct {
+	ID   string
+	Name string
+	Site string
+}
+
+// Cameras is what web needs from the registry and the recorder.
+type Cameras interface {
+	// Camera returns a registered camera.
+	Camera(id string) (CameraInfo, bool)
+	// List returns every registered camera.
+	List() []CameraInfo
+	// State returns a recording camera's ingest state.
+	State(id string) (ingest.State, bool)
+	// Subscribe returns a live feed of a recording camera.
+	Subscribe(id string) (*ingest.Subscription, bool)
+}
+
+// Options configure a Server.
+type Options struct {
+	Guard    Guard
+	Accounts []AccountRoute
+	Cameras  Cameras
+	Footage  playback.Source
+	// Summaries lists the oldest and newest footage per camera.
+	Summaries func(ctx context.Context) (map[string][2]time.Time, error)
+	Ledger    ledger.Appender
+	// Policy serves the public /policy pages (may be nil).
+	Policy http.Handler
+	// ViewTTL is how long a view URL stays valid (default 1 h).
+	ViewTTL time.Duration
+	// MaxSpan is the longest playback range (default 6 h).
+	MaxSpan time.Duration
+	// TLS reports whether the server is behind TLS (cookies get Secure).
+	TLS    bool
+	Clock  clock.Clock
+	Logger *slog.Logger
+}
+
+// Server is the HTTP handler of gwanje.
+type Server struct {
+	opt   Options
+	log   *slog.Logger
+	clk   clock.Clock
+	mux   *http.ServeMux
+	table []route
+
+	mu    sync.Mutex
+	views map[string]*view // view token → granted viewing
+}
+
+// New builds the server.
+func New(opt Options) (*Server, error) {
+	const op = "web.New"
+	if opt.Guard == nil || opt.Cameras == nil || opt.Footage == nil || opt.Ledger == nil {
+		return nil, errs.E(op, errs.Invalid, "guard, cameras, footage and ledger are required")
+	}
+	if opt.ViewTTL <= 0 {
+		opt.ViewTTL = time.Hour
+	}
+	if opt.MaxSpan <= 0 {
+		opt.MaxSpan = 6 * time.Hour
+	}
+	if opt.Clock == nil {
+		opt.Clock = clock.Real{}
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	s := &Server{opt: opt, log: opt.Logger, clk: opt.Clock, mux: http.NewServeMux(), views: map[string]*view{}}
+	s.table = s.routes()
+	for _, rt := range s.table {
+		s.mux.Handle(rt.pattern, s.guard(rt))
+	}
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler, adding the security headers every
+// response carries.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'self'; media-src 'self' blob:; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
+	if s.opt.TLS {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// uiHandler serves the embedded page.
+func uiHandler() http.Handler {
+	sub, _ := fs.Sub(uiFS, "ui")
+	return http.StripPrefix("/ui/", http.FileServer(http.FS(sub)))
+}
+
+func (s *Server) index(w http.ResponseWriter, r *http.Request) {
+	b, err := uiFS.ReadFile("ui/index.html")
+	if err != nil {
+		s.fail(w, r, errs.E("web.index", errs.Internal, err), "")
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
+}
