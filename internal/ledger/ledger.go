@@ -61,10 +61,11 @@ type Ledger struct {
 	quit chan struct{}
 	done chan struct{}
 
-	mu     sync.Mutex // guards head, lastCP, closed
-	head   head
-	lastCP head
-	closed bool
+	closeMu sync.RWMutex // held for reading while queueing, for writing by Close
+	mu      sync.Mutex   // guards head, lastCP, closed
+	head    head
+	lastCP  head
+	closed  bool
 }
 
 type head struct {
@@ -148,11 +149,18 @@ func (l *Ledger) Append(ctx context.Context, e Entry) (Entry, error) {
 	}
 	e.Cameras = append([]string(nil), e.Cameras...)
 	r := &appendReq{e: e, resp: make(chan appendResp, 1)}
+	// closeMu keeps Close from stopping the writer between the closed
+	// check and the send.
+	l.closeMu.RLock()
+	if l.isClosed() {
+		l.closeMu.RUnlock()
+		return Entry{}, errs.Errorf(op, errs.Unavailable, "ledger is closed")
+	}
 	select {
 	case l.reqs <- r:
-	case <-l.quit:
-		return Entry{}, errs.Errorf(op, errs.Unavailable, "ledger is closed")
+		l.closeMu.RUnlock()
 	case <-ctx.Done():
+		l.closeMu.RUnlock()
 		return Entry{}, errs.E(op, errs.Canceled, ctx.Err())
 	}
 	// Once queued the entry may be written; wait for the outcome so the
@@ -209,7 +217,7 @@ func (l *Ledger) commit(batch []*appendReq) {
 		e.Time = now
 		body := Encode(e)
 		e.Hash = sha256.Sum256(body)
-		rows[i] = row{seq: e.Seq, timeNS: now.UnixNano(), kind: e.Kind, site: e.Site, body: body, hash: e.Hash}
+		rows[i] = row{seq: e.Seq, timeNS: now.UnixNano(), body: body, hash: e.Hash}
 		h = head{seq: e.Seq, hash: e.Hash, time: now}
 	}
 	var cp *Checkpoint
@@ -295,16 +303,25 @@ func (l *Ledger) Head() (uint64, [32]byte) {
 	return l.head.seq, l.head.hash
 }
 
+func (l *Ledger) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
 // Close stops the writer after committing what was queued, writes a final
 // checkpoint and closes the database.
 func (l *Ledger) Close() error {
+	l.closeMu.Lock()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
+		l.closeMu.Unlock()
 		return nil
 	}
 	l.closed = true
 	l.mu.Unlock()
+	l.closeMu.Unlock()
 	close(l.quit)
 	<-l.done
 	err := l.checkpointNow(context.Background())

@@ -251,8 +251,8 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			b, h := forge(5, hashOf(t, db, 4), "다른 목적")
 			exec(t, db, `UPDATE entry SET body=?, hash=? WHERE seq=5`, b, h)
 		}, 5, Edited, false, false},
-		{"edit site column", func(t *testing.T, db *sql.DB, _ string) {
-			exec(t, db, `UPDATE entry SET site='elsewhere' WHERE seq=11`)
+		{"edit time column", func(t *testing.T, db *sql.DB, _ string) {
+			exec(t, db, `UPDATE entry SET time_ns=time_ns+1 WHERE seq=11`)
 		}, 11, Edited, false, false},
 		{"delete", func(t *testing.T, db *sql.DB, _ string) {
 			exec(t, db, `DELETE FROM entry WHERE seq=7`)
@@ -266,12 +266,12 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				exec(t, db, `UPDATE entry SET seq=seq+1 WHERE seq=?`, s)
 			}
 			b, h := forge(9, hashOf(t, db, 8), "위조")
-			exec(t, db, `INSERT INTO entry(seq,time_ns,kind,site,body,hash) VALUES (9,?,?,?,?,?)`, t0.UnixNano(), int(Playback), "guro-main", b, h)
+			exec(t, db, `INSERT INTO entry(seq,time_ns,body,hash) VALUES (9,?,?,?)`, t0.UnixNano(), b, h)
 		}, 9, Inserted, false, false},
 		{"insert naive", func(t *testing.T, db *sql.DB, _ string) {
 			exec(t, db, `UPDATE entry SET seq=seq+100 WHERE seq>=12`)
 			exec(t, db, `UPDATE entry SET seq=seq-99 WHERE seq>=100`)
-			exec(t, db, `INSERT INTO entry(seq,time_ns,kind,site,body,hash) SELECT 12,time_ns,kind,site,body,hash FROM entry WHERE seq=3`)
+			exec(t, db, `INSERT INTO entry(seq,time_ns,body,hash) SELECT 12,time_ns,body,hash FROM entry WHERE seq=3`)
 		}, 12, Inserted, false, false},
 		{"reorder", func(t *testing.T, db *sql.DB, _ string) {
 			exec(t, db, `UPDATE entry SET seq=-1 WHERE seq=6`)

@@ -7,6 +7,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
 
 	"github.com/gwanje/gwanje/internal/errs"
 )
@@ -152,49 +155,140 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	if rep.LastSeq, _, _, err = st.last(ctx); err != nil {
 		return rep, errs.E(op, err)
 	}
-	var expect uint64 = 1
-	var prev [32]byte
+	// The chain is checked in parallel ranges; each range starts from the
+	// stored hash of the entry before it, and the range boundaries are
+	// themselves links that the next range checks.
+	parts := uint64(runtime.GOMAXPROCS(0))
+	if rep.LastSeq < 10_000 || parts < 1 {
+		parts = 1
+	}
+	type result struct {
+		n   uint64
+		bad *Problem
+		err error
+	}
+	res := make([]result, parts)
+	var wg sync.WaitGroup
+	step := rep.LastSeq/parts + 1
+	for i := uint64(0); i < parts; i++ {
+		from, to := 1+i*step, 1+(i+1)*step
+		if i == parts-1 {
+			to = 0 // to the end, including rows past LastSeq appended meanwhile
+		}
+		wg.Add(1)
+		go func(i, from, to uint64) {
+			defer wg.Done()
+			res[i].n, res[i].bad, res[i].err = verifyRange(ctx, st, from, to, sealed)
+		}(i, from, to)
+	}
+	wg.Wait()
 	var chainBad *Problem
-	var lastCPGood uint64 // highest checkpoint seq whose hash matched so far
-	err = st.scan(ctx, 1, func(r *row) error {
-		rep.Entries++
+	for _, r := range res {
+		if r.err != nil {
+			return rep, errs.E(op, r.err)
+		}
+		rep.Entries += r.n
+		if r.bad != nil && (chainBad == nil || r.bad.Seq < chainBad.Seq) {
+			chainBad = r.bad
+		}
+	}
+	if chainBad != nil {
+		note(chainBad)
+	}
+	// A checkpoint mismatch only bounds the damage to a range; a chain
+	// problem inside that range is the more precise answer.
+	noteCP := func(sealedSeq uint64, p *Problem) {
+		if chainBad == nil || chainBad.Seq > sealedSeq {
+			note(p)
+		}
+	}
+	// A sealed hash that does not match means the entries after the
+	// previous checkpoint were rewritten consistently; the first entry not
+	// proven is the one after the previous checkpoint.
+	seqs := make([]uint64, 0, len(sealed))
+	for seq := range sealed {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	for i, seq := range seqs {
+		if seq > rep.LastSeq {
+			noteCP(seq, &Problem{Seq: rep.LastSeq + 1, Damage: Truncated,
+				Detail: fmt.Sprintf("a signed checkpoint seals entry %d but the ledger ends at %d", seq, rep.LastSeq)})
+			break
+		}
+		h, ok, err := st.hashAt(ctx, seq)
+		if err != nil {
+			return rep, errs.E(op, err)
+		}
+		if ok && h != sealed[seq] {
+			var before uint64
+			if i > 0 {
+				before = seqs[i-1]
+			}
+			noteCP(seq, &Problem{Seq: before + 1, Damage: Edited,
+				Detail: fmt.Sprintf("entries %d to %d were rewritten: entry %d does not match its signed checkpoint", before+1, seq, seq)})
+			break
+		}
+	}
+	for _, seq := range seqs {
+		if seq <= rep.LastSeq && (first == nil || seq < first.Seq) {
+			rep.SignedThrough = seq
+		}
+	}
+	rep.Problem = first
+	rep.UnsignedTailOK = first == nil && rep.LastSeq > rep.SignedThrough
+	return rep, nil
+}
+
+// verifyRange checks the chain for from <= seq < to (to 0: to the end).
+func verifyRange(ctx context.Context, st *sqliteStore, from, to uint64, sealed map[uint64][32]byte) (uint64, *Problem, error) {
+	var prev [32]byte
+	linked := true
+	if from > 1 {
+		h, ok, err := st.hashAt(ctx, from-1)
+		if err != nil {
+			return 0, nil, err
+		}
+		// A missing predecessor is reported by the range that owns it.
+		prev, linked = h, ok
+	}
+	expect := from
+	var n uint64
+	var bad *Problem
+	err := st.scan(ctx, from, to, func(r *row) error {
+		n++
 		if r.seq != expect {
-			chainBad = &Problem{Seq: expect, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d are absent", expect, r.seq-1)}
+			bad = &Problem{Seq: expect, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d are absent", expect, r.seq-1)}
 			return errStop
 		}
 		h := sha256.Sum256(r.body)
-		if p := checkRow(ctx, st, r, h, prev); p != nil {
-			chainBad = p
-			return errStop
+		if !linked {
+			prev = bodyPrev(r.body)
+			linked = true
 		}
-		if want, ok := sealed[r.seq]; ok {
-			if want != r.hash {
-				chainBad = &Problem{Seq: lastCPGood + 1, Damage: Edited,
-					Detail: fmt.Sprintf("the chain after entry %d was rewritten: entry %d does not match its signed checkpoint", lastCPGood, r.seq)}
-				return errStop
-			}
-			lastCPGood = r.seq
+		if p := checkRow(ctx, st, r, h, prev); p != nil {
+			bad = p
+			return errStop
 		}
 		prev = r.hash
 		expect++
 		return nil
 	})
 	if err != nil && err != errStop {
-		return rep, errs.E(op, err)
+		return n, nil, err
 	}
-	if chainBad != nil {
-		note(chainBad)
+	if bad == nil && to != 0 && expect != to {
+		bad = &Problem{Seq: expect, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d are absent", expect, to-1)}
 	}
-	for seq := range sealed {
-		if seq > rep.LastSeq {
-			note(&Problem{Seq: rep.LastSeq + 1, Damage: Truncated,
-				Detail: fmt.Sprintf("a signed checkpoint seals entry %d but the ledger ends at %d", seq, rep.LastSeq)})
-		}
+	return n, bad, nil
+}
+
+func bodyPrev(b []byte) [32]byte {
+	var p [32]byte
+	if len(b) >= offPrev+32 {
+		copy(p[:], b[offPrev:offPrev+32])
 	}
-	rep.SignedThrough = lastCPGood
-	rep.Problem = first
-	rep.UnsignedTailOK = first == nil && rep.LastSeq > lastCPGood
-	return rep, nil
+	return p
 }
 
 type stopErr struct{}
@@ -239,14 +333,10 @@ func checkRow(ctx context.Context, st *sqliteStore, r *row, h, prev [32]byte) *P
 		}
 		return &Problem{Seq: r.seq - 1, Damage: Edited, Detail: fmt.Sprintf("entry %d was rewritten with a fresh hash: entry %d links to a different one", r.seq-1, r.seq)}
 	}
-	// The filter columns are copies of the body; tampering with them hides
-	// rows from exports, so it counts as an edit.
-	if int64(binary.BigEndian.Uint64(b[offTime:])) != r.timeNS || Kind(binary.BigEndian.Uint16(b[offKind:])) != r.kind {
-		return &Problem{Seq: r.seq, Damage: Edited, Detail: "time or kind column differs from the hashed body"}
-	}
-	n, k := binary.Uvarint(b[offVar:])
-	if k <= 0 || uint64(len(b)-offVar-k) < n || string(b[offVar+k:offVar+k+int(n)]) != r.site {
-		return &Problem{Seq: r.seq, Damage: Edited, Detail: "site column differs from the hashed body"}
+	// The time column is a copy of the body; tampering with it hides rows
+	// from exports, so it counts as an edit.
+	if int64(binary.BigEndian.Uint64(b[offTime:])) != r.timeNS {
+		return &Problem{Seq: r.seq, Damage: Edited, Detail: "time column differs from the hashed body"}
 	}
 	return nil
 }

@@ -1,0 +1,130 @@
+package ledger
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkAppend measures durable appends (synchronous=FULL, group
+// commit) from many concurrent callers, as the web layer makes them.
+func BenchmarkAppend(b *testing.B) {
+	l, _ := openTest(b, b.TempDir(), 1000)
+	e := sample(1)
+	b.SetParallelism(256)
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.Append(context.Background(), e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+// BenchmarkPlainInsert is the peer of BenchmarkAppend: the same rows
+// inserted into the same schema with the same durability, by one caller in
+// transactions of 1024 rows, one INSERT per row, with no hashing or chaining. It bounds what
+// group commit can reach on this machine.
+func BenchmarkPlainInsert(b *testing.B) {
+	dir := b.TempDir()
+	st, err := openSQLite(context.Background(), filepath.Join(dir, DBName), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	e := sample(1)
+	body := Encode(&e)
+	b.ResetTimer()
+	for i := 0; i < b.N; {
+		tx, err := st.w.Begin()
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmt, _ := tx.Prepare(`INSERT INTO entry(seq, time_ns, body, hash) VALUES (?, ?, ?, ?)`)
+		for j := 0; j < 1024 && i < b.N; j++ {
+			i++
+			if _, err := stmt.Exec(int64(i), int64(i), body, body[:32]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkVerify measures how many entries per second Verify checks.
+func BenchmarkVerify(b *testing.B) {
+	dir, key := buildChain(b, 200_000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rep, err := Verify(context.Background(), VerifyOptions{Dir: dir, PublicKey: key.Public()})
+		if err != nil || !rep.OK() || rep.Entries != 200_000 {
+			b.Fatalf("%+v %v", rep, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(200_000)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}
+
+// BenchmarkScanOnly is Verify's peer: the same rows read by one goroutine
+// with no hashing or checks. It is the ceiling SQLite sets per core.
+func BenchmarkScanOnly(b *testing.B) {
+	dir, _ := buildChain(b, 200_000)
+	st, err := openSQLite(context.Background(), filepath.Join(dir, DBName), true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		if err := st.scan(context.Background(), 1, 0, func(*row) error { n++; return nil }); err != nil || n != 200_000 {
+			b.Fatal(n, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(200_000)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func buildChain(b *testing.B, n int) (string, *Key) {
+	dir := b.TempDir()
+	st, err := openSQLite(context.Background(), filepath.Join(dir, DBName), false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Build a valid chain quickly, bypassing group commit.
+	var rows []row
+	var prev [32]byte
+	for i := 1; i <= n; i++ {
+		e := sample(i)
+		e.Seq, e.Prev, e.Time = uint64(i), prev, t0
+		body := Encode(&e)
+		e.Hash = sha256Sum(body)
+		rows = append(rows, row{seq: e.Seq, timeNS: t0.UnixNano(), body: body, hash: e.Hash})
+		prev = e.Hash
+		if len(rows) == 10_000 {
+			if err := st.insert(context.Background(), rows, nil); err != nil {
+				b.Fatal(err)
+			}
+			rows = rows[:0]
+		}
+	}
+	st.close()
+	key, err := LoadOrCreateKey(DefaultKeyPath(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return dir, key
+}
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
