@@ -223,11 +223,12 @@ func (w *Webhooks) deliver(ctx context.Context, t *target, e Event) {
 			w.opt.Logger.Error("webhook gave up", "webhook", t.display, "alarm", e.Alarm.ID, "attempts", attempt, "err", err)
 			return
 		}
+		retry := w.opt.Clock.After(delay) // before the log line, so a test that sees it may advance a fake clock
 		w.opt.Logger.Warn("webhook failed; retrying", "webhook", t.display, "alarm", e.Alarm.ID, "attempt", attempt, "retry_in", delay, "err", err)
 		select {
 		case <-ctx.Done():
 			return
-		case <-w.opt.Clock.After(delay):
+		case <-retry:
 		}
 		delay = min(2*delay, w.opt.BackoffMax)
 	}
