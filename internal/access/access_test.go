@@ -1,0 +1,566 @@
+package access
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base32"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+type env struct {
+	s     *Service
+	l     *ledger.Ledger
+	clk   *clock.Fake
+	admin *Principal
+}
+
+var fast = Argon2{Time: 1, MemoryKiB: 64, Threads: 1}
+
+func newEnv(t *testing.T, mod func(*Config)) *env {
+	t.Helper()
+	dir := t.TempDir()
+	clk := clock.NewFake(t0)
+	quiet := slog.New(slog.DiscardHandler)
+	l, err := ledger.Open(context.Background(), ledger.Options{Dir: dir, Clock: clk, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	cfg := Config{Dir: dir, Ledger: l, Clock: clk, Logger: quiet, Argon2: fast,
+		Networks: map[Role][]netip.Prefix{Authorized: {netip.MustParsePrefix("10.10.0.0/24")}}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	e := &env{s: s, l: l, clk: clk}
+	e.admin = e.login(t, "admin", e.bootstrap(t), "")
+	return e
+}
+
+// bootstrap creates the first admin and changes its one-time password.
+func (e *env) bootstrap(t *testing.T) string {
+	t.Helper()
+	pw, created, err := e.s.EnsureAdmin(context.Background(), "admin")
+	if err != nil || !created || pw == "" {
+		t.Fatalf("EnsureAdmin: %q %v %v", pw, created, err)
+	}
+	sess, err := e.s.Login(context.Background(), "admin", pw, "", netip.MustParseAddr("10.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.ChangePassword(context.Background(), sess.Principal, pw, "Strong-pass-2026"); err != nil {
+		t.Fatal(err)
+	}
+	return "Strong-pass-2026"
+}
+
+func (e *env) login(t *testing.T, name, pw, code string) *Principal {
+	t.Helper()
+	sess, err := e.s.Login(context.Background(), name, pw, code, netip.MustParseAddr("10.0.0.1"))
+	if err != nil {
+		t.Fatalf("login %s: %v", name, err)
+	}
+	p, err := e.s.Authenticate(context.Background(), sess.Token, netip.MustParseAddr("10.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// addUser creates a user and sets their password, returning a session token.
+func (e *env) addUser(t *testing.T, name string, grants ...Grant) (string, *Principal) {
+	t.Helper()
+	_, otp, err := e.s.CreateUser(context.Background(), e.admin, name, name+" 씨", grants)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := e.s.Login(context.Background(), name, otp, "", netip.MustParseAddr("10.10.0.5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.ChangePassword(context.Background(), sess.Principal, otp, "Blue-river-42"); err != nil {
+		t.Fatal(err)
+	}
+	return sess.Token, sess.Principal
+}
+
+func (e *env) entries(t *testing.T, k ledger.Kind) []ledger.Entry {
+	t.Helper()
+	es, err := e.l.Query(context.Background(), ledger.Filter{Kinds: []ledger.Kind{k}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return es
+}
+
+// The permission table in docs/design/access.md is THE table; this keeps
+// DefaultPerms equal to it.
+func TestPermissionTableMatchesDoc(t *testing.T) {
+	b, err := os.ReadFile("../../docs/design/access.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header []string
+	got := map[Role]PermSet{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "| ") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if cells[0] == "permission" {
+			header = cells
+			continue
+		}
+		if header == nil {
+			continue
+		}
+		p, err := ParsePerm(strings.Trim(cells[0], "`"))
+		if err != nil {
+			if strings.HasPrefix(cells[0], "---") {
+				continue
+			}
+			break // end of the table
+		}
+		for i, c := range cells[1:] {
+			name := regexp.MustCompile(`\(([a-z]+)\)`).FindStringSubmatch(header[i+1])
+			if name == nil {
+				t.Fatalf("header cell %q has no (role) name", header[i+1])
+			}
+			r, err := ParseRole(name[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c == "✓" {
+				got[r] |= Set(p)
+			}
+		}
+	}
+	if len(got) == 0 {
+		t.Fatal("no permission table found in docs/design/access.md")
+	}
+	for _, r := range Roles() {
+		if got[r] != DefaultPerms[r] {
+			t.Errorf("%s: doc says %s, DefaultPerms says %s", r, got[r], DefaultPerms[r])
+		}
+	}
+}
+
+func TestEnsureAdminOnceAndMustChange(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := ledger.Open(context.Background(), ledger.Options{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
+	defer l.Close()
+	s, err := Open(context.Background(), Config{Dir: dir, Ledger: l, Argon2: fast, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	pw, created, err := s.EnsureAdmin(context.Background(), "root")
+	if err != nil || !created || len(pw) < 16 {
+		t.Fatalf("first EnsureAdmin: %q %v %v", pw, created, err)
+	}
+	if err := (PasswordPolicy{}).Check("root", pw); err != nil {
+		t.Fatalf("one-time password breaks the policy: %v", err)
+	}
+	pw2, created, err := s.EnsureAdmin(context.Background(), "root")
+	if err != nil || created || pw2 != "" {
+		t.Fatalf("second EnsureAdmin created again: %q %v %v", pw2, created, err)
+	}
+	sess, err := s.Login(context.Background(), "root", pw, "", netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sess.Principal.MustChangePassword {
+		t.Fatal("one-time password does not force a change")
+	}
+	if err := s.Authorize(sess.Principal, ManageUsers, ""); !errors.Is(err, ErrMustChangePassword) {
+		t.Fatalf("admin with one-time password authorized: %v", err)
+	}
+	if err := s.ChangePassword(context.Background(), sess.Principal, pw, "short1"); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("weak password accepted: %v", err)
+	}
+	if err := s.ChangePassword(context.Background(), sess.Principal, pw, "Tall-tree-77"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Authorize(sess.Principal, ManageUsers, ""); err != nil {
+		t.Fatalf("after change: %v", err)
+	}
+}
+
+func TestPasswordPolicy(t *testing.T) {
+	var p PasswordPolicy
+	for pw, ok := range map[string]bool{"short1!": false, "onlyletterslong": false, "1234567890123": false,
+		"kim-secret-99": false, "Password1234": false, "long-enough-9": true, "긴비밀번호입니다만1": true} {
+		if err := p.Check("kim", pw); (err == nil) != ok {
+			t.Errorf("%q: %v", pw, err)
+		}
+	}
+	h, _ := hashPassword("long-enough-9", fast)
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") || !checkPassword("long-enough-9", h) || checkPassword("long-enough-8", h) {
+		t.Fatalf("argon2id hash %q", h)
+	}
+}
+
+func TestLockoutAfterRepeatedFailures(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxFailures, c.FailureWindow, c.LockoutDuration = 3, time.Minute, 10*time.Minute })
+	e.addUser(t, "kim", Grant{Role: Staff, Sites: []string{"main"}})
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, err := e.s.Login(ctx, "kim", "wrong-pass-1", "", netip.Addr{}); !errs.Is(err, errs.Unauthorized) {
+			t.Fatalf("wrong password %d: %v", i, err)
+		}
+	}
+	if _, err := e.s.Login(ctx, "kim", "Blue-river-42", "", netip.Addr{}); !errors.Is(err, ErrBadLogin) {
+		t.Fatalf("locked account accepted the right password: %v", err)
+	}
+	fails := e.entries(t, ledger.LoginFailed)
+	if len(fails) != 4 || !strings.Contains(fails[2].Detail, "locked until") || !strings.Contains(fails[3].Detail, "account locked") {
+		t.Fatalf("failed logins not ledgered as expected: %+v", fails)
+	}
+	e.clk.Advance(10 * time.Minute)
+	if _, err := e.s.Login(ctx, "kim", "Blue-river-42", "", netip.Addr{}); err != nil {
+		t.Fatalf("after lockout expiry: %v", err)
+	}
+	// Unknown users fail the same way and are ledgered.
+	if _, err := e.s.Login(ctx, "nobody", "x", "", netip.Addr{}); !errors.Is(err, ErrBadLogin) {
+		t.Fatal(err)
+	}
+	// Failures outside the window do not add up.
+	for i := 0; i < 4; i++ {
+		e.s.Login(ctx, "kim", "wrong-pass-1", "", netip.Addr{})
+		e.clk.Advance(61 * time.Second)
+		if i == 1 {
+			if _, err := e.s.Login(ctx, "kim", "Blue-river-42", "", netip.Addr{}); err != nil {
+				t.Fatalf("spread-out failures locked the account: %v", err)
+			}
+		}
+	}
+}
+
+func TestDeactivationEndsEverySessionAtOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	tok1, _ := e.addUser(t, "lee", Grant{Role: Authorized, Sites: []string{"main"}})
+	sess2, err := e.s.Login(context.Background(), "lee", "Blue-river-42", "", netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Handlers{S: e.s}
+	srv := httptest.NewServer(h.Middleware(http.HandlerFunc(h.Me)))
+	defer srv.Close()
+	get := func(tok string) int {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		req.AddCookie(&http.Cookie{Name: CookieName, Value: tok})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if get(tok1) != 200 || get(sess2.Token) != 200 {
+		t.Fatal("sessions not working before deactivation")
+	}
+	if err := e.s.Deactivate(context.Background(), e.admin, "lee", Retirement, "2026-03 퇴직"); err != nil {
+		t.Fatal(err)
+	}
+	// No clock advance: the very next request fails.
+	if c1, c2 := get(tok1), get(sess2.Token); c1 != 401 || c2 != 401 {
+		t.Fatalf("after deactivation: %d %d, want 401", c1, c2)
+	}
+	if _, err := e.s.Login(context.Background(), "lee", "Blue-river-42", "", netip.Addr{}); err == nil {
+		t.Fatal("deactivated user logged in")
+	}
+	ch := e.entries(t, ledger.UserChange)
+	last := ch[len(ch)-1]
+	if last.Actor != "admin" || last.Purpose != "퇴직" || !strings.Contains(last.Detail, "접근권한자") {
+		t.Fatalf("deactivation ledger entry: %+v", last)
+	}
+}
+
+func TestCSRFRequiredOnStateChangingRequests(t *testing.T) {
+	e := newEnv(t, nil)
+	h := &Handlers{S: e.s}
+	mux := http.NewServeMux()
+	for _, r := range h.Routes() {
+		var hh http.Handler = r.Handler
+		if !r.Public {
+			hh = h.Middleware(hh)
+		}
+		mux.Handle(r.Method+" "+r.Pattern, hh)
+	}
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	res, err := http.Post(srv.URL+"/api/login", "application/json", strings.NewReader(`{"name":"admin","password":"Strong-pass-2026"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := regexp.MustCompile(`"csrf":"([^"]+)"`).FindSubmatch(body)
+	if res.StatusCode != 200 || m == nil {
+		t.Fatalf("login: %d %s", res.StatusCode, body)
+	}
+	csrf := string(m[1])
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == CookieName {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Secure {
+		t.Fatalf("session cookie attributes: %+v", cookie)
+	}
+	do := func(method, path, token, body string) int {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		req.AddCookie(cookie)
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set(CSRFHeader, token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	newUser := `{"name":"park","grants":[{"role":"staff","sites":["main"]}]}`
+	if c := do("POST", "/api/users", "", newUser); c != 403 {
+		t.Fatalf("POST without CSRF token: %d", c)
+	}
+	if c := do("POST", "/api/users", csrf+"x", newUser); c != 403 {
+		t.Fatalf("POST with wrong CSRF token: %d", c)
+	}
+	if c := do("GET", "/api/users", "", ""); c != 200 {
+		t.Fatalf("GET without token: %d", c)
+	}
+	if c := do("POST", "/api/users", csrf, newUser); c != 201 {
+		t.Fatalf("POST with token: %d", c)
+	}
+	// Form field instead of header.
+	req := httptest.NewRequest("POST", "/", strings.NewReader(url.Values{CSRFField: {csrf}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if err := CheckCSRF(req, &Principal{CSRF: csrf}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSecureCookieBehindTLS(t *testing.T) {
+	w := httptest.NewRecorder()
+	SetSessionCookie(w, httptest.NewRequest("GET", "https://gwanje.example/", nil), "tok")
+	c := w.Result().Cookies()[0]
+	if !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("cookie over TLS: %+v", c)
+	}
+}
+
+func TestAuthorizeScopeValidityAndNetwork(t *testing.T) {
+	e := newEnv(t, nil)
+	_, p := e.addUser(t, "choi",
+		Grant{Role: Authorized, Sites: []string{"guro"}, ValidUntil: t0.Add(24 * time.Hour)},
+		Grant{Role: Auditor, Sites: []string{"*"}, ValidFrom: t0.Add(time.Hour)})
+	p.Client = netip.MustParseAddr("10.10.0.9")
+	if err := e.s.Authorize(p, Playback, "guro"); err != nil {
+		t.Fatalf("in scope: %v", err)
+	}
+	if err := e.s.Authorize(p, Playback, "sijang"); !errs.Is(err, errs.Private) {
+		t.Fatalf("out of scope: %v, want Private", err)
+	}
+	if err := e.s.Authorize(p, Export, "guro"); !errs.Is(err, errs.Permission) {
+		t.Fatalf("export not granted: %v", err)
+	}
+	if err := e.s.Authorize(p, ReadLedger, ""); !errs.Is(err, errs.Permission) {
+		t.Fatalf("auditor grant before its start: %v", err)
+	}
+	e.clk.Advance(2 * time.Hour)
+	if err := e.s.Authorize(p, ReadLedger, ""); err != nil {
+		t.Fatalf("auditor grant in force: %v", err)
+	}
+	p.Client = netip.MustParseAddr("192.168.7.7")
+	if err := e.s.Authorize(p, Playback, "guro"); !errors.Is(err, ErrNetwork) || !errs.Is(err, errs.Permission) {
+		t.Fatalf("outside the viewing room: %v", err)
+	}
+	if err := e.s.Authorize(p, ReadLedger, ""); err != nil {
+		t.Fatalf("non-footage perm refused by network: %v", err)
+	}
+	e.clk.Advance(24 * time.Hour)
+	p.Client = netip.MustParseAddr("10.10.0.9")
+	if err := e.s.Authorize(p, Playback, "guro"); !errs.Is(err, errs.Permission) {
+		t.Fatalf("expired grant: %v", err)
+	}
+}
+
+func TestBeginFootageLedgersFirstAndRefusals(t *testing.T) {
+	e := newEnv(t, nil)
+	_, p := e.addUser(t, "jung", Grant{Role: Authorized, Sites: []string{"guro"}})
+	ctx := context.Background()
+	req := FootageRequest{Perm: Playback, Site: "guro", Cameras: []string{"cam3"}, From: t0.Add(-time.Hour), To: t0,
+		Purpose: Purpose{Category: "incident", Text: "주차장 접촉사고 확인"}}
+
+	p.Client = netip.MustParseAddr("10.10.0.20")
+	noPurpose := req
+	noPurpose.Purpose = Purpose{}
+	if _, err := e.s.BeginFootage(ctx, p, noPurpose); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("no purpose: %v", err)
+	}
+	ent, err := e.s.BeginFootage(ctx, p, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ent.Seq == 0 || ent.Kind != ledger.Playback || ent.Actor != "jung" || ent.Role != "접근권한자" || ent.Client != "10.10.0.20" || ent.Purpose != req.Purpose.Text {
+		t.Fatalf("ledger entry: %+v", ent)
+	}
+	p.Client = netip.MustParseAddr("172.16.0.1")
+	if _, err := e.s.BeginFootage(ctx, p, req); !errors.Is(err, ErrNetwork) {
+		t.Fatalf("outside network: %v", err)
+	}
+	refused := e.entries(t, ledger.AccessRefused)
+	if len(refused) != 2 || refused[1].Client != "172.16.0.1" || !strings.Contains(refused[1].Detail, "network") ||
+		!strings.Contains(refused[0].Detail, "purpose") {
+		t.Fatalf("refusals not ledgered: %+v", refused)
+	}
+}
+
+func TestBeginFootageRefusedWhenLedgerFails(t *testing.T) {
+	var fail bool
+	var real ledger.Appender
+	e := newEnv(t, func(c *Config) {
+		real = c.Ledger
+		c.Ledger = ledger.AppenderFunc(func(ctx context.Context, en ledger.Entry) (ledger.Entry, error) {
+			if fail {
+				return ledger.Entry{}, errs.Errorf("test", errs.IO, "disk full")
+			}
+			return real.Append(ctx, en)
+		})
+	})
+	_, p := e.addUser(t, "yoon", Grant{Role: Staff, Sites: []string{"*"}})
+	fail = true
+	_, err := e.s.BeginFootage(context.Background(), p, FootageRequest{Perm: LiveView, Site: "guro", Purpose: Purpose{Category: "monitoring", Text: "정문 관제"}})
+	if !errs.Is(err, errs.Unavailable) {
+		t.Fatalf("footage allowed without a ledger row: %v", err)
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.IdleTimeout, c.AbsoluteTimeout = 10*time.Minute, time.Hour })
+	tok, _ := e.addUser(t, "han", Grant{Role: Staff, Sites: []string{"*"}})
+	ctx := context.Background()
+	for i := 0; i < 6; i++ { // active use keeps it alive up to the absolute limit
+		e.clk.Advance(9 * time.Minute)
+		if _, err := e.s.Authenticate(ctx, tok, netip.Addr{}); err != nil {
+			t.Fatalf("active session ended at step %d: %v", i, err)
+		}
+	}
+	e.clk.Advance(7 * time.Minute)
+	if _, err := e.s.Authenticate(ctx, tok, netip.Addr{}); !errs.Is(err, errs.Unauthorized) {
+		t.Fatalf("session outlived its absolute timeout: %v", err)
+	}
+	sess, _ := e.s.Login(ctx, "han", "Blue-river-42", "", netip.Addr{})
+	e.clk.Advance(11 * time.Minute)
+	if _, err := e.s.Authenticate(ctx, sess.Token, netip.Addr{}); !errs.Is(err, errs.Unauthorized) {
+		t.Fatalf("idle session survived: %v", err)
+	}
+}
+
+func TestLogoutEndsSession(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, p := e.addUser(t, "seo", Grant{Role: Staff, Sites: []string{"*"}})
+	if err := e.s.Logout(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Authenticate(context.Background(), tok, netip.Addr{}); err == nil {
+		t.Fatal("session alive after logout")
+	}
+	if len(e.entries(t, ledger.Logout)) != 1 {
+		t.Fatal("logout not ledgered")
+	}
+}
+
+func TestTOTPLogin(t *testing.T) {
+	e := newEnv(t, nil)
+	_, p := e.addUser(t, "oh", Grant{Role: Staff, Sites: []string{"*"}})
+	ctx := context.Background()
+	uri, err := e.s.BeginTOTP(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(uri)
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(u.Query().Get("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := func() string { return totpCode(sha1.New, secret, totpStepAt(e.clk.Now()), 6) }
+	if err := e.s.ConfirmTOTP(ctx, p, "000000"); err == nil && code() != "000000" {
+		t.Fatal("wrong confirmation code accepted")
+	}
+	if err := e.s.ConfirmTOTP(ctx, p, code()); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Advance(30 * time.Second)
+	if _, err := e.s.Login(ctx, "oh", "Blue-river-42", "", netip.Addr{}); err == nil {
+		t.Fatal("login without TOTP code")
+	}
+	c := code()
+	if _, err := e.s.Login(ctx, "oh", "Blue-river-42", c, netip.Addr{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Login(ctx, "oh", "Blue-river-42", c, netip.Addr{}); err == nil {
+		t.Fatal("TOTP code replayed")
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "192.0.2.1:5000"
+	r.Header.Set("X-Forwarded-For", "10.10.0.5")
+	if got := e.s.ClientIP(r); got.String() != "192.0.2.1" {
+		t.Fatalf("untrusted peer's X-Forwarded-For believed: %s", got)
+	}
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.Header.Set("X-Forwarded-For", "10.10.0.5, 203.0.113.9")
+	if got := e.s.ClientIP(r); got.String() != "203.0.113.9" {
+		t.Fatalf("via trusted proxy: %s", got)
+	}
+}
+
+func TestManageUsersNeedsPermission(t *testing.T) {
+	e := newEnv(t, nil)
+	_, p := e.addUser(t, "kang", Grant{Role: Manager, Title: "운영 책임자(정)", Sites: []string{"*"}})
+	if _, _, err := e.s.CreateUser(context.Background(), p, "x1", "", nil); !errs.Is(err, errs.Permission) {
+		t.Fatalf("manager created a user: %v", err)
+	}
+	if err := e.s.SetGrants(context.Background(), e.admin, "kang", []Grant{{Role: Staff, Sites: []string{"guro"}}}); err != nil {
+		t.Fatal(err)
+	}
+	pc := e.entries(t, ledger.PermissionChange)
+	if len(pc) != 1 || !strings.Contains(pc[0].Detail, "관리책임자") || !strings.Contains(pc[0].Detail, "업무담당") {
+		t.Fatalf("permission change ledger: %+v", pc)
+	}
+	if err := e.s.SetGrants(context.Background(), e.admin, "kang", []Grant{{Role: Staff}}); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("grant without sites: %v", err)
+	}
+}

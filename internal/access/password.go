@@ -1,0 +1,139 @@
+package access
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/gwanje/gwanje/internal/errs"
+)
+
+// Argon2 holds the argon2id cost parameters. The stored hash carries its
+// own parameters, so raising them later still verifies old hashes.
+type Argon2 struct {
+	Time      uint32 // passes
+	MemoryKiB uint32
+	Threads   uint8
+}
+
+// DefaultArgon2 follows the OWASP recommendation for argon2id
+// (19 MiB, 2 passes, 1 lane).
+var DefaultArgon2 = Argon2{Time: 2, MemoryKiB: 19 * 1024, Threads: 1}
+
+// hashPassword returns a PHC string: $argon2id$v=19$m=..,t=..,p=..$salt$hash.
+func hashPassword(pw string, a Argon2) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", errs.E("access.hashPassword", errs.Internal, err)
+	}
+	key := argon2.IDKey([]byte(pw), salt, a.Time, a.MemoryKiB, a.Threads, 32)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, a.MemoryKiB, a.Time, a.Threads,
+		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// checkPassword compares pw with a PHC string in constant time.
+func checkPassword(pw, phc string) bool {
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return false
+	}
+	var a Argon2
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.MemoryKiB, &a.Time, &a.Threads); err != nil || a.Time == 0 || a.Threads == 0 {
+		return false
+	}
+	enc := base64.RawStdEncoding
+	salt, err1 := enc.DecodeString(parts[4])
+	want, err2 := enc.DecodeString(parts[5])
+	if err1 != nil || err2 != nil || len(want) == 0 {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, a.Time, a.MemoryKiB, a.Threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// PasswordPolicy is what a new password must satisfy.
+type PasswordPolicy struct {
+	MinLength int // in characters; default 10
+	MaxLength int // default 128 (bounds hashing work)
+	// MinClasses is how many of letters, digits and symbols it must
+	// mix (default 2), following the 개인정보의 안전성 확보조치 기준
+	// guidance (2 classes and 10 characters, or 3 classes and 8).
+	MinClasses int
+}
+
+var commonPasswords = map[string]bool{
+	"password1234": true, "qwer1234!@#$": true, "1q2w3e4r5t": true, "admin12345": true,
+	"p@ssw0rd123": true, "abcd1234!@": true, "1234567890a": true, "qwerty12345": true,
+}
+
+// Check returns an Invalid error naming the first rule pw breaks.
+func (p PasswordPolicy) Check(name, pw string) error {
+	const op = "access.PasswordPolicy"
+	if p.MinLength == 0 {
+		p.MinLength = 10
+	}
+	if p.MaxLength == 0 {
+		p.MaxLength = 128
+	}
+	if p.MinClasses == 0 {
+		p.MinClasses = 2
+	}
+	n := utf8.RuneCountInString(pw)
+	if n < p.MinLength {
+		return errs.Errorf(op, errs.Invalid, "password has %d characters; at least %d are required", n, p.MinLength)
+	}
+	if n > p.MaxLength {
+		return errs.Errorf(op, errs.Invalid, "password has %d characters; at most %d are allowed", n, p.MaxLength)
+	}
+	var letter, digit, symbol bool
+	for _, r := range pw {
+		switch {
+		case unicode.IsLetter(r):
+			letter = true
+		case unicode.IsDigit(r):
+			digit = true
+		default:
+			symbol = true
+		}
+	}
+	classes := 0
+	for _, b := range []bool{letter, digit, symbol} {
+		if b {
+			classes++
+		}
+	}
+	if classes < p.MinClasses {
+		return errs.Errorf(op, errs.Invalid, "password mixes %d of letters, digits and symbols; at least %d are required", classes, p.MinClasses)
+	}
+	low := strings.ToLower(pw)
+	if name != "" && strings.Contains(low, strings.ToLower(name)) {
+		return errs.Errorf(op, errs.Invalid, "password contains the user name")
+	}
+	if commonPasswords[low] {
+		return errs.Errorf(op, errs.Invalid, "password is on the list of common passwords")
+	}
+	return nil
+}
+
+// randomPassword returns a one-time password that satisfies the default
+// policy: 20 characters from letters, digits and symbols.
+func randomPassword() (string, error) {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_.!"
+	b := make([]byte, 20)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	// Guarantee a digit and a symbol whatever the draw.
+	b[3], b[11] = "23456789"[b[3]%8], "-_.!"[b[11]%4]
+	return string(b), nil
+}
