@@ -205,27 +205,31 @@ func (l *Ledger) writer() {
 func (l *Ledger) commit(batch []*appendReq) {
 	const op = "ledger.Append"
 	l.mu.Lock()
-	h := l.head
 	lastCP := l.lastCP
 	l.mu.Unlock()
 	now := l.opt.Clock.Now().UTC()
-	rows := make([]row, len(batch))
-	for i, r := range batch {
-		e := &r.e
-		e.Seq = h.seq + 1
-		e.Prev = h.hash
-		e.Time = now
-		body := Encode(e)
-		e.Hash = sha256.Sum256(body)
-		rows[i] = row{seq: e.Seq, timeNS: now.UnixNano(), body: body, hash: e.Hash}
-		h = head{seq: e.Seq, hash: e.Hash, time: now}
-	}
+	var h head
 	var cp *Checkpoint
-	if h.seq-lastCP.seq >= l.opt.CheckpointEvery || now.Sub(lastCP.time) >= l.opt.CheckpointInterval {
-		c := l.key.sign(h.seq, h.hash, now)
-		cp = &c
-	}
-	err := l.st.insert(context.Background(), rows, cp)
+	err := l.st.appendBatch(context.Background(), func(seq uint64, hash [32]byte) ([]row, *Checkpoint) {
+		h = head{seq: seq, hash: hash}
+		rows := make([]row, len(batch))
+		for i, r := range batch {
+			e := &r.e
+			e.Seq = h.seq + 1
+			e.Prev = h.hash
+			e.Time = now
+			body := Encode(e)
+			e.Hash = sha256.Sum256(body)
+			rows[i] = row{seq: e.Seq, timeNS: now.UnixNano(), body: body, hash: e.Hash}
+			h = head{seq: e.Seq, hash: e.Hash, time: now}
+		}
+		cp = nil
+		if h.seq-lastCP.seq >= l.opt.CheckpointEvery || now.Sub(lastCP.time) >= l.opt.CheckpointInterval {
+			c := l.key.sign(h.seq, h.hash, now)
+			cp = &c
+		}
+		return rows, cp
+	})
 	if err == nil {
 		l.mu.Lock()
 		l.head = h

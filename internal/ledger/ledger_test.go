@@ -390,3 +390,25 @@ func TestKinds(t *testing.T) {
 		t.Fatalf("official categories %v", got)
 	}
 }
+
+// The CLI may append while the server runs: two writers on one ledger.db
+// must interleave into one valid chain.
+func TestTwoProcessesShareTheChain(t *testing.T) {
+	dir := t.TempDir()
+	a, _ := openTest(t, dir, 1000)
+	b, _ := openTest(t, dir, 1000)
+	for i := 0; i < 6; i++ {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		e, err := l.Append(context.Background(), sample(i))
+		if err != nil || e.Seq != uint64(i+1) {
+			t.Fatalf("append %d: seq %d, %v", i, e.Seq, err)
+		}
+	}
+	rep, err := a.Verify(context.Background())
+	if err != nil || !rep.OK() || rep.Entries != 6 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+}

@@ -66,6 +66,10 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "cache_size(-16384)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Take the write lock at BEGIN, so the head read inside a write
+		// transaction cannot change before the commit.
+		q.Set("_txlock", "immediate")
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -128,23 +132,63 @@ func (st *sqliteStore) last(ctx context.Context) (uint64, [32]byte, time.Time, e
 	return seq, hh, time.Unix(0, ns).UTC(), nil
 }
 
+// appendBatch runs build with the stored head (last seq and hash, read
+// inside the write transaction, so another process that appended meanwhile
+// — the CLI while the server runs — is seen) and inserts the rows and
+// checkpoint it returns, in one transaction: one fsync.
+func (st *sqliteStore) appendBatch(ctx context.Context, build func(seq uint64, hash [32]byte) ([]row, *Checkpoint)) error {
+	tx, err := st.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var seq uint64
+	var h []byte
+	var head [32]byte
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM entry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &h)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	copy(head[:], h)
+	rows, cp := build(seq, head)
+	if err := insertRows(ctx, tx, rows); err != nil {
+		return err
+	}
+	if cp != nil {
+		if err := insertCheckpoint(ctx, tx, *cp); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
 func (st *sqliteStore) insert(ctx context.Context, rows []row, cp *Checkpoint) error {
 	tx, err := st.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	if err := insertRows(ctx, tx, rows); err != nil {
+		return err
+	}
+	if cp != nil {
+		if err := insertCheckpoint(ctx, tx, *cp); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+func insertRows(ctx context.Context, tx *sql.Tx, rows []row) error {
 	// Multi-row INSERTs: one statement per insertChunk rows costs far less
 	// per row than one statement per row.
 	var stmt *sql.Stmt
 	for len(rows) > 0 {
 		n := min(len(rows), insertChunk)
 		var err error
-		if n == insertChunk {
-			if stmt == nil {
-				if stmt, err = tx.PrepareContext(ctx, insertSQL(insertChunk)); err != nil {
-					return err
-				}
+		if n == insertChunk && stmt == nil {
+			if stmt, err = tx.PrepareContext(ctx, insertSQL(insertChunk)); err != nil {
+				return err
 			}
 		}
 		args := make([]any, 0, 4*n)
@@ -162,12 +206,7 @@ func (st *sqliteStore) insert(ctx context.Context, rows []row, cp *Checkpoint) e
 		}
 		rows = rows[n:]
 	}
-	if cp != nil {
-		if err := insertCheckpoint(ctx, tx, *cp); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+	return nil
 }
 
 const insertChunk = 64
