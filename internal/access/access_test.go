@@ -564,3 +564,18 @@ func TestManageUsersNeedsPermission(t *testing.T) {
 		t.Fatalf("grant without sites: %v", err)
 	}
 }
+
+func TestOperatorManagesUsersWithoutFootage(t *testing.T) {
+	e := newEnv(t, nil)
+	op := e.s.Operator("root")
+	if _, _, err := e.s.CreateUser(context.Background(), op, "moon", "", []Grant{{Role: Staff, Sites: []string{"*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.Authorize(op, Playback, "guro"); !errs.Is(err, errs.Permission) {
+		t.Fatalf("operator may play footage: %v", err)
+	}
+	ch := e.entries(t, ledger.UserChange)
+	if ch[len(ch)-1].Actor != "cli:root" {
+		t.Fatalf("actor %q", ch[len(ch)-1].Actor)
+	}
+}

@@ -603,3 +603,12 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) er
 	a, r, c := actorOf(p, s.now())
 	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name, Detail: "TOTP enabled"})
 }
+
+// Operator returns the principal of a local operator acting through the
+// gwanje CLI on the server itself (someone who can already read the data
+// directory). It may manage users and is written to the ledger as
+// "cli:<name>". Never hand it to a network request.
+func (s *Service) Operator(name string) *Principal {
+	return &Principal{User: User{Name: "cli:" + name, Display: name, Active: true,
+		Grants: []Grant{{Role: SystemAdmin, Title: "local operator", Sites: []string{"*"}}}}}
+}

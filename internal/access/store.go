@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -59,6 +60,13 @@ type store struct{ db *sql.DB }
 
 func openStore(ctx context.Context, path string) (*store, error) {
 	const op = "access.openStore"
+	// access.db holds password hashes and TOTP secrets: create it 0600
+	// before SQLite does (its -wal and -shm files take the same mode).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
+	f.Close()
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")

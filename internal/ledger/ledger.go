@@ -367,6 +367,17 @@ func (f Filter) match(e *Entry) bool {
 	return true
 }
 
+// QueryDir opens the ledger in dir read-only and returns the entries
+// matching f (for exports while the server runs).
+func QueryDir(ctx context.Context, dir string, f Filter) ([]Entry, error) {
+	st, err := openSQLite(ctx, filepath.Join(dir, DBName), true)
+	if err != nil {
+		return nil, errs.E("ledger.QueryDir", err)
+	}
+	defer st.close()
+	return st.query(ctx, f)
+}
+
 // Query returns the entries matching f in sequence order.
 func (l *Ledger) Query(ctx context.Context, f Filter) ([]Entry, error) {
 	return l.st.query(ctx, f)

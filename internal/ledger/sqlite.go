@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -79,6 +80,11 @@ func openSQLite(ctx context.Context, path string, readOnly bool) (*sqliteStore, 
 	st := &sqliteStore{}
 	var err error
 	if !readOnly {
+		// Create the file 0600 before SQLite does (it would use 0644);
+		// its -wal and -shm files take the same mode.
+		if err := createPrivate(path); err != nil {
+			return nil, errs.E(op, errs.IO, err)
+		}
 		if st.w, err = sql.Open("sqlite", dsn(path, false)); err != nil {
 			return nil, errs.E(op, errs.IO, err)
 		}
@@ -101,6 +107,14 @@ func openSQLite(ctx context.Context, path string, readOnly bool) (*sqliteStore, 
 		}
 	}
 	return st, nil
+}
+
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func (st *sqliteStore) close() error {

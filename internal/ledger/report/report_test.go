@@ -1,4 +1,4 @@
-package register
+package report
 
 import (
 	"bytes"
@@ -124,7 +124,7 @@ func TestPDFHasKoreanColumns(t *testing.T) {
 		need(t, "pdftotext (poppler-utils)")
 	}
 	es := entries(t, 40) // several pages
-	path := filepath.Join(t.TempDir(), "register.pdf")
+	path := filepath.Join(t.TempDir(), "report.pdf")
 	var b bytes.Buffer
 	if err := WritePDF(&b, es, Meta{Institution: "구로신협", Site: "guro", From: t0, To: t0.Add(24 * time.Hour), Generated: t0}, ""); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,9 @@
-// Package register writes the 관리대장 (the official register of use,
+// Package report writes the 관리대장 (the official register of use,
 // provision, viewing and destruction of personal video information) from
 // ledger entries, as CSV (UTF-8 with a BOM so Excel reads Korean), XLSX and
 // PDF (landscape A4 with a Korean font), with the official columns and a
 // sign-off column for the manager.
-package register
+package report
 
 import (
 	"bytes"
@@ -83,6 +83,9 @@ func Row(e ledger.Entry) []string {
 		actor += " (" + e.Role + ")"
 	}
 	purpose := e.Purpose
+	if purpose == "" {
+		purpose = e.Detail
+	}
 	if e.PurposeCategory != "" {
 		purpose = "[" + e.PurposeCategory + "] " + purpose
 	}
@@ -94,7 +97,7 @@ func Row(e ledger.Entry) []string {
 
 // WriteCSV writes the register as UTF-8 CSV with a byte-order mark.
 func WriteCSV(w io.Writer, es []ledger.Entry) error {
-	const op = "register.WriteCSV"
+	const op = "report.WriteCSV"
 	if _, err := w.Write([]byte("\uFEFF")); err != nil {
 		return errs.E(op, errs.IO, err)
 	}
@@ -117,7 +120,7 @@ const SheetName = "관리대장"
 // WriteXLSX writes the register as an XLSX workbook: a title, the period,
 // the header row and one row per entry, text wrapped.
 func WriteXLSX(w io.Writer, es []ledger.Entry, m Meta) error {
-	const op = "register.WriteXLSX"
+	const op = "report.WriteXLSX"
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", SheetName); err != nil {
@@ -165,7 +168,7 @@ const DefaultFont = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
 // font at fontPath (DefaultFont when ""); cells wrap, the header repeats
 // on every page, and pages are numbered.
 func WritePDF(w io.Writer, es []ledger.Entry, m Meta, fontPath string) error {
-	const op = "register.WritePDF"
+	const op = "report.WritePDF"
 	if fontPath == "" {
 		fontPath = DefaultFont
 	}
@@ -266,7 +269,7 @@ func ParseFormat(s string) (Format, error) {
 	case CSV, XLSX, PDF:
 		return f, nil
 	}
-	return "", errs.Errorf("register.ParseFormat", errs.Invalid, "unknown format %q (want csv, xlsx or pdf)", s)
+	return "", errs.Errorf("report.ParseFormat", errs.Invalid, "unknown format %q (want csv, xlsx or pdf)", s)
 }
 
 // Write writes es in format f.
@@ -279,5 +282,5 @@ func Write(w io.Writer, f Format, es []ledger.Entry, m Meta, fontPath string) er
 	case PDF:
 		return WritePDF(w, es, m, fontPath)
 	}
-	return errs.Errorf("register.Write", errs.Invalid, "unknown format %q", f)
+	return errs.Errorf("report.Write", errs.Invalid, "unknown format %q", f)
 }
