@@ -173,14 +173,19 @@ func (m *Manager) Restore(events []Event) {
 }
 
 // Raise raises the alarm (kind, subject), or updates its message if it is
-// already active (one alarm per condition, however often it is seen). It
+// already active (one alarm per condition, however often it is seen); only
+// a new alarm or a change of severity is journaled and notified. It
 // reports whether a new alarm was raised.
 func (m *Manager) Raise(kind Kind, subject string, sev Severity, message string) (Alarm, bool) {
 	now := m.clk.Now()
 	m.mu.Lock()
 	k := key{kind, subject}
 	if a, ok := m.active[k]; ok {
-		if a.Message == message && a.Severity == sev {
+		if a.Severity == sev {
+			// Detectors re-raise every tick with a fresh message ("no
+			// video for 12s"): keep it for the dashboard, but it is not a
+			// change worth a journal line or a webhook.
+			a.Message = message
 			c := *a
 			m.mu.Unlock()
 			return c, false

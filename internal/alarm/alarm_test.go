@@ -59,10 +59,14 @@ func TestRaiseDedupClearAck(t *testing.T) {
 	if len(n.events()) != 2 {
 		t.Fatalf("a repeated identical raise must not notify again: %d events", len(n.events()))
 	}
-	m.Raise(CameraDown, "cam1", Critical, "no video for 20s")
-	if ev := n.events(); ev[len(ev)-1].Change != Updated {
-		t.Fatalf("message change should be an update, got %v", ev[len(ev)-1].Change)
+	if b, _ := m.Raise(CameraDown, "cam1", Critical, "no video for 20s"); b.Message != "no video for 20s" || len(n.events()) != 2 {
+		t.Fatalf("a new message is kept without an event: %+v, %d events", b, len(n.events()))
 	}
+	m.Raise(CameraDown, "cam1", Warning, "degraded")
+	if ev := n.events(); len(ev) != 3 || ev[2].Change != Updated || ev[2].Alarm.Severity != Warning {
+		t.Fatalf("a severity change should be an update: %+v", ev)
+	}
+	m.Raise(CameraDown, "cam1", Critical, "no video for 20s")
 	clk.Advance(time.Minute)
 	c, ok := m.Clear(CameraDown, "cam1")
 	if !ok || c.Active() || !c.Cleared.Equal(t0.Add(61*time.Second)) {

@@ -179,7 +179,7 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 		t.lastAdv = now
 		t.everSeen = true
 	}
-	if st.LastError != "" {
+	if st.LastError != "" && st.LastError != t.last.LastError {
 		t.cause = st.LastError
 	}
 	if st.Breaks > t.last.Breaks && t.cause == "" {
@@ -244,13 +244,19 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 		t.outage = ""
 	}
 
-	// Low frame rate, over a full window with frames flowing.
+	// Low frame rate, over a full window with frames flowing. The rate is
+	// taken up to the last frame, not up to now: a camera that has just
+	// stopped is an outage (NoVideo decides), not a slow camera.
 	exp := t.expected()
-	low := t.outage == "" && full && exp > 0 && h.FPS < exp*th.LowFPSFraction
+	flowFPS := h.FPS
+	if end := t.lastAdv; end.After(first.at) && end.Before(now) {
+		flowFPS = float64(st.Frames-first.frames) / end.Sub(first.at).Seconds()
+	}
+	low := t.outage == "" && full && exp > 0 && flowFPS < exp*th.LowFPSFraction
 	if low {
 		am.Raise(alarm.LowFrameRate, t.cam.ID, alarm.Warning,
-			fmt.Sprintf("%.1f frames/s, expected %.1f", h.FPS, exp))
-	} else if t.outage == "" && (!full || exp == 0 || h.FPS >= exp*th.LowFPSFraction) {
+			fmt.Sprintf("%.1f frames/s, expected %.1f", flowFPS, exp))
+	} else if t.outage == "" && (!full || exp == 0 || flowFPS >= exp*th.LowFPSFraction) {
 		am.Clear(alarm.LowFrameRate, t.cam.ID)
 	}
 
