@@ -384,3 +384,21 @@ func (l *Ledger) Query(ctx context.Context, f Filter) ([]Entry, error) {
 }
 
 var _ Appender = (*Ledger)(nil)
+
+// RunCheckpoints seals the head every CheckpointInterval until ctx ends,
+// so a quiet ledger is still sealed within one interval of its last entry.
+func (l *Ledger) RunCheckpoints(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-l.opt.Clock.After(l.opt.CheckpointInterval):
+		}
+		if err := l.Checkpoint(ctx); err != nil {
+			if l.isClosed() {
+				return
+			}
+			l.opt.Logger.Error("ledger checkpoint failed", "err", err)
+		}
+	}
+}

@@ -412,3 +412,26 @@ func TestTwoProcessesShareTheChain(t *testing.T) {
 		t.Fatalf("%+v %v", rep, err)
 	}
 }
+
+func TestRunCheckpointsSealsAQuietLedger(t *testing.T) {
+	dir := t.TempDir()
+	l, clk := openTest(t, dir, 1000) // interval one hour
+	fill(t, l, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go l.RunCheckpoints(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rep, err := l.Verify(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.SignedThrough == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not sealed: %+v", rep)
+		}
+		clk.Advance(time.Hour)
+	}
+}
