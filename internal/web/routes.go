@@ -129,7 +129,8 @@ func (s *Server) guard(rt route) http.Handler {
 				return
 			}
 		}
-		rt.h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
+		ctx := s.opt.Guard.WithPrincipal(context.WithValue(r.Context(), ctxKey{}, p), p)
+		rt.h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

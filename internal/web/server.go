@@ -33,6 +33,8 @@ type Principal struct {
 	Session string // an opaque id of the login session (binds view URLs)
 	// MustChangePassword restricts the session to changing the password.
 	MustChangePassword bool
+	// native is the Guard's own principal, for its handlers.
+	native any
 }
 
 // Perm is a permission of the access matrix (docs/design/access.md).
@@ -61,6 +63,9 @@ type Guard interface {
 	// client network. site "" means "for at least one site". It returns
 	// errs.Permission or errs.Private when not allowed.
 	Authorize(r *http.Request, p *Principal, perm Perm, site string) error
+	// WithPrincipal returns ctx carrying p the way the Guard's own account
+	// handlers expect it.
+	WithPrincipal(ctx context.Context, p *Principal) context.Context
 }
 
 // AccountRoutes are the routes the access service provides: login,

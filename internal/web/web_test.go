@@ -74,6 +74,8 @@ func (g *fakeGuard) Authorize(r *http.Request, p *Principal, perm Perm, site str
 	return errs.E("fake", errs.Permission, "not granted")
 }
 
+func (g *fakeGuard) WithPrincipal(ctx context.Context, p *Principal) context.Context { return ctx }
+
 type fakeCameras struct{}
 
 func (fakeCameras) Camera(id string) (CameraInfo, bool) {

@@ -3,7 +3,8 @@
 // (POST, CSRF-protected); the server records it in the ledger and only
 // then hands out the URL the video element plays.
 "use strict";
-let csrf = "";
+// The CSRF token comes with the login answer and lives in this tab only.
+let csrf = sessionStorage.getItem("csrf") || "";
 
 const $ = (s) => document.querySelector(s);
 const show = (id) => { for (const s of ["login", "change", "cameras"]) $("#" + s).hidden = s !== id; };
@@ -21,10 +22,10 @@ async function api(method, path, body) {
 
 async function start() {
   try {
-    const me = await api("GET", "/api/session");
-    csrf = me.csrf_token;
+    const me = await api("GET", "/api/me");
     $("#who").hidden = false;
-    $("#user").textContent = me.username + " (" + me.role + ")";
+    const roles = (me.grants || []).map((g) => g.title || g.role).join(", ");
+    $("#user").textContent = (me.display || me.name) + (roles ? " (" + roles + ")" : "");
     if (me.must_change_password) { show("change"); return; }
     show("cameras");
     await loadCameras();
@@ -82,7 +83,9 @@ $("#login-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   try {
-    await api("POST", "/api/login", { username: f.get("username"), password: f.get("password") });
+    const r = await api("POST", "/api/login", { name: f.get("username"), password: f.get("password") });
+    csrf = r.csrf;
+    sessionStorage.setItem("csrf", csrf);
     ev.target.reset();
     $("#login-error").textContent = "";
     await start();
@@ -93,7 +96,7 @@ $("#change-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   try {
-    await api("POST", "/api/password", { old_password: f.get("old"), new_password: f.get("new") });
+    await api("POST", "/api/password", { old: f.get("old"), new: f.get("new") });
     ev.target.reset();
     await start();
   } catch (e) { $("#change-error").textContent = e.message; }
@@ -102,6 +105,7 @@ $("#change-form").addEventListener("submit", async (ev) => {
 $("#logout").addEventListener("click", async () => {
   try { await api("POST", "/api/logout"); } catch (_) { /* already out */ }
   csrf = "";
+  sessionStorage.removeItem("csrf");
   await start();
 });
 

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/gwanje/gwanje/internal/config"
+)
+
+func init() {
+	register(command{name: "serve", summary: "record the registry's cameras and serve the web UI, API and policy", run: runServe})
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	path := fl.String("config", os.Getenv("GWANJE_CONFIG"), "configuration file (env GWANJE_CONFIG; docs/ref/gwanje.example.yaml)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(*path, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	a, err := startApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	fmt.Fprintf(stdout, "gwanje: serving %s\n", a.URL())
+	if a.AdminPassword != "" {
+		// Shown once on the terminal, never logged.
+		fmt.Fprintf(stdout, "gwanje: first administrator \"admin\", one-time password: %s (change it at first login)\n", a.AdminPassword)
+	}
+	<-ctx.Done()
+	log.Info("stopping")
+	return nil
+}
