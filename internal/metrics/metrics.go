@@ -202,4 +202,3 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 }
-

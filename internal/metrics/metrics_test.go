@@ -17,7 +17,6 @@ import (
 	"github.com/gwanje/gwanje/internal/ingest"
 )
 
-
 func TestMetricsExposition(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
 	am := alarm.New(alarm.Options{Clock: clk})
