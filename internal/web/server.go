@@ -43,12 +43,12 @@ type Perm string
 // The permissions web routes ask for. Values are the access package's
 // permission names.
 const (
-	PermLiveView       Perm = "live_view"
+	PermLiveView       Perm = "live-view"
 	PermPlayback       Perm = "playback"
 	PermExport         Perm = "export"
-	PermReadLedger     Perm = "read_ledger"
-	PermManageUsers    Perm = "manage_users"
-	PermManageRegistry Perm = "manage_registry"
+	PermReadLedger     Perm = "read-ledger"
+	PermManageUsers    Perm = "manage-users"
+	PermManageRegistry Perm = "manage-registry"
 )
 
 // Guard authenticates and authorizes requests. The access package

@@ -1,0 +1,277 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/access"
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/media"
+)
+
+// access of a route, as this test states it independently of the route
+// table: the test fails for a route the table has and this list lacks.
+type want struct {
+	public bool
+	perm   access.Perm // 0: any session
+	scoped bool        // perm checked for the {id} camera's site
+	// mustChange: reachable with a one-time password
+	mustChange bool
+	// path and body of a request that exercises the route
+	path string
+	body any
+	// ok is the status an allowed request gets (0: any status that is
+	// not a refusal: not 401, 403 or 404)
+	ok int
+}
+
+func matrix(t0 time.Time) map[string]want {
+	view := map[string]any{"start": t0, "end": t0.Add(5 * time.Second), "purpose": "시스템점검", "reason": "권한 점검"}
+	return map[string]want{
+		"GET /{$}":         {public: true, path: "/", ok: 200},
+		"GET /ui/":         {public: true, path: "/ui/app.js", ok: 200},
+		"GET /healthz":     {public: true, path: "/healthz", ok: 200},
+		"POST /api/login":  {public: true, path: "/api/login", body: map[string]string{"name": "nobody", "password": "x"}},
+		"GET /api/cameras": {path: "/api/cameras", ok: 200},
+		"GET /api/cameras/{id}/recordings": {perm: access.Playback, scoped: true,
+			path: "/api/cameras/{id}/recordings?start=2026-06-01T12:00:00Z&end=2026-06-01T13:00:00Z", ok: 200},
+		"POST /api/cameras/{id}/views": {perm: access.Playback, scoped: true, path: "/api/cameras/{id}/views", body: view, ok: 201},
+		"POST /api/cameras/{id}/live":  {perm: access.LiveView, scoped: true, path: "/api/cameras/{id}/live", body: view},
+		"GET /api/views/{token}":       {path: "/api/views/no-such-token"}, // the grant is checked inside: 404 for everyone
+		"POST /api/logout":             {mustChange: true, path: "/api/logout"},
+		"GET /api/me":                  {mustChange: true, path: "/api/me", ok: 200},
+		// {pw} is the caller's own password: a wrong one is refused by the
+		// handler, which is not what this test is about.
+		"POST /api/password": {mustChange: true, path: "/api/password", body: map[string]string{"old": "{pw}", "new": "{pw}"}},
+		"POST /api/totp":               {path: "/api/totp", ok: 200},
+		"POST /api/totp/confirm":       {path: "/api/totp/confirm", body: map[string]string{"code": "000000"}},
+		"GET /api/users":               {perm: access.ManageUsers, path: "/api/users", ok: 200},
+		"POST /api/users":              {perm: access.ManageUsers, path: "/api/users", body: map[string]any{"name": ""}},
+		"PUT /api/users/{name}/grants": {perm: access.ManageUsers, path: "/api/users/target/grants", body: map[string]any{}},
+		"POST /api/users/{name}/deactivate": {perm: access.ManageUsers, path: "/api/users/target/deactivate",
+			body: map[string]any{"reason": "퇴직"}},
+	}
+}
+
+// TestAuthorizationMatrix walks every route of the table × every role ×
+// a camera of the user's site and one of another site, plus no session
+// and a session that must still change its one-time password.
+func TestAuthorizationMatrix(t *testing.T) {
+	var logBuf bytes.Buffer
+	defer func() {
+		if t.Failed() {
+			t.Log(logBuf.String())
+		}
+	}()
+	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(t0.Add(time.Minute))
+	dir := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(&logBuf, nil))
+	lg, err := ledger.Open(context.Background(), ledger.Options{Dir: dir, Clock: clk, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lg.Close()
+	svc, err := access.Open(context.Background(), access.Config{Dir: dir, Ledger: lg, Clock: clk, Logger: quiet,
+		Argon2: access.Argon2{Time: 1, MemoryKiB: 64, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	srv, err := New(Options{
+		Guard: AccessGuard{S: svc, Clock: clk}, Accounts: AccountRoutes(&access.Handlers{S: svc}),
+		Cameras: fakeCameras{}, Footage: newSource(t, &events{}, media.Time90k(t0)), Ledger: lg,
+		Clock: clk, Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	local := netip.MustParseAddr("127.0.0.1")
+	adminPW, _, err := svc.EnsureAdmin(context.Background(), "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = "matrix-Passw0rd-1"
+	sess, err := svc.Login(context.Background(), "admin", adminPW, "", local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ChangePassword(context.Background(), sess.Principal, adminPW, pw); err != nil {
+		t.Fatal(err)
+	}
+	sess, _ = svc.Login(context.Background(), "admin", pw, "", local)
+	admin := sess.Principal
+
+	// One user per role, each granted on site-a only; passwords set.
+	users := map[access.Role]string{}
+	for _, role := range access.Roles() {
+		name := "user-" + role.String()
+		_, otp, err := svc.CreateUser(context.Background(), admin, name, name,
+			[]access.Grant{{Role: role, Sites: []string{"site-a"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := svc.Login(context.Background(), name, otp, "", local)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.ChangePassword(context.Background(), s.Principal, otp, pw); err != nil {
+			t.Fatal(err)
+		}
+		users[role] = name
+	}
+	if _, _, err := svc.CreateUser(context.Background(), admin, "target", "target",
+		[]access.Grant{{Role: access.Staff, Sites: []string{"site-a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, oneTime, err := svc.CreateUser(context.Background(), admin, "fresh", "fresh",
+		[]access.Grant{{Role: access.Manager, Sites: []string{"*"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// login returns a client with a fresh session (routes like logout end
+	// the session they are called on).
+	login := func(name, password string) (*http.Client, string) {
+		b, _ := json.Marshal(map[string]string{"name": name, "password": password})
+		resp, err := http.Post(ts.URL+"/api/login", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var r struct{ CSRF string }
+		json.NewDecoder(resp.Body).Decode(&r)
+		if resp.StatusCode != 200 {
+			t.Fatalf("login %s: %d", name, resp.StatusCode)
+		}
+		hc := &http.Client{Jar: jarWith(ts.URL, resp.Cookies())}
+		return hc, r.CSRF
+	}
+	call := func(hc *http.Client, csrf, method, path string, body any, ownPW string) int {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			b = bytes.ReplaceAll(b, []byte("{pw}"), []byte(ownPW))
+			rd = bytes.NewReader(b)
+		}
+		req, _ := http.NewRequest(method, ts.URL+path, rd)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("X-CSRF-Token", csrf)
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	refused := func(code int) bool { return code == 401 || code == 403 || code == 404 }
+
+	m := matrix(t0)
+	for _, rt := range srv.table {
+		w, ok := m[rt.pattern]
+		if !ok {
+			t.Errorf("route %q has no entry in the authorization matrix", rt.pattern)
+			continue
+		}
+		if w.public != (rt.rule == rulePublic) {
+			t.Errorf("%s: public=%v in the table, %v in the matrix", rt.pattern, rt.rule == rulePublic, w.public)
+		}
+		method := strings.Fields(rt.pattern)[0]
+		for _, camera := range []string{"cam-a", "cam-b"} {
+			if !w.scoped && camera == "cam-b" {
+				continue
+			}
+			path := strings.ReplaceAll(w.path, "{id}", camera)
+			name := fmt.Sprintf("%s [%s]", rt.pattern, camera)
+
+			// No session.
+			code := call(http.DefaultClient, "", method, path, w.body, "")
+			if w.public {
+				if w.ok != 0 && code != w.ok {
+					t.Errorf("%s, no session: %d, want %d", name, code, w.ok)
+				}
+			} else if code != http.StatusUnauthorized {
+				t.Errorf("%s, no session: %d, want 401", name, code)
+			}
+			if w.public {
+				continue
+			}
+			// A session that must change its one-time password.
+			hc, csrf := login("fresh", oneTime)
+			code = call(hc, csrf, method, path, w.body, oneTime)
+			if w.mustChange == refused(code) && !(w.mustChange && w.ok == 0 && code == 404) {
+				t.Errorf("%s, one-time password: %d (reachable=%v)", name, code, w.mustChange)
+			}
+			for _, role := range access.Roles() {
+				hc, csrf := login(users[role], pw)
+				code := call(hc, csrf, method, path, w.body, pw)
+				inScope := camera == "cam-a"
+				allowed := w.perm == 0 || access.DefaultPerms[role].Has(w.perm)
+				switch {
+				case !allowed:
+					if code != http.StatusForbidden {
+						t.Errorf("%s as %v: %d, want 403", name, role, code)
+					}
+				case w.scoped && !inScope:
+					// Granted, but not on that site: looks like no such camera.
+					if code != http.StatusNotFound {
+						t.Errorf("%s as %v out of scope: %d, want 404", name, role, code)
+					}
+				case w.ok != 0:
+					if code != w.ok {
+						t.Errorf("%s as %v: %d, want %d", name, role, code, w.ok)
+					}
+				case rt.pattern != "GET /api/views/{token}" && refused(code):
+					t.Errorf("%s as %v: refused with %d", name, role, code)
+				}
+			}
+		}
+	}
+	for p := range m {
+		found := false
+		for _, rt := range srv.table {
+			found = found || rt.pattern == p
+		}
+		if !found {
+			t.Errorf("matrix entry %q names no route", p)
+		}
+	}
+}
+
+// jarWith returns a cookie jar holding cookies for base.
+func jarWith(base string, cookies []*http.Cookie) http.CookieJar {
+	j := &simpleJar{cookies: cookies}
+	return j
+}
+
+type simpleJar struct{ cookies []*http.Cookie }
+
+func (j *simpleJar) SetCookies(_ *url.URL, cs []*http.Cookie) { j.cookies = append(j.cookies, cs...) }
+func (j *simpleJar) Cookies(*url.URL) []*http.Cookie          { return j.cookies }
+
+// Every permission web asks for is one the access service knows.
+func TestWebPermsAreAccessPerms(t *testing.T) {
+	for _, p := range []Perm{PermLiveView, PermPlayback, PermExport, PermReadLedger, PermManageUsers, PermManageRegistry} {
+		if _, err := access.ParsePerm(string(p)); err != nil {
+			t.Errorf("%q: %v", p, err)
+		}
+	}
+}
