@@ -1,0 +1,134 @@
+package health
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"os/exec"
+
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/media"
+)
+
+// FFmpegStill is a StillChecker that decodes one key frame with ffmpeg to
+// a small gray image and judges it: too dark (black: lens cap, dead IR,
+// cut video), too uniform (covered or sprayed lens), or too little detail
+// (badly defocused). Thresholds are on 8-bit luma at 160x90.
+type FFmpegStill struct {
+	// FFmpeg is the ffmpeg binary; "" means "ffmpeg" on PATH.
+	FFmpeg string
+	// BlackMean: mean luma below this is black (default 20).
+	BlackMean float64
+	// UniformStdDev: luma standard deviation below this is a covered lens
+	// (default 6).
+	UniformStdDev float64
+	// SharpLaplacian: variance of the Laplacian below this is defocused
+	// (default 15). Scenes differ: tune per site from a healthy camera's
+	// value (Stats).
+	SharpLaplacian float64
+}
+
+// StillStats are the measurements of a decoded still.
+type StillStats struct {
+	Mean, StdDev, Laplacian float64
+}
+
+const stillW, stillH = 160, 90
+
+// Decode returns the key frame f as a stillW×stillH 8-bit gray image.
+func (s FFmpegStill) Decode(ctx context.Context, f *media.Frame) ([]byte, error) {
+	const op = "health.FFmpegStill.Decode"
+	if f == nil || !f.Key || !f.Params.Complete() {
+		return nil, errs.E(op, errs.Invalid, "need a key frame with complete parameter sets")
+	}
+	nalus, err := media.SplitAVCC(f.Data)
+	if err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
+	}
+	var in bytes.Buffer
+	for _, n := range append(f.Params.ParamNALUs(), nalus...) {
+		in.Write([]byte{0, 0, 0, 1})
+		in.Write(n)
+	}
+	format := "h264"
+	if f.Params.Codec == media.CodecH265 {
+		format = "hevc"
+	}
+	bin := s.FFmpeg
+	if bin == "" {
+		bin = "ffmpeg"
+	}
+	cmd := exec.CommandContext(ctx, bin, "-hide_banner", "-loglevel", "error", "-f", format, "-i", "pipe:0",
+		"-frames:v", "1", "-vf", fmt.Sprintf("scale=%d:%d", stillW, stillH), "-pix_fmt", "gray", "-f", "rawvideo", "pipe:1")
+	cmd.Stdin = &in
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, errs.Errorf(op, errs.Unavailable, "ffmpeg: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	if out.Len() != stillW*stillH {
+		return nil, errs.Errorf(op, errs.Corrupt, "ffmpeg returned %d bytes, want %d", out.Len(), stillW*stillH)
+	}
+	return out.Bytes(), nil
+}
+
+// Measure computes mean luma, its standard deviation and the variance of
+// the 4-neighbour Laplacian of a w×h gray image.
+func Measure(img []byte, w, h int) StillStats {
+	var sum, sq float64
+	for _, v := range img {
+		sum += float64(v)
+		sq += float64(v) * float64(v)
+	}
+	n := float64(len(img))
+	mean := sum / n
+	st := StillStats{Mean: mean, StdDev: math.Sqrt(max(0, sq/n-mean*mean))}
+	var ls, lsq, ln float64
+	for y := 1; y < h-1; y++ {
+		for x := 1; x < w-1; x++ {
+			c := float64(img[y*w+x])
+			l := float64(img[y*w+x-1]) + float64(img[y*w+x+1]) + float64(img[(y-1)*w+x]) + float64(img[(y+1)*w+x]) - 4*c
+			ls += l
+			lsq += l * l
+			ln++
+		}
+	}
+	if ln > 0 {
+		m := ls / ln
+		st.Laplacian = lsq/ln - m*m
+	}
+	return st
+}
+
+// Judge names the problems of a still with these stats.
+func (s FFmpegStill) Judge(st StillStats) []string {
+	black, uniform, sharp := s.BlackMean, s.UniformStdDev, s.SharpLaplacian
+	if black == 0 {
+		black = 20
+	}
+	if uniform == 0 {
+		uniform = 6
+	}
+	if sharp == 0 {
+		sharp = 15
+	}
+	switch {
+	case st.Mean < black:
+		return []string{fmt.Sprintf("black picture (mean luma %.0f)", st.Mean)}
+	case st.StdDev < uniform:
+		return []string{fmt.Sprintf("uniform picture, lens covered? (luma deviation %.1f)", st.StdDev)}
+	case st.Laplacian < sharp:
+		return []string{fmt.Sprintf("little detail, defocused? (Laplacian variance %.1f)", st.Laplacian)}
+	}
+	return nil
+}
+
+// CheckStill decodes f and judges it.
+func (s FFmpegStill) CheckStill(ctx context.Context, camera string, f *media.Frame) ([]string, error) {
+	img, err := s.Decode(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return s.Judge(Measure(img, stillW, stillH)), nil
+}
