@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,6 +170,26 @@ func TestMonthlyReport(t *testing.T) {
 	for _, want := range []string{"월간 점검 보고서 2026-03", "가동률", "99.933%", "2026-03-11 00:00:00", "정기 점검 기록", "이상: ", "camera_down", "박관리", "Asia/Seoul"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestReportHandler(t *testing.T) {
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	clk := clock.NewFake(time.Date(2026, 4, 2, 0, 0, 0, 0, seoul))
+	fs := &fakeSegs{segs: map[string][]store.Segment{}}
+	h := ReportHandler(func(context.Context) (ReportSources, error) {
+		return ReportSources{Cameras: []string{"cam1"}, Segments: fs, Ledger: &queryLedger{}}, nil
+	}, seoul, clk)
+	for q, want := range map[string]int{"?month=2026-03&format=csv": 200, "?month=2026-13&format=csv": 400,
+		"?month=2026-03&format=xls": 400, "?month=2026-05&format=csv": 400} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/"+q, nil))
+		if rec.Code != want {
+			t.Errorf("%s: %d, want %d: %s", q, rec.Code, want, rec.Body)
+		}
+		if want == 200 && !strings.Contains(rec.Body.String(), "가동률,cam1,2026-03-01 00:00:00,2026-04-01 00:00:00,0.000%") {
+			t.Errorf("csv body: %s", rec.Body)
 		}
 	}
 }
