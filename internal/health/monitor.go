@@ -129,7 +129,7 @@ type Monitor struct {
 	cams     []*tracker
 	vols     []*volTracker
 	gaps     []Gap
-	seenGap  map[string]bool // camera/start of gaps already reported
+	seenGap  map[string]time.Time // camera/start of gaps already reported → gap end
 	lastScan time.Time
 	checks   uint64
 }
@@ -174,7 +174,7 @@ func NewMonitor(opt Options) (*Monitor, error) {
 		th.MinFreeBytes = d.MinFreeBytes
 	}
 	m := &Monitor{clk: opt.Clock, log: opt.Logger, am: opt.Alarms, segs: opt.Segments, led: opt.Ledger,
-		th: th, every: opt.CheckInterval, still: opt.Still, seenGap: map[string]bool{}}
+		th: th, every: opt.CheckInterval, still: opt.Still, seenGap: map[string]time.Time{}}
 	now := m.clk.Now()
 	seen := map[string]bool{}
 	for _, c := range opt.Cameras {
@@ -311,8 +311,8 @@ func (m *Monitor) scanGaps(ctx context.Context, now time.Time) error {
 		for _, g := range FindGaps(t.cam.ID, segs, m.th.MinGap) {
 			k := fmt.Sprintf("%s/%d", g.Camera, g.Start.UnixNano())
 			m.mu.Lock()
-			seen := m.seenGap[k]
-			m.seenGap[k] = true
+			_, seen := m.seenGap[k]
+			m.seenGap[k] = g.End
 			if !seen {
 				g.Cause = cause
 				if g.Cause == "" {
@@ -330,13 +330,13 @@ func (m *Monitor) scanGaps(ctx context.Context, now time.Time) error {
 			}
 		}
 	}
-	// Forget gaps that have left the lookback window.
+	// Forget gaps that ended before the lookback window: no scan can find
+	// them again.
 	m.mu.Lock()
-	for k := range m.seenGap {
-		if len(m.seenGap) < 10000 {
-			break
+	for k, end := range m.seenGap {
+		if end.Before(now.Add(-m.th.GapLookback)) {
+			delete(m.seenGap, k)
 		}
-		delete(m.seenGap, k)
 	}
 	m.mu.Unlock()
 	return nil
