@@ -220,7 +220,7 @@ func (l *Ledger) commit(batch []*appendReq) {
 			e.Time = now
 			body := Encode(e)
 			e.Hash = sha256.Sum256(body)
-			rows[i] = row{seq: e.Seq, timeNS: now.UnixNano(), body: body, hash: e.Hash}
+			rows[i] = row{seq: e.Seq, body: body, hash: e.Hash}
 			h = head{seq: e.Seq, hash: e.Hash, time: now}
 		}
 		cp = nil

@@ -225,10 +225,10 @@ func forge(seq uint64, prev []byte, purpose string) ([]byte, []byte) {
 
 func hashOf(t *testing.T, db *sql.DB, seq int) []byte {
 	var h []byte
-	if err := db.QueryRow(`SELECT hash FROM entry WHERE seq=?`, seq).Scan(&h); err != nil {
+	if err := db.QueryRow(`SELECT rec FROM entry WHERE seq=?`, seq).Scan(&h); err != nil {
 		t.Fatal(err)
 	}
-	return h
+	return h[len(h)-32:]
 }
 
 // Tamper tests: each edits ledger.db directly (dropping the triggers, as
@@ -245,14 +245,14 @@ func TestVerifyCatchesTampering(t *testing.T) {
 		closeCPs bool
 	}{
 		{"edit body", func(t *testing.T, db *sql.DB, _ string) {
-			exec(t, db, `UPDATE entry SET body = CAST(replace(CAST(body AS TEXT), '사건', '사고') AS BLOB) WHERE seq=5`)
+			exec(t, db, `UPDATE entry SET rec = CAST(replace(CAST(rec AS TEXT), '사건', '사고') AS BLOB) WHERE seq=5`)
 		}, 5, Edited, false, false},
 		{"edit and rehash", func(t *testing.T, db *sql.DB, _ string) {
 			b, h := forge(5, hashOf(t, db, 4), "다른 목적")
-			exec(t, db, `UPDATE entry SET body=?, hash=? WHERE seq=5`, b, h)
+			exec(t, db, `UPDATE entry SET rec=? WHERE seq=5`, append(b, h...))
 		}, 5, Edited, false, false},
-		{"edit time column", func(t *testing.T, db *sql.DB, _ string) {
-			exec(t, db, `UPDATE entry SET time_ns=time_ns+1 WHERE seq=11`)
+		{"edit stored hash", func(t *testing.T, db *sql.DB, _ string) {
+			exec(t, db, `UPDATE entry SET rec = substr(rec, 1, length(rec) - 1) || x'00' WHERE seq=11`)
 		}, 11, Edited, false, false},
 		{"delete", func(t *testing.T, db *sql.DB, _ string) {
 			exec(t, db, `DELETE FROM entry WHERE seq=7`)
@@ -266,12 +266,12 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				exec(t, db, `UPDATE entry SET seq=seq+1 WHERE seq=?`, s)
 			}
 			b, h := forge(9, hashOf(t, db, 8), "위조")
-			exec(t, db, `INSERT INTO entry(seq,time_ns,body,hash) VALUES (9,?,?,?)`, t0.UnixNano(), b, h)
+			exec(t, db, `INSERT INTO entry(seq,rec) VALUES (9,?)`, append(b, h...))
 		}, 9, Inserted, false, false},
 		{"insert naive", func(t *testing.T, db *sql.DB, _ string) {
 			exec(t, db, `UPDATE entry SET seq=seq+100 WHERE seq>=12`)
 			exec(t, db, `UPDATE entry SET seq=seq-99 WHERE seq>=100`)
-			exec(t, db, `INSERT INTO entry(seq,time_ns,body,hash) SELECT 12,time_ns,body,hash FROM entry WHERE seq=3`)
+			exec(t, db, `INSERT INTO entry(seq,rec) SELECT 12,rec FROM entry WHERE seq=3`)
 		}, 12, Inserted, false, false},
 		{"reorder", func(t *testing.T, db *sql.DB, _ string) {
 			exec(t, db, `UPDATE entry SET seq=-1 WHERE seq=6`)
@@ -289,7 +289,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			prev := hashOf(t, db, 9)
 			for s := 10; s <= n; s++ {
 				b, h := forge(uint64(s), prev, "다시 쓴 기록")
-				exec(t, db, `UPDATE entry SET body=?, hash=? WHERE seq=?`, b, h, s)
+				exec(t, db, `UPDATE entry SET rec=? WHERE seq=?`, append(b, h...), s)
 				prev = h
 			}
 		}, 9, Edited, false, false},

@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"math"
 	"net/url"
@@ -15,17 +16,15 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 )
 
-// schema is the ledger's SQLite schema. The body column is the source of
-// truth; time_ns is a copy for range queries that Verify checks against
-// the body. Site and kind filters run on the decoded body.
+// schema is the ledger's SQLite schema. An entry is one row of two
+// columns: nothing outside the hashed record decides what a query or an
+// export shows, and Verify reads as little as possible per entry.
 const schema = `
 CREATE TABLE IF NOT EXISTS entry (
-  seq     INTEGER PRIMARY KEY, -- 1, 2, 3...: contiguous, equals the seq inside body
-  time_ns INTEGER NOT NULL,    -- append time, unix ns (copy of body)
-  body    BLOB NOT NULL,       -- canonical encoding v1 (ledger.Encode)
-  hash    BLOB NOT NULL        -- SHA-256(body); the next entry's body holds it as prev
+  seq INTEGER PRIMARY KEY, -- 1, 2, 3...: contiguous, equals the seq inside the body
+  rec BLOB NOT NULL         -- body ‖ hash: the canonical encoding v1 (ledger.Encode) followed by its
+                            -- 32-byte SHA-256, which the next entry's body holds as prev
 );
-CREATE INDEX IF NOT EXISTS entry_time ON entry(time_ns);
 CREATE TRIGGER IF NOT EXISTS entry_no_update BEFORE UPDATE ON entry
   BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS entry_no_delete BEFORE DELETE ON entry
@@ -51,10 +50,9 @@ type sqliteStore struct {
 }
 
 type row struct {
-	seq    uint64
-	timeNS int64
-	body   []byte
-	hash   [32]byte
+	seq  uint64
+	body []byte
+	hash [32]byte // stored hash (last 32 bytes of rec)
 }
 
 func dsn(path string, readOnly bool) string {
@@ -109,6 +107,20 @@ func openSQLite(ctx context.Context, path string, readOnly bool) (*sqliteStore, 
 	return st, nil
 }
 
+// splitRec splits a stored record into body and hash. A record too short
+// to hold a hash gets one that matches no body.
+func splitRec(seq uint64, rec []byte) row {
+	r := row{seq: seq}
+	if len(rec) < 32 {
+		r.body = rec
+		r.hash[0] = 1
+		return r
+	}
+	r.body = rec[:len(rec)-32]
+	copy(r.hash[:], rec[len(rec)-32:])
+	return r
+}
+
 func createPrivate(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -132,18 +144,20 @@ func (st *sqliteStore) close() error {
 
 func (st *sqliteStore) last(ctx context.Context) (uint64, [32]byte, time.Time, error) {
 	var seq uint64
-	var h []byte
 	var ns int64
-	err := st.r.QueryRowContext(ctx, `SELECT seq, hash, time_ns FROM entry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &h, &ns)
+	var rec []byte
+	err := st.r.QueryRowContext(ctx, `SELECT seq, rec FROM entry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, [32]byte{}, time.Time{}, nil
 	}
 	if err != nil {
 		return 0, [32]byte{}, time.Time{}, errs.E("ledger.last", errs.IO, err)
 	}
-	var hh [32]byte
-	copy(hh[:], h)
-	return seq, hh, time.Unix(0, ns).UTC(), nil
+	r := splitRec(seq, rec)
+	if len(r.body) >= offKind {
+		ns = int64(binary.BigEndian.Uint64(r.body[offTime:]))
+	}
+	return seq, r.hash, time.Unix(0, ns).UTC(), nil
 }
 
 // appendBatch runs build with the stored head (last seq and hash, read
@@ -157,13 +171,15 @@ func (st *sqliteStore) appendBatch(ctx context.Context, build func(seq uint64, h
 	}
 	defer tx.Rollback()
 	var seq uint64
-	var h []byte
-	var head [32]byte
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM entry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &h)
+	var rec []byte
+	err = tx.QueryRowContext(ctx, `SELECT seq, rec FROM entry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &rec)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
-	copy(head[:], h)
+	var head [32]byte
+	if rec != nil {
+		head = splitRec(seq, rec).hash
+	}
 	rows, cp := build(seq, head)
 	if err := insertRows(ctx, tx, rows); err != nil {
 		return err
@@ -205,10 +221,12 @@ func insertRows(ctx context.Context, tx *sql.Tx, rows []row) error {
 				return err
 			}
 		}
-		args := make([]any, 0, 4*n)
+		args := make([]any, 0, 2*n)
 		for i := range rows[:n] {
 			r := &rows[i]
-			args = append(args, int64(r.seq), r.timeNS, r.body, r.hash[:])
+			rec := make([]byte, 0, len(r.body)+32)
+			rec = append(append(rec, r.body...), r.hash[:]...)
+			args = append(args, int64(r.seq), rec)
 		}
 		if n == insertChunk {
 			_, err = stmt.ExecContext(ctx, args...)
@@ -227,9 +245,9 @@ const insertChunk = 64
 
 func insertSQL(n int) string {
 	var b strings.Builder
-	b.WriteString(`INSERT INTO entry(seq, time_ns, body, hash) VALUES (?, ?, ?, ?)`)
+	b.WriteString(`INSERT INTO entry(seq, rec) VALUES (?, ?)`)
 	for i := 1; i < n; i++ {
-		b.WriteString(`, (?, ?, ?, ?)`)
+		b.WriteString(`, (?, ?)`)
 	}
 	return b.String()
 }
@@ -288,24 +306,18 @@ func (st *sqliteStore) scan(ctx context.Context, from, to uint64, fn func(r *row
 	if to == 0 {
 		to = math.MaxInt64
 	}
-	rows, err := st.r.QueryContext(ctx, `SELECT seq, time_ns, body, hash FROM entry WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), int64(to))
+	rows, err := st.r.QueryContext(ctx, `SELECT seq, rec FROM entry WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), int64(to))
 	if err != nil {
 		return errs.E(op, errs.IO, err)
 	}
 	defer rows.Close()
-	var r row
-	var body, hash sql.RawBytes
+	var seq uint64
+	var rec sql.RawBytes
 	for rows.Next() {
-		if err := rows.Scan(&r.seq, &r.timeNS, &body, &hash); err != nil {
+		if err := rows.Scan(&seq, &rec); err != nil {
 			return errs.E(op, errs.IO, err)
 		}
-		r.body = body
-		if len(hash) != 32 {
-			r.hash = [32]byte{}
-			r.hash[0] = ^r.hash[0] // never matches a real hash of body
-		} else {
-			copy(r.hash[:], hash)
-		}
+		r := splitRec(seq, rec)
 		if err := fn(&r); err != nil {
 			return err
 		}
@@ -318,23 +330,23 @@ func (st *sqliteStore) scan(ctx context.Context, from, to uint64, fn func(r *row
 
 // hashAt returns the stored hash of entry seq.
 func (st *sqliteStore) hashAt(ctx context.Context, seq uint64) ([32]byte, bool, error) {
-	var h []byte
+	var rec []byte
 	var out [32]byte
-	err := st.r.QueryRowContext(ctx, `SELECT hash FROM entry WHERE seq = ?`, int64(seq)).Scan(&h)
+	err := st.r.QueryRowContext(ctx, `SELECT rec FROM entry WHERE seq = ?`, int64(seq)).Scan(&rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return out, false, nil
 	}
 	if err != nil {
 		return out, false, errs.E("ledger.hashAt", errs.IO, err)
 	}
-	copy(out[:], h)
-	return out, true, nil
+	return splitRec(seq, rec).hash, true, nil
 }
 
 // seqOfHash returns the seq of a stored entry whose hash is h.
 func (st *sqliteStore) seqOfHash(ctx context.Context, h [32]byte) (uint64, bool, error) {
 	var seq uint64
-	err := st.r.QueryRowContext(ctx, `SELECT seq FROM entry WHERE hash = ? LIMIT 1`, h[:]).Scan(&seq)
+	// A full scan, run only once damage was found.
+	err := st.r.QueryRowContext(ctx, `SELECT seq FROM entry WHERE length(rec) >= 32 AND substr(rec, length(rec) - 31) = ? LIMIT 1`, h[:]).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -346,17 +358,11 @@ func (st *sqliteStore) seqOfHash(ctx context.Context, h [32]byte) (uint64, bool,
 
 func (st *sqliteStore) query(ctx context.Context, f Filter) ([]Entry, error) {
 	const op = "ledger.Query"
-	q := `SELECT body FROM entry WHERE 1=1`
+	// Every filter runs on the decoded, hashed body: no unhashed column
+	// can hide a row from an export. A year of a large site is a few
+	// million entries, read in seconds.
+	q := `SELECT seq, rec FROM entry ORDER BY seq`
 	var args []any
-	if !f.From.IsZero() {
-		q += ` AND time_ns >= ?`
-		args = append(args, f.From.UnixNano())
-	}
-	if !f.To.IsZero() {
-		q += ` AND time_ns < ?`
-		args = append(args, f.To.UnixNano())
-	}
-	q += ` ORDER BY seq`
 	rows, err := st.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, errs.E(op, errs.IO, err)
@@ -364,15 +370,15 @@ func (st *sqliteStore) query(ctx context.Context, f Filter) ([]Entry, error) {
 	defer rows.Close()
 	var out []Entry
 	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
+		var seq uint64
+		var rec sql.RawBytes
+		if err := rows.Scan(&seq, &rec); err != nil {
 			return nil, errs.E(op, errs.IO, err)
 		}
-		e, err := Decode(b)
+		e, err := Decode(splitRec(seq, rec).body)
 		if err != nil {
 			return nil, errs.E(op, err)
 		}
-		// Filter on the decoded body: the time column is only a copy.
 		if f.match(&e) {
 			out = append(out, e)
 		}
