@@ -3,8 +3,11 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"os"
@@ -300,32 +303,61 @@ func (st *sqliteStore) lastCheckpoint(ctx context.Context) (Checkpoint, bool, er
 }
 
 // scan calls fn for every entry row with from <= seq < to (to == 0: no
-// end) in seq order. The slices passed to fn are only valid during the call.
+// end) in seq order. The slices passed to fn are only valid during the
+// call. It talks to the driver directly: database/sql's per-row locking
+// and conversions cost Verify about a sixth of its time.
 func (st *sqliteStore) scan(ctx context.Context, from, to uint64, fn func(r *row) error) error {
 	const op = "ledger.scan"
 	if to == 0 {
 		to = math.MaxInt64
 	}
-	rows, err := st.r.QueryContext(ctx, `SELECT seq, rec FROM entry WHERE seq >= ? AND seq < ? ORDER BY seq`, int64(from), int64(to))
+	c, err := st.r.Conn(ctx)
 	if err != nil {
 		return errs.E(op, errs.IO, err)
 	}
-	defer rows.Close()
-	var seq uint64
-	var rec sql.RawBytes
-	for rows.Next() {
-		if err := rows.Scan(&seq, &rec); err != nil {
-			return errs.E(op, errs.IO, err)
+	defer c.Close()
+	var fnErr error
+	err = c.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("driver %T cannot query", dc)
 		}
-		r := splitRec(seq, rec)
-		if err := fn(&r); err != nil {
+		rows, err := q.QueryContext(ctx, `SELECT seq, rec FROM entry WHERE seq >= ? AND seq < ? ORDER BY seq`,
+			[]driver.NamedValue{{Ordinal: 1, Value: int64(from)}, {Ordinal: 2, Value: int64(to)}})
+		if err != nil {
 			return err
 		}
-	}
-	if err := rows.Err(); err != nil {
+		defer rows.Close()
+		dest := make([]driver.Value, 2)
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			seq, ok := dest[0].(int64)
+			if !ok {
+				return fmt.Errorf("entry row has a %T seq", dest[0])
+			}
+			// A record that is not a blob was tampered with; it fails
+			// its hash check like any other edit.
+			var rec []byte
+			switch v := dest[1].(type) {
+			case []byte:
+				rec = v
+			case string:
+				rec = []byte(v)
+			}
+			r := splitRec(uint64(seq), rec)
+			if fnErr = fn(&r); fnErr != nil {
+				return nil
+			}
+		}
+	})
+	if err != nil {
 		return errs.E(op, errs.IO, err)
 	}
-	return nil
+	return fnErr
 }
 
 // hashAt returns the stored hash of entry seq.
