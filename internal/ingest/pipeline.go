@@ -146,6 +146,13 @@ type PipelineOptions struct {
 	Reanchor      time.Duration
 }
 
+// maxFrameStep is the longest time between two frames that is still one
+// run. A longer step means the camera stalled and resumed with its clock
+// advanced: stored as one frame it would hide the gap from the index and
+// from monitoring, so it is a discontinuity instead. Two seconds allows
+// cameras down to 0.5 frames per second.
+const maxFrameStep = 2 * media.Hz
+
 // NewPipeline returns a Pipeline handing frames to sink. Call Start before
 // the first packet of each connection.
 func NewPipeline(sink Sink, opts PipelineOptions) *Pipeline {
@@ -159,7 +166,7 @@ func NewPipeline(sink Sink, opts PipelineOptions) *Pipeline {
 		sink:     sink,
 		maxAU:    opts.MaxAccessUnit,
 		reanchor: int64(opts.Reanchor) * media.Hz / int64(time.Second),
-		maxGap:   10 * media.Hz,
+		maxGap:   maxFrameStep,
 		waitKey:  true,
 	}
 }

@@ -626,3 +626,30 @@ func TestNoMarkerBit(t *testing.T) {
 		})
 	}
 }
+
+// A camera that stalls and resumes with its clock advanced (the
+// connection stayed open) leaves a gap: ingest breaks the run instead of
+// storing one frame that lasts the whole stall, so the index and
+// monitoring see the gap.
+func TestStallWithAdvancedClockBreaks(t *testing.T) {
+	p, s := newTestPipeline(t, media.CodecH264, nil, PipelineOptions{})
+	f := newFeeder(t, media.CodecH264, p)
+	f.feed(30)
+	before := len(s.frames())
+	// Three seconds without a packet; the camera's clock runs on.
+	f.i += 75
+	f.now = f.now.Add(75 * f.step)
+	f.feed(50)
+	brks := s.breaks()
+	if len(brks) != 1 || !strings.Contains(brks[0], "RTP timestamp jump") {
+		t.Fatalf("breaks %q, want one RTP timestamp jump", brks)
+	}
+	frames := s.frames()
+	last, next := frames[before-1], frames[before]
+	if !next.Key {
+		t.Error("the run after the stall does not start at a key frame")
+	}
+	if gap := next.Wall - last.Wall; gap < 3*media.Hz {
+		t.Errorf("the frame after the stall is %v after the last one, want at least the 3 s stall", media.Duration90k(gap))
+	}
+}
