@@ -579,3 +579,37 @@ func TestOperatorManagesUsersWithoutFootage(t *testing.T) {
 		t.Fatalf("actor %q", ch[len(ch)-1].Actor)
 	}
 }
+
+func TestRecordRefusal(t *testing.T) {
+	e := newEnv(t, nil)
+	_, p := e.addUser(t, "bae", Grant{Role: Authorized, Sites: []string{"guro"}})
+	p.Client = netip.MustParseAddr("192.168.0.3")
+	err := e.s.Authorize(p, Export, "guro")
+	if err == nil {
+		t.Fatal("export allowed")
+	}
+	if err := e.s.RecordRefusal(context.Background(), p, Export, "guro", err); err != nil {
+		t.Fatal(err)
+	}
+	r := e.entries(t, ledger.AccessRefused)
+	if len(r) != 1 || r[0].Actor != "bae" || r[0].Client != "192.168.0.3" || r[0].Site != "guro" || !strings.Contains(r[0].Detail, "export") {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// Unknown-user logins from many goroutines share the dummy hash safely.
+func TestConcurrentUnknownLogins(t *testing.T) {
+	e := newEnv(t, nil)
+	done := make(chan error)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, err := e.s.Login(context.Background(), "ghost", "x", "", netip.Addr{})
+			done <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; !errors.Is(err, ErrBadLogin) {
+			t.Fatal(err)
+		}
+	}
+}

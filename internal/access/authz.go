@@ -127,6 +127,16 @@ type FootageRequest struct {
 	Party, LegalBasis, Form, Period string
 }
 
+// RecordRefusal ledgers a refused footage request (kind access-refused)
+// for a route that authorizes footage itself instead of through
+// BeginFootage. A nil error means the refusal is on disk.
+func (s *Service) RecordRefusal(ctx context.Context, p *Principal, perm Perm, site string, reason error) error {
+	now := s.now()
+	name, role, client := actorOf(p, now)
+	return s.record(ctx, ledger.Entry{Kind: ledger.AccessRefused, Actor: name, Role: role, Client: client, Site: site,
+		Detail: fmt.Sprintf("%s refused: %v", perm, reason)})
+}
+
 var footageKinds = map[Perm]ledger.Kind{LiveView: ledger.LiveView, Playback: ledger.Playback, Export: ledger.Export}
 
 // BeginFootage is the gate every footage route passes before its first

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/clock"
@@ -51,6 +52,9 @@ type Config struct {
 type Service struct {
 	cfg Config
 	st  *store
+
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // User is an account as other packages see it.
@@ -404,7 +408,7 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 	}
 	acc, err := s.st.accountByName(ctx, name)
 	if errs.Is(err, errs.NotExist) {
-		checkPassword(password, dummyHash(s.cfg.Argon2)) // same work as a real check
+		checkPassword(password, s.dummyHash()) // same work as a real check
 		return fail("unknown user", nil)
 	}
 	if err != nil {
@@ -464,17 +468,11 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 	return &Session{Token: tok, CSRF: csrf, Principal: p}, nil
 }
 
-var dummy struct {
-	a Argon2
-	h string
-}
-
-func dummyHash(a Argon2) string {
-	if dummy.a != a || dummy.h == "" {
-		h, _ := hashPassword("not a password of anyone", a)
-		dummy.a, dummy.h = a, h
-	}
-	return dummy.h
+// dummyHash is a hash with the service's cost, checked against when the
+// user does not exist so that the answer takes as long as a real check.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() { s.dummy, _ = hashPassword("not a password of anyone", s.cfg.Argon2) })
+	return s.dummy
 }
 
 // Authenticate returns the principal of a session token. It reads the

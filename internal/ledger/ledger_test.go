@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,6 +69,23 @@ func TestEncodeDecodeRoundTripAndPinnedHash(t *testing.T) {
 	const want = "902492a9f0b6f7b2320f65a83fe993894abc089609096d5407264ea10a1118c8"
 	if h := hex.EncodeToString(e.Hash[:]); h != want {
 		t.Fatalf("canonical encoding v1 changed: hash %s, pinned %s", h, want)
+	}
+	// The stored v1 fixture must decode to the same entry and hash: bytes
+	// written by any past version stay verifiable.
+	fixture := filepath.Join("..", "..", "testdata", "ledger", "entry-v1.hex")
+	if os.Getenv("LEDGER_WRITE_FIXTURE") != "" {
+		os.WriteFile(fixture, []byte(hex.EncodeToString(b)+"\n"), 0o644)
+	}
+	fx, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, err := hex.DecodeString(strings.TrimSpace(string(fx)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fe, err := Decode(fb); err != nil || !reflect.DeepEqual(fe, e) {
+		t.Fatalf("fixture %s decodes to %+v, %v", fixture, fe, err)
 	}
 	for cut := 0; cut < len(b); cut += 7 {
 		if _, err := Decode(b[:cut]); !errs.Is(err, errs.Corrupt) {
