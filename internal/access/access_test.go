@@ -483,6 +483,13 @@ func TestSessionTimeouts(t *testing.T) {
 	if _, err := e.s.Authenticate(ctx, sess.Token, netip.Addr{}); !errs.Is(err, errs.Unauthorized) {
 		t.Fatalf("idle session survived: %v", err)
 	}
+	// Abandoned sessions are swept at the next login.
+	e.s.Login(ctx, "han", "Blue-river-42", "", netip.Addr{})
+	e.clk.Advance(time.Hour)
+	e.s.Login(ctx, "han", "Blue-river-42", "", netip.Addr{})
+	if n, _ := e.s.st.countSessions(ctx); n != 1 {
+		t.Fatalf("%d sessions left, want only the newest", n)
+	}
 }
 
 func TestLogoutEndsSession(t *testing.T) {

@@ -457,6 +457,9 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 	if err1 != nil || err2 != nil {
 		return nil, errs.E(op, errs.Internal, errors.Join(err1, err2))
 	}
+	if err := s.st.deleteStaleSessions(ctx, now.Add(-s.cfg.IdleTimeout), now.Add(-s.cfg.AbsoluteTimeout)); err != nil {
+		return nil, errs.E(op, err)
+	}
 	p := &Principal{User: acc.User, Client: client, CSRF: csrf, session: tokenHash(tok)}
 	if err := s.st.insertSession(ctx, p.session, acc.ID, csrf, now, cl); err != nil {
 		return nil, errs.E(op, err)

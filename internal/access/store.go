@@ -339,3 +339,16 @@ func (s *store) deleteSession(ctx context.Context, idHash []byte) error {
 func (s *store) deleteSessionsOf(ctx context.Context, id int64, except []byte) error {
 	return s.exec(ctx, "access.deleteSessions", `DELETE FROM session WHERE account_id = ? AND id_hash != ?`, id, except)
 }
+
+// deleteStaleSessions removes sessions past their idle or absolute limit,
+// so sessions that are never used again do not pile up.
+func (s *store) deleteStaleSessions(ctx context.Context, idleBefore, createdBefore time.Time) error {
+	return s.exec(ctx, "access.deleteStaleSessions", `DELETE FROM session WHERE last_ns < ? OR created_ns < ?`,
+		idleBefore.UnixNano(), createdBefore.UnixNano())
+}
+
+func (s *store) countSessions(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM session`).Scan(&n)
+	return n, err
+}
