@@ -39,7 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ffmpeg, _ := exec.LookPath("ffmpeg")
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cameras\trecorder\tCPU s/stream-hour\tRSS MiB/stream\tframes stored\tframes lost\tCPU ratio ffmpeg/gwanje\t")
+	fmt.Fprintln(tw, "cameras\trecorder\tCPU s/stream-hour\tRSS MiB/stream\tframes stored\tframes lost\tfailed\tCPU ratio ffmpeg/gwanje\t")
 	for _, f := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
@@ -62,8 +62,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		row := func(r bench.Result, ratio string) {
-			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%d\t%d\t%s\t\n", r.Cameras, r.Recorder, r.CPUPerStreamH,
-				r.RSSPerStream/(1<<20), r.FramesStored, r.FramesLost, ratio)
+			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%d\t%d\t%d\t%s\t\n", r.Cameras, r.Recorder, r.CPUPerStreamH,
+				r.RSSPerStream/(1<<20), r.FramesStored, r.FramesLost, r.Failed, ratio)
 		}
 		ratio := "-"
 		if rep.FFmpeg != nil && rep.Gwanje.CPUPerStreamH > 0 {

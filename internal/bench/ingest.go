@@ -49,6 +49,7 @@ type Result struct {
 	PeakRSS       int64         // sum over processes of their peak resident set
 	FramesLost    int64         // frames expected from the streams' spans minus frames stored
 	FramesStored  int64
+	Failed        int     // recorder processes whose output was unreadable
 	CPUPerStreamH float64 // CPU-seconds per stream-hour
 	RSSPerStream  float64 // bytes
 }
@@ -243,12 +244,14 @@ func runFFmpeg(ctx context.Context, cfg IngestConfig, sim *camsim.Server) (*Resu
 		out := filepath.Join(dir, fmt.Sprintf("cam-%03d.mkv", i))
 		b, err := exec.CommandContext(ctx, probe, "-v", "error", "-select_streams", "v:0", "-count_packets",
 			"-show_entries", "stream=nb_read_packets:format=duration", "-of", "default=nw=1:nk=1", out).Output()
-		if err != nil {
-			return nil, fmt.Errorf("ffprobe %s: %w", out, err)
-		}
 		f := strings.Fields(string(b))
-		if len(f) < 2 {
-			return nil, fmt.Errorf("ffprobe %s: %q", out, b)
+		if err != nil || len(f) < 2 {
+			// An ffmpeg that could not write a readable file recorded
+			// nothing usable: every frame of the window is lost.
+			fmt.Fprintf(cfg.Log, "bench: ffprobe %s: %v\n", out, err)
+			r.Failed++
+			r.FramesLost += int64(cfg.Window.Seconds() * 25)
+			continue
 		}
 		n, _ := strconv.ParseInt(f[0], 10, 64)
 		d, _ := strconv.ParseFloat(f[1], 64)
