@@ -67,7 +67,7 @@ func runLedgerVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ledger %s: %d entries (last %d), %d checkpoints (%d external), signed through %d\n",
+	fmt.Fprintf(stdout, "ledger %s: %d entries checked (last seq %d), %d checkpoints (%d external), signed through %d\n",
 		filepath.Join(*data, ledger.DBName), rep.Entries, rep.LastSeq, rep.Checkpoints, rep.External, rep.SignedThrough)
 	if !rep.OK() {
 		fmt.Fprintf(stdout, "FIRST BAD ENTRY: %d (%s): %s\n", rep.Problem.Seq, rep.Problem.Damage, rep.Problem.Detail)

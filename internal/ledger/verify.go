@@ -64,7 +64,7 @@ func (p *Problem) String() string {
 
 // Report is the outcome of Verify.
 type Report struct {
-	Entries        uint64   // rows read
+	Entries        uint64   // rows checked (the walk stops at the first damage)
 	LastSeq        uint64   // highest seq stored
 	Checkpoints    int      // checkpoints in the database
 	External       int      // checkpoints in the external file
@@ -258,7 +258,7 @@ func verifyRange(ctx context.Context, st *sqliteStore, from, to uint64, sealed m
 	err := st.scan(ctx, from, to, func(r *row) error {
 		n++
 		if r.seq != expect {
-			bad = &Problem{Seq: expect, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d are absent", expect, r.seq-1)}
+			bad = &Problem{Seq: expect, Damage: Missing, Detail: absent(expect, r.seq-1)}
 			return errStop
 		}
 		h := sha256.Sum256(r.body)
@@ -278,9 +278,16 @@ func verifyRange(ctx context.Context, st *sqliteStore, from, to uint64, sealed m
 		return n, nil, err
 	}
 	if bad == nil && to != 0 && expect != to {
-		bad = &Problem{Seq: expect, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d are absent", expect, to-1)}
+		bad = &Problem{Seq: expect, Damage: Missing, Detail: absent(expect, to-1)}
 	}
 	return n, bad, nil
+}
+
+func absent(from, to uint64) string {
+	if from == to {
+		return fmt.Sprintf("entry %d is absent", from)
+	}
+	return fmt.Sprintf("entries %d to %d are absent", from, to)
 }
 
 func bodyPrev(b []byte) [32]byte {
