@@ -66,7 +66,10 @@ func RunIngest(ctx context.Context, cfg IngestConfig) (*IngestReport, error) {
 		cfg.Log = io.Discard
 	}
 	sim, err := camsim.Start(camsim.Config{Addr: "127.0.0.1:0", Cameras: cfg.Cameras,
-		Codecs: []media.Codec{media.CodecH264}, Stagger: 2 * time.Second})
+		// Spread the cameras' first frames over two seconds, as cameras
+		// powered on together would be; every camera streams the whole
+		// window.
+		Codecs: []media.Codec{media.CodecH264}, Stagger: 2 * time.Second / time.Duration(cfg.Cameras)})
 	if err != nil {
 		return nil, err
 	}
