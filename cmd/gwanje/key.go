@@ -25,11 +25,7 @@ type storeFlags struct {
 }
 
 func (f *storeFlags) add(fs *flag.FlagSet) {
-	data := os.Getenv("GWANJE_DATA_DIR")
-	if data == "" {
-		data = "/var/lib/gwanje"
-	}
-	fs.StringVar(&f.data, "data", data, "data directory (env GWANJE_DATA_DIR)")
+	fs.StringVar(&f.data, "data", defaultDataDir(), "data directory (env GWANJE_DATA_DIR)")
 	fs.StringVar(&f.keyfile, "keyfile", os.Getenv("GWANJE_MASTER_KEY_FILE"),
 		"master key file (env GWANJE_MASTER_KEY_FILE; default <data>/keys/master.key)")
 }

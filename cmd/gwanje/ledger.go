@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/gwanje/gwanje/internal/config"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ func defaultDataDir() string {
 	if d := os.Getenv("GWANJE_DATA_DIR"); d != "" {
 		return d
 	}
-	return "/var/lib/gwanje"
+	return config.Default().DataDir
 }
 
 const ledgerUsage = `usage:
