@@ -11,8 +11,11 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +45,9 @@ type Config struct {
 
 	Recording Recording `yaml:"recording"`
 	Ingest    Ingest    `yaml:"ingest"`
+	Health    Health    `yaml:"health"`
+	Alarms    Alarms    `yaml:"alarms"`
+	Metrics   Metrics   `yaml:"metrics"`
 
 	// path is the file the config was loaded from, for error messages.
 	path string
@@ -64,6 +70,72 @@ type Ingest struct {
 	BackoffMax   Duration `yaml:"backoff_max"`
 }
 
+// Health tunes device checks and monitoring (docs/design/health.md).
+type Health struct {
+	// CheckInterval is the period of the scheduled device check (점검)
+	// written to the ledger; the first runs one interval after start.
+	CheckInterval Duration `yaml:"check_interval"`
+	// StillCheck decodes one key frame per camera at each check with
+	// ffmpeg (when installed), judges it (black, covered, defocused) and
+	// keeps it encrypted like footage.
+	StillCheck bool `yaml:"still_check"`
+	// FFmpeg is the ffmpeg binary for the still check ("" = on PATH).
+	FFmpeg string `yaml:"ffmpeg"`
+	// NoVideo: no frame for this long is an outage; must be shorter than
+	// ingest.read_timeout so a stalled connection is seen while open.
+	NoVideo Duration `yaml:"no_video"`
+	// RateWindow is the window of frame-rate and write-rate measurements.
+	RateWindow Duration `yaml:"rate_window"`
+	// FrozenWindow: 3 identical key frames within it is a frozen picture;
+	// raise it for cameras with long key frame intervals.
+	FrozenWindow Duration `yaml:"frozen_window"`
+	// MinFreePercent, MinFree and MinTimeToFull raise storage_low when free
+	// space falls below either, or the disk fills within MinTimeToFull.
+	MinFreePercent float64  `yaml:"min_free_percent"`
+	MinFree        ByteSize `yaml:"min_free"`
+	MinTimeToFull  Duration `yaml:"min_time_to_full"`
+}
+
+// Alarms configures where alarms go besides the log and the dashboard.
+type Alarms struct {
+	Webhooks []Webhook `yaml:"webhooks"`
+}
+
+// Webhook is one webhook target of alarm events.
+type Webhook struct {
+	// URL receives a JSON POST per alarm event (http or https).
+	URL string `yaml:"url"`
+	// SecretFile, if set, holds the HMAC-SHA256 key that signs each body
+	// (header X-Gwanje-Signature); the secret is never in this file.
+	SecretFile string `yaml:"secret_file"`
+}
+
+// Metrics access modes.
+const (
+	MetricsOff     = "off"     // no /metrics route
+	MetricsSession = "session" // a logged-in user holding Permission
+	MetricsToken   = "token"   // Authorization: Bearer <contents of TokenFile>
+	MetricsNetwork = "network" // any client whose address is in Networks
+)
+
+// MetricsPermissions are the permission names metrics.permission accepts
+// (internal/access permission names; a test keeps them in step).
+var MetricsPermissions = []string{"manage-registry", "manage-users", "read-ledger", "live-view", "playback"}
+
+// Metrics configures who may read /metrics: it names every camera.
+type Metrics struct {
+	// Access is off, session, token or network.
+	Access string `yaml:"access"`
+	// Permission is what a session needs (access: session).
+	Permission string `yaml:"permission"`
+	// TokenFile holds the bearer token (access: token), at least 16
+	// characters.
+	TokenFile string `yaml:"token_file"`
+	// Networks are the client networks allowed (access: network), in CIDR
+	// form ("10.0.0.0/8", "127.0.0.1/32"). Forwarded headers are ignored.
+	Networks []string `yaml:"networks"`
+}
+
 // Default returns the configuration used when nothing else is said.
 func Default() *Config {
 	return &Config{
@@ -81,6 +153,17 @@ func Default() *Config {
 			BackoffMin:   Duration(time.Second),
 			BackoffMax:   Duration(time.Minute),
 		},
+		Health: Health{
+			CheckInterval:  Duration(24 * time.Hour),
+			StillCheck:     true,
+			NoVideo:        Duration(5 * time.Second),
+			RateWindow:     Duration(10 * time.Second),
+			FrozenWindow:   Duration(10 * time.Second),
+			MinFreePercent: 5,
+			MinFree:        1 << 30,
+			MinTimeToFull:  Duration(24 * time.Hour),
+		},
+		Metrics: Metrics{Access: MetricsSession, Permission: "manage-registry"},
 	}
 }
 
@@ -215,6 +298,7 @@ func (c *Config) Validate() error {
 	if in.BackoffMin.D() <= 0 || in.BackoffMax.D() < in.BackoffMin.D() {
 		bad("ingest.backoff_min", "need 0 < backoff_min <= backoff_max")
 	}
+	c.validateHealth(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
@@ -236,4 +320,77 @@ func (c *Config) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// validateHealth checks the health, alarms and metrics sections.
+func (c *Config) validateHealth(bad func(key, format string, a ...any)) {
+	h := c.Health
+	if d := h.CheckInterval.D(); d < time.Minute || d > 31*24*time.Hour {
+		bad("health.check_interval", "must be between 1m and 31d, got %v", d)
+	}
+	if d := h.NoVideo.D(); d < time.Second || d > time.Minute {
+		bad("health.no_video", "must be between 1s and 1m, got %v", d)
+	} else if d >= c.Ingest.ReadTimeout.D() {
+		bad("health.no_video", "must be shorter than ingest.read_timeout (%v), or a stalled connection is reported as down", c.Ingest.ReadTimeout.D())
+	}
+	if d := h.RateWindow.D(); d < 2*time.Second || d > 5*time.Minute {
+		bad("health.rate_window", "must be between 2s and 5m, got %v", d)
+	}
+	if d := h.FrozenWindow.D(); d < 2*time.Second || d > 5*time.Minute {
+		bad("health.frozen_window", "must be between 2s and 5m, got %v", d)
+	}
+	if p := h.MinFreePercent; !(p > 0 && p < 100) {
+		bad("health.min_free_percent", "must be above 0 and below 100, got %v", p)
+	}
+	if h.MinFree <= 0 {
+		bad("health.min_free", "must be above zero")
+	}
+	if d := h.MinTimeToFull.D(); d < time.Minute || d > 365*24*time.Hour {
+		bad("health.min_time_to_full", "must be between 1m and 365d, got %v", d)
+	}
+	for i, w := range c.Alarms.Webhooks {
+		key := fmt.Sprintf("alarms.webhooks[%d]", i)
+		u, err := url.Parse(w.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			// The URL may carry a token: never echo it.
+			bad(key+".url", "must be an http:// or https:// URL with a host")
+		}
+		if w.SecretFile != "" && !filepath.IsAbs(w.SecretFile) {
+			bad(key+".secret_file", "must be an absolute path, got %q", w.SecretFile)
+		}
+	}
+	m := c.Metrics
+	switch m.Access {
+	case MetricsOff:
+	case MetricsSession:
+		if !slices.Contains(MetricsPermissions, m.Permission) {
+			bad("metrics.permission", "must be one of %s, got %q", strings.Join(MetricsPermissions, ", "), m.Permission)
+		}
+	case MetricsToken:
+		if m.TokenFile == "" || !filepath.IsAbs(m.TokenFile) {
+			bad("metrics.token_file", "access: token needs an absolute token_file, got %q", m.TokenFile)
+		}
+	case MetricsNetwork:
+		if len(m.Networks) == 0 {
+			bad("metrics.networks", "access: network needs at least one network")
+		}
+		for i, n := range m.Networks {
+			if _, err := netip.ParsePrefix(n); err != nil {
+				bad(fmt.Sprintf("metrics.networks[%d]", i), "want a network like 10.0.0.0/8, got %q", n)
+			}
+		}
+	default:
+		bad("metrics.access", "must be off, session, token or network, got %q", m.Access)
+	}
+}
+
+// MetricsNetworks returns the parsed metrics.networks (validated).
+func (c *Config) MetricsNetworks() []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range c.Metrics.Networks {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }
