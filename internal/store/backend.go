@@ -77,6 +77,17 @@ type CameraSummary struct {
 	Oldest   int64 // start of the oldest segment, 90 kHz
 	Newest   int64 // end of the newest segment, 90 kHz
 	Segments int
+	Bytes    int64 // sum of the segment files' sizes (closed segments; 0 for open rows)
+}
+
+// Brief is what retention needs of a closed segment: no key, no index.
+type Brief struct {
+	ID         int64
+	Camera     string
+	Start, End int64 // 90 kHz wall clock
+	Bytes      int64 // file size
+	SHA256     []byte
+	KeyID      string
 }
 
 // Index is where segment rows live: SQLite now, PostgreSQL later. Every
@@ -121,6 +132,10 @@ type Index interface {
 	Rewrap(ctx context.Context, u []KeyUpdate) error
 	// Cameras summarises the footage of every camera.
 	Cameras(ctx context.Context) ([]CameraSummary, error)
+	// Briefs returns up to limit (all if limit <= 0) closed rows of camera
+	// (every camera if "") ending at or before endBefore, ordered by start
+	// then id: the oldest footage first.
+	Briefs(ctx context.Context, camera string, endBefore int64, limit int) ([]Brief, error)
 	Close() error
 }
 

@@ -132,10 +132,15 @@ func (m *MemIndex) Delete(ctx context.Context, id int64) error {
 func (m *MemIndex) Trash(ctx context.Context, ids []int64, now int64) ([]GarbageRow, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	seen := make(map[int64]bool, len(ids))
 	for _, id := range ids {
 		if _, ok := m.rows[id]; !ok {
 			return nil, errs.Errorf("store.MemIndex.Trash", errs.NotExist, "segment %d", id)
 		}
+		if seen[id] {
+			return nil, errs.Errorf("store.MemIndex.Trash", errs.Invalid, "segment %d listed twice", id)
+		}
+		seen[id] = true
 	}
 	var out []GarbageRow
 	for _, id := range ids {
@@ -244,7 +249,31 @@ func (m *MemIndex) Cameras(ctx context.Context) ([]CameraSummary, error) {
 		}
 		c := &out[len(out)-1]
 		c.Segments++
+		c.Bytes += r.FileBytes
 		c.Oldest, c.Newest = min(c.Oldest, r.Start), max(c.Newest, r.End)
+	}
+	return out, nil
+}
+
+// Briefs implements Index.
+func (m *MemIndex) Briefs(ctx context.Context, camera string, endBefore int64, limit int) ([]Brief, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rows := m.sorted(func(r *Row) bool {
+		return (camera == "" || r.Camera == camera) && r.State == StateClosed && r.End <= endBefore
+	})
+	slices.SortFunc(rows, func(a, b Row) int {
+		if a.Start != b.Start {
+			return cmp64(a.Start, b.Start)
+		}
+		return cmp64(a.ID, b.ID)
+	})
+	if limit > 0 && len(rows) > limit {
+		rows = rows[:limit]
+	}
+	out := make([]Brief, len(rows))
+	for i, r := range rows {
+		out[i] = Brief{ID: r.ID, Camera: r.Camera, Start: r.Start, End: r.End, Bytes: r.FileBytes, SHA256: r.SHA256, KeyID: r.KeyID}
 	}
 	return out, nil
 }

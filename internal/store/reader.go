@@ -81,13 +81,28 @@ func (s *Store) Cameras(ctx context.Context) ([]CameraSummary, error) {
 	s.mu.Unlock()
 	for _, l := range live {
 		_, _, end := l.snapshot()
+		l.mu.Lock()
+		size := l.size
+		l.mu.Unlock()
 		for i := range cs {
-			if cs[i].Camera == l.row.Camera && end > cs[i].Newest {
-				cs[i].Newest = end
+			if cs[i].Camera == l.row.Camera {
+				cs[i].Newest = max(cs[i].Newest, end)
+				cs[i].Bytes += size
 			}
 		}
 	}
 	return cs, nil
+}
+
+// Briefs lists up to limit (all if limit <= 0) closed segments of camera
+// (every camera if "") ending at or before endBefore (90 kHz), oldest
+// first. Segments being written are never listed.
+func (s *Store) Briefs(ctx context.Context, camera string, endBefore int64, limit int) ([]Brief, error) {
+	bs, err := s.idx.Briefs(ctx, camera, endBefore, limit)
+	if err != nil {
+		return nil, errs.E("store.Briefs", err)
+	}
+	return bs, nil
 }
 
 // SegmentReader reads one segment's frames. It caches one decrypted chunk;

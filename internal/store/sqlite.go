@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/media"
@@ -266,26 +268,104 @@ func (x *SQLiteIndex) Delete(ctx context.Context, id int64) error {
 	return wrapIO("store.Index.Delete", err)
 }
 
-// Trash implements Index.
+// Trash implements Index. It works on the whole set at once (one INSERT
+// ... SELECT, one UPDATE, one DELETE), so a batch of thousands of rows
+// holds the write lock for milliseconds, not seconds.
 func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]GarbageRow, error) {
 	const op = "store.Index.Trash"
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	set, err := idSet(ids)
+	if err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
+	}
 	tx, err := x.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, wrapIO(op, err)
 	}
 	defer tx.Rollback()
-	var out []GarbageRow
-	for _, id := range ids {
-		g, err := trashRow(ctx, tx, id, now, true)
+	res, err := tx.ExecContext(ctx, `INSERT INTO garbage (segment_id, camera, start_90k, end_90k, file_bytes, sha256,
+		key_id, destroyed_90k) SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id, ?
+		FROM segment WHERE id IN (SELECT value FROM json_each(?))`, now, set)
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	if n, _ := res.RowsAffected(); n != int64(len(ids)) {
+		missing, err := x.missing(ctx, tx, ids)
 		if err != nil {
 			return nil, errs.E(op, err)
 		}
-		out = append(out, g)
+		return nil, errs.Errorf(op, errs.NotExist, "segment %d", missing)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id IN (SELECT value FROM json_each(?))`, set); err != nil {
+		return nil, wrapIO(op, err)
+	}
+	// The segments that continued the trashed ones now follow a gap.
+	if _, err := tx.ExecContext(ctx, `UPDATE segment SET discontinuity = 1 WHERE id IN (
+		SELECT s.id FROM garbage g JOIN segment s ON s.camera = g.camera AND s.start_90k = g.end_90k
+		WHERE g.segment_id IN (SELECT value FROM json_each(?)))`, set); err != nil {
+		return nil, wrapIO(op, err)
+	}
+	byID := make(map[int64]GarbageRow, len(ids))
+	rows, err := tx.QueryContext(ctx, `SELECT segment_id, camera, start_90k, end_90k, file_bytes, sha256, key_id,
+		destroyed_90k FROM garbage WHERE segment_id IN (SELECT value FROM json_each(?))`, set)
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	for rows.Next() {
+		var g GarbageRow
+		if err := rows.Scan(&g.SegmentID, &g.Camera, &g.Start, &g.End, &g.FileBytes, &g.SHA256, &g.KeyID, &g.Destroyed); err != nil {
+			rows.Close()
+			return nil, wrapIO(op, err)
+		}
+		byID[g.SegmentID] = g
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrapIO(op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, wrapIO(op, err)
 	}
+	out := make([]GarbageRow, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, byID[id])
+	}
 	return out, nil
+}
+
+// idSet encodes ids as a JSON array for json_each; a repeated id is an
+// error (the row count would not match).
+func idSet(ids []int64) (string, error) {
+	seen := make(map[int64]bool, len(ids))
+	b := make([]byte, 0, len(ids)*8+2)
+	b = append(b, '[')
+	for i, id := range ids {
+		if seen[id] {
+			return "", fmt.Errorf("segment %d listed twice", id)
+		}
+		seen[id] = true
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	return string(append(b, ']')), nil
+}
+
+// missing returns the first of ids without a segment row.
+func (x *SQLiteIndex) missing(ctx context.Context, tx *sql.Tx, ids []int64) (int64, error) {
+	for _, id := range ids {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM segment WHERE id = ?`, id).Scan(&n); err != nil {
+			return 0, wrapIO("store.Index.Trash", err)
+		}
+		if n == 0 {
+			return id, nil
+		}
+	}
+	return 0, errs.Errorf("store.Index.Trash", errs.Internal, "row count mismatch with every segment present")
 }
 
 // trashRow moves one row to the garbage list inside tx; if gap, the
@@ -385,17 +465,15 @@ func (x *SQLiteIndex) Garbage(ctx context.Context) ([]GarbageRow, error) {
 // Forget implements Index.
 func (x *SQLiteIndex) Forget(ctx context.Context, ids []int64) error {
 	const op = "store.Index.Forget"
-	tx, err := x.db.BeginTx(ctx, nil)
+	if len(ids) == 0 {
+		return nil
+	}
+	set, err := idSet(ids)
 	if err != nil {
-		return wrapIO(op, err)
+		return errs.E(op, errs.Invalid, err)
 	}
-	defer tx.Rollback()
-	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM garbage WHERE segment_id = ?`, id); err != nil {
-			return wrapIO(op, err)
-		}
-	}
-	return wrapIO(op, tx.Commit())
+	_, err = x.db.ExecContext(ctx, `DELETE FROM garbage WHERE segment_id IN (SELECT value FROM json_each(?))`, set)
+	return wrapIO(op, err)
 }
 
 // NotUnder implements Index.
@@ -423,7 +501,8 @@ func (x *SQLiteIndex) Rewrap(ctx context.Context, us []KeyUpdate) error {
 // Cameras implements Index.
 func (x *SQLiteIndex) Cameras(ctx context.Context) ([]CameraSummary, error) {
 	const op = "store.Index.Cameras"
-	rows, err := x.db.QueryContext(ctx, `SELECT camera, min(start_90k), max(end_90k), count(*) FROM segment GROUP BY camera ORDER BY camera`)
+	rows, err := x.db.QueryContext(ctx, `SELECT camera, min(start_90k), max(end_90k), count(*), sum(file_bytes)
+		FROM segment GROUP BY camera ORDER BY camera`)
 	if err != nil {
 		return nil, wrapIO(op, err)
 	}
@@ -431,10 +510,34 @@ func (x *SQLiteIndex) Cameras(ctx context.Context) ([]CameraSummary, error) {
 	var out []CameraSummary
 	for rows.Next() {
 		var c CameraSummary
-		if err := rows.Scan(&c.Camera, &c.Oldest, &c.Newest, &c.Segments); err != nil {
+		if err := rows.Scan(&c.Camera, &c.Oldest, &c.Newest, &c.Segments, &c.Bytes); err != nil {
 			return nil, wrapIO(op, err)
 		}
 		out = append(out, c)
+	}
+	return out, wrapIO(op, rows.Err())
+}
+
+// Briefs implements Index.
+func (x *SQLiteIndex) Briefs(ctx context.Context, camera string, endBefore int64, limit int) ([]Brief, error) {
+	const op = "store.Index.Briefs"
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := x.db.QueryContext(ctx, `SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id FROM segment
+		WHERE (? = '' OR camera = ?) AND state = 2 AND end_90k <= ? ORDER BY start_90k, id LIMIT ?`,
+		camera, camera, endBefore, limit)
+	if err != nil {
+		return nil, wrapIO(op, err)
+	}
+	defer rows.Close()
+	var out []Brief
+	for rows.Next() {
+		var b Brief
+		if err := rows.Scan(&b.ID, &b.Camera, &b.Start, &b.End, &b.Bytes, &b.SHA256, &b.KeyID); err != nil {
+			return nil, wrapIO(op, err)
+		}
+		out = append(out, b)
 	}
 	return out, wrapIO(op, rows.Err())
 }

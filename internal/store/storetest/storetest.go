@@ -225,6 +225,46 @@ func TestIndex(t *testing.T, newIndex func(t *testing.T) store.Index) {
 			t.Errorf("segment after the cut has no discontinuity: %+v", r)
 		}
 	})
+	t.Run("BriefsAndBytes", func(t *testing.T) {
+		x := newIndex(t)
+		defer x.Close()
+		a := create(t, x, "b", 1000, "k")
+		finish(t, x, &a, 2000)
+		c := create(t, x, "a", 1500, "k")
+		finish(t, x, &c, 2500)
+		d := create(t, x, "b", 2000, "k")
+		finish(t, x, &d, 3000)
+		create(t, x, "b", 3000, "k") // open: never listed
+		ids := func(bs []store.Brief) []int64 {
+			var out []int64
+			for _, b := range bs {
+				out = append(out, b.ID)
+			}
+			return out
+		}
+		if bs, err := x.Briefs(ctx, "", 1<<62, 0); err != nil || !equal(ids(bs), []int64{a.ID, c.ID, d.ID}) {
+			t.Errorf("Briefs of every camera = %v, %v; want oldest first %v", ids(bs), err, []int64{a.ID, c.ID, d.ID})
+		}
+		if bs, _ := x.Briefs(ctx, "b", 2999, 0); !equal(ids(bs), []int64{a.ID}) {
+			t.Errorf("Briefs(b, end <= 2999) = %v, want %v", ids(bs), []int64{a.ID})
+		}
+		if bs, _ := x.Briefs(ctx, "", 1<<62, 2); !equal(ids(bs), []int64{a.ID, c.ID}) {
+			t.Errorf("Briefs limit 2 = %v", ids(bs))
+		} else if bs[0].Camera != "b" || bs[0].Start != 1000 || bs[0].End != 2000 || bs[0].Bytes != 400 ||
+			len(bs[0].SHA256) != 32 || bs[0].KeyID != "k" {
+			t.Errorf("brief %+v", bs[0])
+		}
+		cs, err := x.Cameras(ctx)
+		if err != nil || len(cs) != 2 || cs[0].Camera != "a" || cs[0].Bytes != 400 || cs[1].Bytes != 800 || cs[1].Segments != 3 {
+			t.Errorf("Cameras = %+v, %v", cs, err)
+		}
+		if _, err := x.Trash(ctx, []int64{a.ID, a.ID}, 1); err == nil {
+			t.Error("Trash accepted an id listed twice")
+		}
+		if r, _ := x.Get(ctx, a.ID); r == nil {
+			t.Error("a failed Trash removed a row")
+		}
+	})
 	t.Run("Rewrap", func(t *testing.T) {
 		x := newIndex(t)
 		defer x.Close()
