@@ -2,7 +2,9 @@ package health
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/errs"
@@ -16,12 +18,25 @@ type StillChecker interface {
 	CheckStill(ctx context.Context, camera string, f *media.Frame) ([]string, error)
 }
 
+// StillImager is a StillChecker that can also render the key frame as a
+// JPEG picture to keep (FFmpegStill does).
+type StillImager interface {
+	StillImage(ctx context.Context, f *media.Frame) ([]byte, error)
+}
+
+// StillKeeper keeps the pictures of the check; *StillStore implements it.
+type StillKeeper interface {
+	Put(ctx context.Context, camera string, recordedAt time.Time, jpeg []byte, findings []string) (Still, error)
+}
+
 // CheckResult is the outcome of one scheduled check of one device.
 type CheckResult struct {
 	Device   string   `json:"device"` // camera id, or "storage:<volume>"
 	Camera   string   `json:"camera,omitempty"`
 	OK       bool     `json:"ok"`
 	Findings []string `json:"findings,omitempty"`
+	// Still is the id of the picture kept from this check (0: none).
+	Still int64 `json:"still,omitempty"`
 }
 
 // CheckPurpose is the purpose recorded with every scheduled check entry.
@@ -67,6 +82,9 @@ func (m *Monitor) RunCheck(ctx context.Context) ([]CheckResult, error) {
 				for _, p := range probs {
 					r.Findings = append(r.Findings, "still frame: "+p)
 				}
+				if err == nil {
+					r.Still = m.keepStill(ctx, ch.Camera, key, probs)
+				}
 			}
 		}
 		r.OK = len(r.Findings) == 0
@@ -101,13 +119,38 @@ func (m *Monitor) RunCheck(ctx context.Context) ([]CheckResult, error) {
 	return results, nil
 }
 
-// checkDetail is the ledger Detail of a check result: "정상" or
-// "이상: finding; finding".
-func checkDetail(r CheckResult) string {
-	if r.OK {
-		return "정상"
+// keepStill renders and stores the checked key frame, when the checker
+// can render and a keeper is configured; it returns the still's id (0 when
+// none was kept; a failure is logged, the check goes on).
+func (m *Monitor) keepStill(ctx context.Context, camera string, key *media.Frame, probs []string) int64 {
+	im, ok := m.still.(StillImager)
+	if !ok || m.stills == nil {
+		return 0
 	}
-	return "이상: " + strings.Join(r.Findings, "; ")
+	img, err := im.StillImage(ctx, key)
+	if err != nil {
+		m.log.Warn("still frame not kept: rendering failed", "camera", camera, "err", err)
+		return 0
+	}
+	st, err := m.stills.Put(ctx, camera, media.FromTime90k(key.Wall), img, probs)
+	if err != nil {
+		m.log.Error("still frame not kept: storing failed", "camera", camera, "err", err)
+		return 0
+	}
+	return st.ID
+}
+
+// checkDetail is the ledger Detail of a check result: "정상" or
+// "이상: finding; finding", followed by the kept still's id.
+func checkDetail(r CheckResult) string {
+	d := "정상"
+	if !r.OK {
+		d = "이상: " + strings.Join(r.Findings, "; ")
+	}
+	if r.Still != 0 {
+		d += fmt.Sprintf(" (정지화상 %d 보관)", r.Still)
+	}
+	return d
 }
 
 func countProblems(rs []CheckResult) int {

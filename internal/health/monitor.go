@@ -94,6 +94,9 @@ type Options struct {
 	// Still, if set, decodes and judges one key frame per camera during
 	// the scheduled check (see FFmpegStill).
 	Still StillChecker
+	// Stills, if set with a Still that is also a StillImager, keeps the
+	// checked picture encrypted (see StillStore).
+	Stills StillKeeper
 }
 
 // Gap is a period in which a camera recorded nothing.
@@ -116,14 +119,15 @@ type Snapshot struct {
 // Monitor watches cameras and volumes. Create it with NewMonitor, then
 // call Run once.
 type Monitor struct {
-	clk   clock.Clock
-	log   *slog.Logger
-	am    *alarm.Manager
-	segs  Segments
-	led   ledger.Appender
-	th    Thresholds
-	every time.Duration
-	still StillChecker
+	clk    clock.Clock
+	log    *slog.Logger
+	am     *alarm.Manager
+	segs   Segments
+	led    ledger.Appender
+	th     Thresholds
+	every  time.Duration
+	still  StillChecker
+	stills StillKeeper
 
 	mu       sync.Mutex
 	cams     []*tracker
@@ -174,7 +178,7 @@ func NewMonitor(opt Options) (*Monitor, error) {
 		th.MinFreeBytes = d.MinFreeBytes
 	}
 	m := &Monitor{clk: opt.Clock, log: opt.Logger, am: opt.Alarms, segs: opt.Segments, led: opt.Ledger,
-		th: th, every: opt.CheckInterval, still: opt.Still, seenGap: map[string]time.Time{}}
+		th: th, every: opt.CheckInterval, still: opt.Still, stills: opt.Stills, seenGap: map[string]time.Time{}}
 	now := m.clk.Now()
 	seen := map[string]bool{}
 	for _, c := range opt.Cameras {

@@ -3,6 +3,7 @@ package health
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os/exec"
@@ -36,15 +37,15 @@ type StillStats struct {
 
 const stillW, stillH = 160, 90
 
-// Decode returns the key frame f as a stillW×stillH 8-bit gray image.
-func (s FFmpegStill) Decode(ctx context.Context, f *media.Frame) ([]byte, error) {
-	const op = "health.FFmpegStill.Decode"
+// annexB returns the key frame f with its parameter sets as an Annex B
+// elementary stream, and ffmpeg's name for its format.
+func annexB(f *media.Frame) ([]byte, string, error) {
 	if f == nil || !f.Key || !f.Params.Complete() {
-		return nil, errs.E(op, errs.Invalid, "need a key frame with complete parameter sets")
+		return nil, "", errors.New("need a key frame with complete parameter sets")
 	}
 	nalus, err := media.SplitAVCC(f.Data)
 	if err != nil {
-		return nil, errs.E(op, errs.Invalid, err)
+		return nil, "", err
 	}
 	var in bytes.Buffer
 	for _, n := range append(f.Params.ParamNALUs(), nalus...) {
@@ -55,22 +56,56 @@ func (s FFmpegStill) Decode(ctx context.Context, f *media.Frame) ([]byte, error)
 	if f.Params.Codec == media.CodecH265 {
 		format = "hevc"
 	}
+	return in.Bytes(), format, nil
+}
+
+// ffmpeg decodes the key frame f and writes its first picture with the
+// given output arguments to stdout.
+func (s FFmpegStill) ffmpeg(ctx context.Context, op string, f *media.Frame, out ...string) ([]byte, error) {
+	in, format, err := annexB(f)
+	if err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
+	}
 	bin := s.FFmpeg
 	if bin == "" {
 		bin = "ffmpeg"
 	}
-	cmd := exec.CommandContext(ctx, bin, "-hide_banner", "-loglevel", "error", "-f", format, "-i", "pipe:0",
-		"-frames:v", "1", "-vf", fmt.Sprintf("scale=%d:%d", stillW, stillH), "-pix_fmt", "gray", "-f", "rawvideo", "pipe:1")
-	cmd.Stdin = &in
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
+	args := append([]string{"-hide_banner", "-loglevel", "error", "-f", format, "-i", "pipe:0", "-frames:v", "1"}, out...)
+	cmd := exec.CommandContext(ctx, bin, append(args, "pipe:1")...)
+	cmd.Stdin = bytes.NewReader(in)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, errs.Errorf(op, errs.Unavailable, "ffmpeg: %v: %s", err, bytes.TrimSpace(stderr.Bytes()))
 	}
-	if out.Len() != stillW*stillH {
-		return nil, errs.Errorf(op, errs.Corrupt, "ffmpeg returned %d bytes, want %d", out.Len(), stillW*stillH)
+	return stdout.Bytes(), nil
+}
+
+// Decode returns the key frame f as a stillW×stillH 8-bit gray image.
+func (s FFmpegStill) Decode(ctx context.Context, f *media.Frame) ([]byte, error) {
+	const op = "health.FFmpegStill.Decode"
+	b, err := s.ffmpeg(ctx, op, f, "-vf", fmt.Sprintf("scale=%d:%d", stillW, stillH), "-pix_fmt", "gray", "-f", "rawvideo")
+	if err != nil {
+		return nil, err
 	}
-	return out.Bytes(), nil
+	if len(b) != stillW*stillH {
+		return nil, errs.Errorf(op, errs.Corrupt, "ffmpeg returned %d bytes, want %d", len(b), stillW*stillH)
+	}
+	return b, nil
+}
+
+// StillImage returns the key frame f as a JPEG picture at the camera's
+// resolution, for a person to look at (the picture the check kept).
+func (s FFmpegStill) StillImage(ctx context.Context, f *media.Frame) ([]byte, error) {
+	const op = "health.FFmpegStill.StillImage"
+	b, err := s.ffmpeg(ctx, op, f, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2")
+	if err != nil {
+		return nil, err
+	}
+	if len(b) < 4 || b[0] != 0xFF || b[1] != 0xD8 {
+		return nil, errs.Errorf(op, errs.Corrupt, "ffmpeg did not return a JPEG (%d bytes)", len(b))
+	}
+	return b, nil
 }
 
 // Measure computes mean luma, its standard deviation and the variance of
