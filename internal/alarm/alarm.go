@@ -293,6 +293,18 @@ func (m *Manager) List(needsAttention bool) []Alarm {
 	return out
 }
 
+// Get returns alarm id as it is now, if it is still in memory.
+func (m *Manager) Get(id uint64) (Alarm, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, a := range m.all {
+		if a.ID == id {
+			return *a, true
+		}
+	}
+	return Alarm{}, false
+}
+
 // ActiveFor returns the active alarm (kind, subject), if any.
 func (m *Manager) ActiveFor(kind Kind, subject string) (Alarm, bool) {
 	m.mu.Lock()

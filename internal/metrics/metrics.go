@@ -9,6 +9,7 @@ package metrics
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/netip"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,31 +41,53 @@ func NewRegistry(src Sources) *prometheus.Registry {
 type Access struct {
 	// Token, if set, must be presented as "Authorization: Bearer <token>".
 	Token string
+	// Networks, if set, are the only client networks served (the peer
+	// address of the connection; forwarded headers are not trusted).
+	Networks []netip.Prefix
 	// Behind says the caller mounts the handler behind its own
-	// authentication; without Token or Behind, Handler refuses to build.
+	// authentication; without Token, Networks or Behind, Handler refuses
+	// to build.
 	Behind bool
 }
 
 // Handler serves reg in the Prometheus exposition format.
 func Handler(reg *prometheus.Registry, acc Access) (http.Handler, error) {
 	const op = "metrics.Handler"
-	if acc.Token == "" && !acc.Behind {
-		return nil, errs.E(op, errs.Invalid, "metrics reveal camera names: set a bearer token or mount behind authentication")
+	if acc.Token == "" && len(acc.Networks) == 0 && !acc.Behind {
+		return nil, errs.E(op, errs.Invalid, "metrics reveal camera names: set a bearer token, a network allowlist or mount behind authentication")
 	}
 	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
-	if acc.Token == "" {
-		return h, nil
-	}
 	want := []byte("Bearer " + acc.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="gwanje metrics"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
+		if len(acc.Networks) > 0 && !allowed(acc.Networks, r.RemoteAddr) {
+			http.Error(w, "forbidden", http.StatusForbidden)
 			return
+		}
+		if acc.Token != "" {
+			got := []byte(r.Header.Get("Authorization"))
+			if subtle.ConstantTimeCompare(got, want) != 1 {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gwanje metrics"`)
+				http.Error(w, "unauthorized", http.StatusUnauthorized)
+				return
+			}
 		}
 		h.ServeHTTP(w, r)
 	}), nil
+}
+
+// allowed reports whether the peer address is in one of the networks.
+func allowed(nets []netip.Prefix, remote string) bool {
+	ap, err := netip.ParseAddrPort(remote)
+	if err != nil {
+		return false
+	}
+	a := ap.Addr().Unmap()
+	for _, n := range nets {
+		if n.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {

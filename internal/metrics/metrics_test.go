@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"regexp"
 	"strings"
@@ -94,6 +95,38 @@ func TestMetricsExposition(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^# HELP (gwanje_\w+)`).FindAllStringSubmatch(body, -1) {
 		if !strings.Contains(string(doc), "`"+m[1]+"`") {
 			t.Errorf("%s is not documented in docs/ref/metrics.md", m[1])
+		}
+	}
+}
+
+// The network allowlist serves only peers inside it, whatever headers
+// claim; a handler with no access rule at all does not build.
+func TestMetricsNetworkAllowlist(t *testing.T) {
+	reg := NewRegistry(Sources{})
+	if _, err := Handler(reg, Access{}); err == nil {
+		t.Fatal("an open metrics handler was built")
+	}
+	for _, tc := range []struct {
+		nets   string
+		remote string
+		want   int
+	}{
+		{"127.0.0.0/8", "127.0.0.1:4000", http.StatusOK},
+		{"10.0.0.0/8", "127.0.0.1:4000", http.StatusForbidden},
+		{"::1/128", "[::1]:4000", http.StatusOK},
+		{"10.0.0.0/8", "[::ffff:10.1.2.3]:4000", http.StatusOK},
+	} {
+		h, err := Handler(reg, Access{Networks: []netip.Prefix{netip.MustParsePrefix(tc.nets)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		req.RemoteAddr = tc.remote
+		req.Header.Set("X-Forwarded-For", "10.9.9.9")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != tc.want {
+			t.Errorf("%s from %s: %d, want %d", tc.nets, tc.remote, w.Code, tc.want)
 		}
 	}
 }
