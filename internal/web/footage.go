@@ -30,6 +30,7 @@ type view struct {
 	session string
 	camera  string
 	live    bool
+	still   int64 // a still frame of a scheduled check, not footage
 	start   int64 // 90 kHz
 	end     int64
 	expires time.Time
@@ -201,6 +202,10 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.live {
 		s.serveLive(w, r, v)
+		return
+	}
+	if v.still != 0 {
+		s.serveStill(w, r, v)
 		return
 	}
 	v.mu.Lock()

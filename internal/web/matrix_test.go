@@ -18,7 +18,6 @@ import (
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/ledger"
-	"github.com/gwanje/gwanje/internal/media"
 )
 
 // access of a route, as this test states it independently of the route
@@ -62,6 +61,17 @@ func matrix(t0 time.Time) map[string]want {
 		"PUT /api/users/{name}/grants": {perm: access.ManageUsers, path: "/api/users/target/grants", body: map[string]any{}},
 		"POST /api/users/{name}/deactivate": {perm: access.ManageUsers, path: "/api/users/target/deactivate",
 			body: map[string]any{"reason": "퇴직"}},
+		// Monitoring. Alarm 1 is a storage alarm every session may see;
+		// the first acknowledgement succeeds, the next are conflicts.
+		"GET /api/alarms":           {path: "/api/alarms", ok: 200},
+		"POST /api/alarms/{id}/ack": {path: "/api/alarms/1/ack", body: map[string]string{"note": "matrix"}},
+		"GET /api/health":           {path: "/api/health", ok: 200},
+		"GET /api/health/report":    {perm: access.ReadLedger, path: "/api/health/report?month=2026-06&format=csv", ok: 200},
+		"GET /api/cameras/{id}/stills": {perm: access.Playback, scoped: true,
+			path: "/api/cameras/{id}/stills?start=2026-06-01T00:00:00Z&end=2026-06-02T00:00:00Z", ok: 200},
+		"POST /api/cameras/{id}/stills/{still}/views": {perm: access.Playback, scoped: true,
+			path: "/api/cameras/{id}/stills/1/views", body: view, ok: 201},
+		"GET /metrics": {perm: access.ManageRegistry, path: "/metrics", ok: 200},
 	}
 }
 
@@ -90,9 +100,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
+	mon := newMonitoring(t, dir, clk, lg, t0)
 	srv, err := New(Options{
 		Guard: AccessGuard{S: svc, Clock: clk}, Accounts: AccountRoutes(&access.Handlers{S: svc}),
-		Cameras: fakeCameras{}, Footage: newSource(t, &events{}, media.Time90k(t0)), Ledger: lg,
+		Cameras: fakeCameras{}, Footage: mon.src, Ledger: lg,
+		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
+		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
 		Clock: clk, Logger: quiet,
 	})
 	if err != nil {

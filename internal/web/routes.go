@@ -53,6 +53,7 @@ func (s *Server) routes() []route {
 		// is checked (same session, not expired) by the handler.
 		{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)},
 	}
+	rt = append(rt, s.healthRoutes()...)
 	for _, a := range s.opt.Accounts {
 		r := route{pattern: a.Pattern, rule: ruleSession, perm: a.Perm, allowMustChange: a.AllowMustChange, h: a.Handler}
 		if a.Public {
@@ -66,6 +67,43 @@ func (s *Server) routes() []route {
 		for _, p := range []string{"GET /policy", "GET /policy.md", "GET /policy.pdf", "GET /policy/versions", "GET /policy/versions/{n}"} {
 			rt = append(rt, route{pattern: p, rule: rulePublic, h: s.opt.Policy})
 		}
+	}
+	return rt
+}
+
+// healthRoutes are the monitoring routes of the options that are set.
+func (s *Server) healthRoutes() []route {
+	var rt []route
+	if s.opt.Alarms != nil {
+		rt = append(rt,
+			// Any session: whoever is on duty must see that a camera is
+			// down. Each alarm is filtered by the camera's site.
+			route{pattern: "GET /api/alarms", rule: ruleSession, h: http.HandlerFunc(s.listAlarms)},
+			route{pattern: "POST /api/alarms/{id}/ack", rule: ruleSession, h: http.HandlerFunc(s.ackAlarm)})
+	}
+	if s.opt.Health != nil {
+		rt = append(rt, route{pattern: "GET /api/health", rule: ruleSession, h: http.HandlerFunc(s.healthSnapshot)})
+	}
+	if s.opt.Report != nil {
+		// The report lists checks, gaps and who acknowledged what: the
+		// 관리책임자 and 감사, who read the 관리대장, may read it.
+		rt = append(rt, route{pattern: "GET /api/health/report", rule: rulePerm, perm: PermReadLedger, h: s.opt.Report})
+	}
+	if s.opt.Stills != nil {
+		rt = append(rt,
+			route{pattern: "GET /api/cameras/{id}/stills", rule: rulePerm, perm: PermPlayback, scoped: true,
+				h: http.HandlerFunc(s.listStills)},
+			// A still is a picture of people: viewed like footage, with a
+			// purpose, ledgered before the first byte.
+			route{pattern: "POST /api/cameras/{id}/stills/{still}/views", rule: rulePerm, perm: PermPlayback, scoped: true,
+				footage: true, h: http.HandlerFunc(s.createStillView)})
+	}
+	if s.opt.Metrics != nil {
+		r := route{pattern: "GET /metrics", rule: rulePublic, h: s.opt.Metrics}
+		if s.opt.MetricsPerm != "" {
+			r.rule, r.perm = rulePerm, s.opt.MetricsPerm
+		}
+		rt = append(rt, r)
 	}
 	return rt
 }

@@ -16,8 +16,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/playback"
@@ -115,6 +117,21 @@ type Options struct {
 	ViewTTL time.Duration
 	// MaxSpan is the longest playback range (default 6 h).
 	MaxSpan time.Duration
+	// Monitoring (each optional: its routes exist only when it is set).
+	// Alarms serves GET /api/alarms and the acknowledgement; Health the
+	// dashboard's snapshot (GET /api/health); Report the monthly report
+	// (GET /api/health/report, health.ReportHandler); Stills the kept
+	// still frames of the scheduled checks.
+	Alarms *alarm.Manager
+	Health func() health.Snapshot
+	Report http.Handler
+	Stills Stills
+	// Metrics serves GET /metrics. With MetricsPerm set it needs a session
+	// holding that permission; without, the route is public to web and
+	// the handler itself must refuse strangers (metrics.Handler with a
+	// token or a network allowlist).
+	Metrics     http.Handler
+	MetricsPerm Perm
 	// TLS reports whether the server is behind TLS (cookies get Secure).
 	TLS    bool
 	Clock  clock.Clock
@@ -131,6 +148,8 @@ type Server struct {
 
 	mu    sync.Mutex
 	views map[string]*view // view token → granted viewing
+
+	ackMu sync.Mutex // one alarm acknowledgement at a time
 }
 
 // New builds the server.

@@ -7,7 +7,10 @@
 let csrf = sessionStorage.getItem("csrf") || "";
 
 const $ = (s) => document.querySelector(s);
-const show = (id) => { for (const s of ["login", "change", "cameras"]) $("#" + s).hidden = s !== id; };
+const show = (id) => {
+  for (const s of ["login", "change", "cameras"]) $("#" + s).hidden = s !== id;
+  $("#alarms").hidden = id !== "cameras";
+};
 
 async function api(method, path, body) {
   const opt = { method, headers: {}, credentials: "same-origin" };
@@ -28,7 +31,7 @@ async function start() {
     $("#user").textContent = (me.display || me.name) + (roles ? " (" + roles + ")" : "");
     if (me.must_change_password) { show("change"); return; }
     show("cameras");
-    await loadCameras();
+    await Promise.all([loadCameras(), loadAlarms()]);
   } catch (_) {
     $("#who").hidden = true;
     show("login");
@@ -50,6 +53,48 @@ async function loadCameras() {
     li.querySelector(".play").addEventListener("click", () => playLastMinute(li, c));
     list.append(li);
   }
+}
+
+// Alarm names the page shows; the API's kinds are in docs/design/health.md.
+const alarmNames = {
+  camera_down: "카메라 끊김", camera_stalled: "영상 멈춤(연결 유지)", low_frame_rate: "프레임 저하",
+  frozen: "화면 정지", image_problem: "화질 이상", gap: "녹화 공백", storage_unwritable: "저장장치 쓰기 불가",
+  storage_low: "저장공간 부족", storage_write_errors: "저장 오류", retention_broken: "보관기간 위반",
+};
+
+// loadAlarms lists the alarms that need attention (active or not yet
+// acknowledged) and refreshes every 10 seconds while the page is open.
+let alarmTimer = 0;
+async function loadAlarms() {
+  clearTimeout(alarmTimer);
+  const err = $("#alarm-error");
+  try {
+    const r = await api("GET", "/api/alarms?attention=1");
+    const list = $("#alarm-list");
+    list.replaceChildren();
+    for (const a of r.alarms) {
+      const li = $("#alarm-item").content.firstElementChild.cloneNode(true);
+      li.classList.add(a.severity, a.cleared ? "cleared" : "active");
+      li.querySelector(".sev").textContent = a.cleared ? "해소" : (a.severity === "critical" ? "긴급" : "주의");
+      li.querySelector(".kind").textContent = alarmNames[a.kind] || a.kind;
+      li.querySelector(".subject").textContent = a.subject;
+      li.querySelector(".msg").textContent = a.message;
+      li.querySelector(".when").textContent = a.raised.replace("T", " ").slice(0, 19);
+      const b = li.querySelector(".ack");
+      if (a.acked_at) { b.remove(); } else {
+        b.addEventListener("click", async () => {
+          const note = prompt("확인 메모 (선택)") ?? null;
+          if (note === null) return;
+          try { await api("POST", "/api/alarms/" + a.id + "/ack", { note }); await loadAlarms(); }
+          catch (e) { err.textContent = e.message; }
+        });
+      }
+      list.append(li);
+    }
+    $("#alarm-count").textContent = r.alarms.length ? "(" + r.alarms.length + ")" : "— 없음";
+    err.textContent = "";
+  } catch (e) { err.textContent = e.message; }
+  if (!$("#alarms").hidden) alarmTimer = setTimeout(loadAlarms, 10000);
 }
 
 async function playLastMinute(li, cam) {

@@ -1,0 +1,242 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gwanje/gwanje/internal/alarm"
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/health"
+	"github.com/gwanje/gwanje/internal/ledger"
+)
+
+// Monitoring routes: alarms (list, acknowledge), the health snapshot, the
+// monthly report, the still frames of the scheduled checks and /metrics.
+// docs/ref/http.md lists them with who may use them.
+
+// Stills is what web needs of the still store; *health.StillStore
+// implements it.
+type Stills interface {
+	List(ctx context.Context, camera string, from, to time.Time) ([]health.Still, error)
+	Get(ctx context.Context, id int64) (health.Still, error)
+	Image(ctx context.Context, id int64) (health.Still, []byte, error)
+}
+
+// AckPurpose is the Purpose of the ledger entry that records an alarm
+// acknowledgement (kind DeviceCheck, actor the person).
+const AckPurpose = "알람 확인"
+
+// visibility answers, per request, whether the user may see an alarm or
+// the health of a camera: a camera's only with live view, playback,
+// ledger reading or registry management for its site (the same people
+// who may know the camera exists); a volume's or the system's with any
+// session.
+type visibility struct {
+	s     *Server
+	r     *http.Request
+	p     *Principal
+	sites map[string]bool
+}
+
+func (s *Server) visibility(r *http.Request) *visibility {
+	return &visibility{s: s, r: r, p: principal(r), sites: map[string]bool{}}
+}
+
+// camera returns the camera named by subject and whether the user may see
+// it; ok is false when subject is not a camera.
+func (v *visibility) camera(subject string) (cam CameraInfo, isCamera, ok bool) {
+	cam, isCamera = v.s.opt.Cameras.Camera(subject)
+	if !isCamera {
+		return cam, false, true
+	}
+	seen, done := v.sites[cam.Site]
+	if !done {
+		for _, perm := range []Perm{PermLiveView, PermPlayback, PermReadLedger, PermManageRegistry} {
+			if v.s.opt.Guard.Authorize(v.r, v.p, perm, cam.Site) == nil {
+				seen = true
+				break
+			}
+		}
+		v.sites[cam.Site] = seen
+	}
+	return cam, true, seen
+}
+
+func (v *visibility) sees(subject string) bool {
+	_, _, ok := v.camera(subject)
+	return ok
+}
+
+// listAlarms lists the alarms the user may see, newest first;
+// ?attention=1 keeps only those active or not yet acknowledged.
+func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) {
+	vis := s.visibility(r)
+	out := []alarm.Alarm{}
+	for _, a := range s.opt.Alarms.List(r.URL.Query().Get("attention") == "1") {
+		if vis.sees(a.Subject) {
+			out = append(out, a)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alarms": out})
+}
+
+// ackAlarm acknowledges an alarm: the ledger entry first (a DeviceCheck
+// by the person, purpose AckPurpose), then the alarm journal. An alarm the
+// user may not see is "not found".
+func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
+	const op = "web.ackAlarm"
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.Invalid, err), "the alarm id must be a number")
+		return
+	}
+	var body struct {
+		Note string `json:"note"`
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, 4<<10))
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		dec := json.NewDecoder(strings.NewReader(string(b)))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(&body)
+	}
+	body.Note = strings.TrimSpace(body.Note)
+	if err != nil || utf8.RuneCountInString(body.Note) > 500 {
+		s.fail(w, r, errs.E(op, errs.Invalid, "bad body"), `body is optional JSON {"note": "..."}, note at most 500 characters`)
+		return
+	}
+	// One acknowledgement at a time: the ledger row is written only for
+	// an acknowledgement that then happens.
+	s.ackMu.Lock()
+	defer s.ackMu.Unlock()
+	a, ok := s.opt.Alarms.Get(id)
+	vis := s.visibility(r)
+	cam, isCamera, visible := vis.camera(a.Subject)
+	if !ok || !visible {
+		s.fail(w, r, errs.Errorf(op, errs.Private, "no alarm %d", id), "")
+		return
+	}
+	if a.Acked() {
+		s.fail(w, r, errs.Errorf(op, errs.Conflict, "alarm %d already acknowledged by %s", id, a.AckedBy), "")
+		return
+	}
+	p := principal(r)
+	e := ledger.Entry{
+		Kind: ledger.DeviceCheck, Actor: p.User, Role: p.Role, Client: clientAddr(r),
+		Object:  fmt.Sprintf("알람 %d: %s %s (%s)", a.ID, a.Kind, a.Subject, a.Raised.UTC().Format(time.RFC3339)),
+		Purpose: AckPurpose, Detail: a.Message,
+	}
+	if body.Note != "" {
+		e.Detail += " — " + body.Note
+	}
+	if isCamera {
+		e.Site, e.Cameras = cam.Site, []string{cam.ID}
+	}
+	if _, err := s.opt.Ledger.Append(r.Context(), e); err != nil {
+		s.fail(w, r, errs.E(op, errs.Unavailable, err), "")
+		return
+	}
+	got, err := s.opt.Alarms.Ack(id, p.User, body.Note)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, got)
+}
+
+// healthSnapshot serves the health of the cameras the user may see and of
+// the storage volumes, for the dashboard.
+func (s *Server) healthSnapshot(w http.ResponseWriter, r *http.Request) {
+	snap := s.opt.Health()
+	vis := s.visibility(r)
+	cams := snap.Cameras[:0:0]
+	for _, c := range snap.Cameras {
+		if vis.sees(c.Camera) {
+			cams = append(cams, c)
+		}
+	}
+	gaps := snap.Gaps[:0:0]
+	for _, g := range snap.Gaps {
+		if vis.sees(g.Camera) {
+			gaps = append(gaps, g)
+		}
+	}
+	snap.Cameras, snap.Gaps = cams, gaps
+	if snap.Cameras == nil {
+		snap.Cameras = []health.CameraHealth{}
+	}
+	writeJSON(w, http.StatusOK, snap)
+}
+
+// listStills lists the kept still frames of a camera in [start, end)
+// (their times and findings, not the pictures): no picture is read, so no
+// ledger entry is written.
+func (s *Server) listStills(w http.ResponseWriter, r *http.Request) {
+	const op = "web.listStills"
+	start, err1 := time.Parse(time.RFC3339, r.URL.Query().Get("start"))
+	end, err2 := time.Parse(time.RFC3339, r.URL.Query().Get("end"))
+	if err1 != nil || err2 != nil || !end.After(start) {
+		s.fail(w, r, errs.E(op, errs.Invalid, "bad range"), "start and end are RFC 3339 times, end after start")
+		return
+	}
+	list, err := s.opt.Stills.List(r.Context(), r.PathValue("id"), start, end)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// createStillView records the viewing of one still frame in the ledger
+// (a playback with a purpose, like footage) and only then grants the URL
+// that serves the picture.
+func (s *Server) createStillView(w http.ResponseWriter, r *http.Request) {
+	const op = "web.createStillView"
+	var vr viewRequest // start and end, if sent, are not used
+	detail, err := readPurpose(r, &vr)
+	if err != nil {
+		s.fail(w, r, err, detail)
+		return
+	}
+	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
+	id, err := strconv.ParseInt(r.PathValue("still"), 10, 64)
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.Invalid, err), "the still id must be a number")
+		return
+	}
+	st, err := s.opt.Stills.Get(r.Context(), id)
+	if err != nil || st.Camera != cam.ID {
+		s.fail(w, r, errs.Errorf(op, errs.Private, "no still %d of camera %q", id, cam.ID), "")
+		return
+	}
+	p := principal(r)
+	e := ledger.Entry{
+		Kind: ledger.Playback, Actor: p.User, Role: p.Role, Client: clientAddr(r),
+		Site: cam.Site, Cameras: []string{cam.ID}, From: st.RecordedAt, To: st.RecordedAt,
+		Object:          fmt.Sprintf("%s 정지화상 %d (%s, JPEG)", cam.ID, st.ID, st.RecordedAt.UTC().Format(time.RFC3339)),
+		PurposeCategory: vr.Purpose, Purpose: vr.Reason, Form: "정지화상 열람",
+	}
+	s.grant(w, r, e, &view{session: p.Session, camera: cam.ID, still: st.ID})
+}
+
+// serveStill serves a granted still's picture.
+func (s *Server) serveStill(w http.ResponseWriter, r *http.Request, v *view) {
+	st, img, err := s.opt.Stills.Image(context.WithoutCancel(r.Context()), v.still)
+	if err != nil {
+		s.fail(w, r, err, "")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/jpeg")
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("X-Gwanje-Recorded", st.RecordedAt.UTC().Format(time.RFC3339Nano))
+	h.Set("X-Gwanje-Ledger-Seq", fmt.Sprint(v.seq))
+	h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", fmt.Sprintf("%s-still-%d.jpg", v.camera, st.ID)))
+	w.Write(img)
+}
