@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -93,6 +94,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	stats := fl.Bool("stats", false, "print each camera's counters as JSON lines when stopping")
 	verbose := fl.Bool("v", false, "log at debug level")
 	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile to this file (for benchmarks)")
+	memprofile := fl.String("memprofile", "", "write a heap profile to this file when recording stops (for benchmarks)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -148,6 +150,13 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		<-ctx.Done()
 	}
 	states := rec.States()
+	if *memprofile != "" {
+		// Taken while every camera still records, so the profile shows
+		// what recording holds, not what shutdown leaves.
+		if err := writeHeapProfile(*memprofile); err != nil {
+			log.Error("writing heap profile", "file", *memprofile, "err", err)
+		}
+	}
 	rec.Close()
 	if err := st.Close(); err != nil {
 		return err
@@ -159,4 +168,19 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	return nil
+}
+
+// writeHeapProfile writes the heap profile as of a fresh garbage
+// collection to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"hash"
+	"slices"
 	"sync"
 
 	"github.com/gwanje/gwanje/internal/errs"
@@ -17,6 +18,18 @@ const nominalDuration = media.Hz / 30
 
 // maxChunkBytes cuts a chunk early when frames are large.
 const maxChunkBytes = 8 << 20
+
+// chunkReserve is the room kept before a chunk's frame bytes for its
+// length prefix and header, so the header can be put in front of the
+// frames without moving them. At a few bytes per frame it holds the
+// header of a chunk of some hundred frames; a larger header moves the
+// frames once.
+const chunkReserve = 2048
+
+// keepBufBytes bounds the chunk buffer a writer keeps between chunks; a
+// larger one (a chunk of very large frames) is released after it is
+// written, so one burst does not pin memory for every camera.
+const keepBufBytes = 4 << 20
 
 // liveSeg is a segment being written or waiting for the syncer to close it.
 // The writer appends; readers snapshot; the syncer fsyncs and closes.
@@ -63,15 +76,20 @@ type Writer struct {
 	target int64 // length of the current segment before it is cut, 90 kHz
 	first  bool  // the next segment is the camera's first since Open
 
-	pend     media.Frame // held back until the next frame gives its duration
-	pendData []byte
+	pend     media.Frame // held back until the next frame gives its duration; Data is nil (its bytes are in buf)
+	pendSize int
 	havePend bool
 	lastDur  int64
 	disc     bool // the next segment follows a discontinuity
 
-	chunk      []FrameInfo
-	chunkData  []byte
-	plain, buf []byte
+	// chunk holds the frames of the chunk being assembled. buf is the
+	// chunk's only buffer: chunkReserve bytes of room for the length prefix
+	// and the chunk header, then the bytes of every frame in chunk, then
+	// those of the pending frame. The chunk is sealed in place, so each
+	// frame's bytes are copied once, from the caller into buf.
+	chunk []FrameInfo
+	buf   []byte
+	hdr   []byte
 
 	dropped int64
 	closed  bool
@@ -165,10 +183,20 @@ func (w *Writer) WriteFrame(f *media.Frame) error {
 	return nil
 }
 
+// hold keeps f as the pending frame: its bytes go into buf after the
+// chunk's, where they stay when the next frame gives its duration.
 func (w *Writer) hold(f *media.Frame) {
-	w.pendData = append(w.pendData[:0], f.Data...)
+	if len(w.chunk) == 0 || len(w.buf) < chunkReserve {
+		w.buf = w.buf[:0]
+		if cap(w.buf) < chunkReserve {
+			w.buf = make([]byte, 0, chunkReserve+len(f.Data)+16)
+		}
+		w.buf = w.buf[:chunkReserve]
+	}
+	w.buf = append(w.buf, f.Data...)
 	w.pend = *f
-	w.pend.Data = w.pendData
+	w.pend.Data = nil
+	w.pendSize = len(f.Data)
 	w.havePend = true
 }
 
@@ -275,45 +303,78 @@ func (w *Writer) startSegment(f *media.Frame) error {
 // appendPending adds the held-back frame, now of known duration, to the
 // current chunk, and writes the chunk when it is full.
 func (w *Writer) appendPending(dur int64) error {
+	// The frame's bytes are already at the end of buf.
 	w.chunk = append(w.chunk, FrameInfo{Wall: w.pend.Wall, Duration: dur, PTSOffset: w.pend.PTSOffset,
-		Key: w.pend.Key, Size: uint32(len(w.pend.Data))})
-	w.chunkData = append(w.chunkData, w.pend.Data...)
+		Key: w.pend.Key, Size: uint32(w.pendSize)})
+	w.havePend = false
 	first := w.chunk[0].Wall
-	if w.pend.Wall+dur-first >= w.s.chunk90k() || len(w.chunkData) >= maxChunkBytes {
+	if w.pend.Wall+dur-first >= w.s.chunk90k() || len(w.buf)-chunkReserve >= maxChunkBytes {
 		return w.flushChunk()
 	}
 	return nil
 }
 
-// flushChunk seals the current chunk and hands it to the kernel.
+// flushChunk seals the current chunk in place and hands it to the kernel.
 func (w *Writer) flushChunk() error {
 	if len(w.chunk) == 0 {
 		return nil
 	}
+	const op = "store.flushChunk"
 	l := w.seg
-	w.plain = appendChunkHeader(w.plain[:0], w.chunk)
-	w.plain = append(w.plain, w.chunkData...)
-	var err error
-	w.buf, err = l.sealer.Seal(w.buf[:0], w.plain)
 	frames := w.chunk
-	w.chunk, w.chunkData = w.chunk[:0], w.chunkData[:0]
+	w.chunk = w.chunk[:0]
+	sealed, err := w.sealChunk(l, frames)
+	w.resetBuf()
 	if err != nil {
-		return errs.E("store.flushChunk", errs.Internal, err)
+		return errs.E(op, errs.Internal, err)
 	}
-	if _, err := l.file.Write(w.buf); err != nil {
+	if _, err := l.file.Write(sealed); err != nil {
 		l.mu.Lock()
 		l.failed = err
 		l.mu.Unlock()
-		return errs.E("store.flushChunk", errs.IO, err)
+		return errs.E(op, errs.IO, err)
 	}
-	l.hash.Write(w.buf)
+	l.hash.Write(sealed)
 	l.mu.Lock()
-	l.chunks = append(l.chunks, chunkInfo{First: len(l.frames), Frames: len(frames), Offset: l.size, Size: int64(len(w.buf))})
+	l.chunks = append(l.chunks, chunkInfo{First: len(l.frames), Frames: len(frames), Offset: l.size, Size: int64(len(sealed))})
 	l.frames = append(l.frames, frames...)
-	l.size += int64(len(w.buf))
+	l.size += int64(len(sealed))
 	l.dirty = true
 	l.mu.Unlock()
 	return nil
+}
+
+// sealChunk puts the length prefix and the header of frames in front of
+// their bytes in buf and seals the chunk there, returning the sealed chunk
+// (a slice of buf, valid until buf is next written).
+func (w *Writer) sealChunk(l *liveSeg, frames []FrameInfo) ([]byte, error) {
+	w.hdr = appendChunkHeader(w.hdr[:0], frames)
+	start := chunkReserve - len(w.hdr) - 4
+	if start < 0 {
+		// A header larger than the reserve: move the frames once.
+		w.buf = slices.Insert(w.buf, chunkReserve, make([]byte, -start)...)
+		start = 0
+	}
+	// GCM appends its tag after the plaintext: room for it keeps the
+	// ciphertext in buf.
+	if n := len(w.buf); cap(w.buf)-n < 16 {
+		w.buf = slices.Grow(w.buf, 16)
+	}
+	copy(w.buf[start+4:], w.hdr)
+	// The sealer writes the length prefix at buf[start:start+4] and the
+	// ciphertext over the plaintext it starts exactly at, which AES-GCM
+	// allows (cipher.AEAD: plaintext[:0] as the destination).
+	return l.sealer.Seal(w.buf[start:start], w.buf[start+4:])
+}
+
+// resetBuf empties buf for the next chunk, releasing it if a burst of
+// large frames grew it beyond what a writer keeps.
+func (w *Writer) resetBuf() {
+	if cap(w.buf) > keepBufBytes {
+		w.buf = nil
+		return
+	}
+	w.buf = w.buf[:0]
 }
 
 // endSegment writes the last chunk and hands the segment to the syncer,
@@ -326,7 +387,8 @@ func (w *Writer) endSegment() {
 	if err := w.flushChunk(); err != nil {
 		w.s.log.Error("writing last chunk", "camera", w.camera, "segment", l.row.ID, "err", err)
 	}
-	w.chunk, w.chunkData = w.chunk[:0], w.chunkData[:0]
+	w.chunk = w.chunk[:0]
+	w.resetBuf()
 	l.mu.Lock()
 	l.ending = true
 	l.mu.Unlock()
