@@ -80,7 +80,8 @@ type CameraSummary struct {
 	Bytes    int64 // sum of the segment files' sizes (closed segments; 0 for open rows)
 }
 
-// Brief is what retention needs of a closed segment: no key, no index.
+// Brief is what retention needs of a closed segment to destroy it and
+// prove it: no frame index, no parameters.
 type Brief struct {
 	ID         int64
 	Camera     string
@@ -88,6 +89,7 @@ type Brief struct {
 	Bytes      int64 // file size
 	SHA256     []byte
 	KeyID      string
+	WrappedKey []byte // to fingerprint in a receipt, then prove gone
 }
 
 // Index is where segment rows live: SQLite now, PostgreSQL later. Every

@@ -15,6 +15,8 @@ import (
 // Disk is Files on a local directory: <root>/<camera>/<id>.gws.
 type Disk struct {
 	root string
+	// noSync skips every fsync (OpenFixture only).
+	noSync bool
 }
 
 // NewDisk returns the Files of directory root, creating it if needed.
@@ -30,7 +32,25 @@ func (d *Disk) Path(camera string, id int64) string {
 	return filepath.Join(d.root, camera, strconv.FormatInt(id, 10)+".gws")
 }
 
-type diskFile struct{ *os.File }
+type diskFile struct {
+	*os.File
+	noSync bool
+}
+
+// Sync implements AppendFile.
+func (f diskFile) Sync() error {
+	if f.noSync {
+		return nil
+	}
+	return f.File.Sync()
+}
+
+func (d *Disk) syncDir(dir string) error {
+	if d.noSync {
+		return nil
+	}
+	return syncDir(dir)
+}
 
 func (f diskFile) Size() int64 {
 	fi, err := f.Stat()
@@ -51,7 +71,7 @@ func (d *Disk) Create(camera string, id int64) (AppendFile, error) {
 		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, errs.E(op, errs.IO, err)
 		}
-		if err := syncDir(d.root); err != nil {
+		if err := d.syncDir(d.root); err != nil {
 			return nil, errs.E(op, err)
 		}
 	}
@@ -62,11 +82,11 @@ func (d *Disk) Create(camera string, id int64) (AppendFile, error) {
 		}
 		return nil, errs.E(op, errs.IO, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := d.syncDir(dir); err != nil {
 		f.Close()
 		return nil, errs.E(op, err)
 	}
-	return diskFile{f}, nil
+	return diskFile{File: f, noSync: d.noSync}, nil
 }
 
 // Open implements Files.
@@ -82,7 +102,7 @@ func (d *Disk) Open(camera string, id int64) (ReadFile, error) {
 	if err != nil {
 		return nil, errs.E(op, errs.IO, err)
 	}
-	return diskFile{f}, nil
+	return diskFile{File: f}, nil
 }
 
 // Truncate implements Files.
@@ -112,7 +132,7 @@ func (d *Disk) Remove(camera string, id int64) error {
 
 // SyncDir implements Files.
 func (d *Disk) SyncDir(camera string) error {
-	err := syncDir(filepath.Join(d.root, camera))
+	err := d.syncDir(filepath.Join(d.root, camera))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -273,7 +273,8 @@ func (m *MemIndex) Briefs(ctx context.Context, camera string, endBefore int64, l
 	}
 	out := make([]Brief, len(rows))
 	for i, r := range rows {
-		out[i] = Brief{ID: r.ID, Camera: r.Camera, Start: r.Start, End: r.End, Bytes: r.FileBytes, SHA256: r.SHA256, KeyID: r.KeyID}
+		out[i] = Brief{ID: r.ID, Camera: r.Camera, Start: r.Start, End: r.End, Bytes: r.FileBytes, SHA256: r.SHA256, KeyID: r.KeyID,
+			WrappedKey: r.WrappedKey}
 	}
 	return out, nil
 }

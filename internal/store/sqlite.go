@@ -68,8 +68,12 @@ type SQLiteIndex struct {
 // OpenSQLite opens (creating if needed) the index at path, in WAL mode with
 // synchronous=FULL, foreign keys and secure_delete on, and migrates it.
 func OpenSQLite(ctx context.Context, path string) (*SQLiteIndex, error) {
+	return openSQLite(ctx, path, "FULL")
+}
+
+func openSQLite(ctx context.Context, path, synchronous string) (*SQLiteIndex, error) {
 	const op = "store.OpenSQLite"
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(ON)" +
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + synchronous + ")&_pragma=foreign_keys(ON)" +
 		"&_pragma=secure_delete(ON)&_pragma=busy_timeout(10000)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -524,7 +528,7 @@ func (x *SQLiteIndex) Briefs(ctx context.Context, camera string, endBefore int64
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := x.db.QueryContext(ctx, `SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id FROM segment
+	rows, err := x.db.QueryContext(ctx, `SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id, wrapped_key FROM segment
 		WHERE (? = '' OR camera = ?) AND state = 2 AND end_90k <= ? ORDER BY start_90k, id LIMIT ?`,
 		camera, camera, endBefore, limit)
 	if err != nil {
@@ -534,7 +538,7 @@ func (x *SQLiteIndex) Briefs(ctx context.Context, camera string, endBefore int64
 	var out []Brief
 	for rows.Next() {
 		var b Brief
-		if err := rows.Scan(&b.ID, &b.Camera, &b.Start, &b.End, &b.Bytes, &b.SHA256, &b.KeyID); err != nil {
+		if err := rows.Scan(&b.ID, &b.Camera, &b.Start, &b.End, &b.Bytes, &b.SHA256, &b.KeyID, &b.WrappedKey); err != nil {
 			return nil, wrapIO(op, err)
 		}
 		out = append(out, b)

@@ -251,7 +251,7 @@ func TestIndex(t *testing.T, newIndex func(t *testing.T) store.Index) {
 		if bs, _ := x.Briefs(ctx, "", 1<<62, 2); !equal(ids(bs), []int64{a.ID, c.ID}) {
 			t.Errorf("Briefs limit 2 = %v", ids(bs))
 		} else if bs[0].Camera != "b" || bs[0].Start != 1000 || bs[0].End != 2000 || bs[0].Bytes != 400 ||
-			len(bs[0].SHA256) != 32 || bs[0].KeyID != "k" {
+			len(bs[0].SHA256) != 32 || bs[0].KeyID != "k" || len(bs[0].WrappedKey) != 61 {
 			t.Errorf("brief %+v", bs[0])
 		}
 		cs, err := x.Cameras(ctx)

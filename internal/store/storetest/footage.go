@@ -1,0 +1,47 @@
+package storetest
+
+import (
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clip"
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/store"
+)
+
+// Footage writes n segments of camera into st, each exactly segDur long,
+// the first starting at start (90 kHz wall clock), back to back: a key
+// frame, a tiny delta frame half-way, then a Break. The frames are a few
+// bytes (with the H.264 clip's parameter sets), so a fixture of hundreds of
+// thousands of segments stays small; with store.OpenFixture it is written
+// quickly. Every segment but the first follows a discontinuity (the Break).
+// It returns once the camera's writer is closed and its segments are closed
+// in the index.
+func Footage(st *store.Store, camera string, start int64, segDur time.Duration, n int) error {
+	const op = "storetest.Footage"
+	c, err := clip.Load(media.CodecH264)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	w, err := st.Writer(camera)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	d := int64(segDur) * media.Hz / int64(time.Second)
+	key := media.Frame{Key: true, Params: c.Params, Data: []byte{0, 0, 0, 4, 0x65, 0x88, 0x84, 0x00}}
+	delta := media.Frame{Params: c.Params, Data: []byte{0, 0, 0, 3, 0x41, 0x9a, 0x02}}
+	for i := range n {
+		key.Wall = start + int64(i)*d
+		delta.Wall = key.Wall + d/2
+		if err := w.WriteFrame(&key); err != nil {
+			w.Close()
+			return errs.E(op, err)
+		}
+		if err := w.WriteFrame(&delta); err != nil {
+			w.Close()
+			return errs.E(op, err)
+		}
+		w.Break("fixture segment end")
+	}
+	return w.Close()
+}
