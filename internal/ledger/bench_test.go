@@ -94,9 +94,19 @@ func BenchmarkScanOnly(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		n := 0
-		if err := st.scan(context.Background(), 1, 0, func(*row) error { n++; return nil }); err != nil || n != 200_000 {
+		s, err := st.snapshot(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		var rows []row
+		if err := s.walk(context.Background(), func(u unit) error {
+			rows, err = u.rows(rows[:0])
+			n += len(rows)
+			return err
+		}); err != nil || n != 200_000 {
 			b.Fatal(n, err)
 		}
+		s.close()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(200_000)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
@@ -160,7 +170,7 @@ func BenchmarkChainInMemory(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		var prev [32]byte
 		for j := range rows {
-			if p := checkRow(context.Background(), nil, &rows[j], sha256Sum(rows[j].body), prev); p != nil {
+			if p := checkRow(&rows[j], sha256Sum(rows[j].body), prev, nil); p != nil {
 				b.Fatal(p)
 			}
 			prev = rows[j].hash

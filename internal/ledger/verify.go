@@ -1,15 +1,18 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gwanje/gwanje/internal/errs"
 )
@@ -118,7 +121,14 @@ func (l *Ledger) Verify(ctx context.Context) (Report, error) {
 func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile string) (Report, error) {
 	const op = "ledger.Verify"
 	var rep Report
-	cps, err := st.checkpoints(ctx)
+	// One read transaction: packing moves rows between tables, and every
+	// read must see the same side of each move.
+	s, err := st.snapshot(ctx)
+	if err != nil {
+		return rep, errs.E(op, err)
+	}
+	defer s.close()
+	cps, err := s.checkpoints(ctx)
 	if err != nil {
 		return rep, errs.E(op, err)
 	}
@@ -135,7 +145,7 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 		}
 	}
 	// Checkpoints: each signature must verify; remember the sealed hashes
-	// to compare with the chain as it is scanned.
+	// to compare with the chain as it is walked.
 	sealed := map[uint64][32]byte{}
 	for i, c := range append(cps, ext...) {
 		where := "database"
@@ -151,47 +161,21 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 		}
 		sealed[c.Seq] = c.Hash
 	}
+	seals := make([]seal, 0, len(sealed))
+	for seq, h := range sealed {
+		seals = append(seals, seal{seq, h})
+	}
+	slices.SortFunc(seals, func(a, b seal) int { return cmp.Compare(a.seq, b.seq) })
 
-	if rep.LastSeq, _, _, err = st.last(ctx); err != nil {
+	if rep.LastSeq, err = s.lastSeq(ctx); err != nil {
 		return rep, errs.E(op, err)
 	}
-	// The chain is checked in parallel ranges; each range starts from the
-	// stored hash of the entry before it, and the range boundaries are
-	// themselves links that the next range checks.
-	parts := uint64(runtime.GOMAXPROCS(0))
-	if rep.LastSeq < 10_000 || parts < 1 {
-		parts = 1
+	w, err := walkChain(ctx, s, seals)
+	if err != nil {
+		return rep, errs.E(op, err)
 	}
-	type result struct {
-		n   uint64
-		bad *Problem
-		err error
-	}
-	res := make([]result, parts)
-	var wg sync.WaitGroup
-	step := rep.LastSeq/parts + 1
-	for i := uint64(0); i < parts; i++ {
-		from, to := 1+i*step, 1+(i+1)*step
-		if i == parts-1 {
-			to = 0 // to the end, including rows past LastSeq appended meanwhile
-		}
-		wg.Add(1)
-		go func(i, from, to uint64) {
-			defer wg.Done()
-			res[i].n, res[i].bad, res[i].err = verifyRange(ctx, st, from, to, sealed)
-		}(i, from, to)
-	}
-	wg.Wait()
-	var chainBad *Problem
-	for _, r := range res {
-		if r.err != nil {
-			return rep, errs.E(op, r.err)
-		}
-		rep.Entries += r.n
-		if r.bad != nil && (chainBad == nil || r.bad.Seq < chainBad.Seq) {
-			chainBad = r.bad
-		}
-	}
+	rep.Entries = w.entries
+	chainBad := w.bad
 	if chainBad != nil {
 		note(chainBad)
 	}
@@ -204,35 +188,27 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	}
 	// A sealed hash that does not match means the entries after the
 	// previous checkpoint were rewritten consistently; the first entry not
-	// proven is the one after the previous checkpoint.
-	seqs := make([]uint64, 0, len(sealed))
-	for seq := range sealed {
-		seqs = append(seqs, seq)
-	}
-	slices.Sort(seqs)
-	for i, seq := range seqs {
-		if seq > rep.LastSeq {
-			noteCP(seq, &Problem{Seq: rep.LastSeq + 1, Damage: Truncated,
-				Detail: fmt.Sprintf("a signed checkpoint seals entry %d but the ledger ends at %d", seq, rep.LastSeq)})
+	// proven is the one after the previous checkpoint. A sealed entry past
+	// the end of the walk was truncated.
+	for i, c := range seals {
+		var before uint64
+		if i > 0 {
+			before = seals[i-1].seq
+		}
+		if c.seq == w.cpSeq {
+			noteCP(c.seq, &Problem{Seq: before + 1, Damage: Edited,
+				Detail: fmt.Sprintf("entries %d to %d were rewritten: entry %d does not match its signed checkpoint", before+1, c.seq, c.seq)})
 			break
 		}
-		h, ok, err := st.hashAt(ctx, seq)
-		if err != nil {
-			return rep, errs.E(op, err)
-		}
-		if ok && h != sealed[seq] {
-			var before uint64
-			if i > 0 {
-				before = seqs[i-1]
-			}
-			noteCP(seq, &Problem{Seq: before + 1, Damage: Edited,
-				Detail: fmt.Sprintf("entries %d to %d were rewritten: entry %d does not match its signed checkpoint", before+1, seq, seq)})
+		if chainBad == nil && c.seq > w.end {
+			noteCP(c.seq, &Problem{Seq: w.end + 1, Damage: Truncated,
+				Detail: fmt.Sprintf("a signed checkpoint seals entry %d but the ledger ends at %d", c.seq, w.end)})
 			break
 		}
 	}
-	for _, seq := range seqs {
-		if seq <= rep.LastSeq && (first == nil || seq < first.Seq) {
-			rep.SignedThrough = seq
+	for _, c := range seals {
+		if c.seq <= rep.LastSeq && (first == nil || c.seq < first.Seq) {
+			rep.SignedThrough = c.seq
 		}
 	}
 	rep.Problem = first
@@ -240,47 +216,206 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	return rep, nil
 }
 
-// verifyRange checks the chain for from <= seq < to (to 0: to the end).
-func verifyRange(ctx context.Context, st *sqliteStore, from, to uint64, sealed map[uint64][32]byte) (uint64, *Problem, error) {
-	var prev [32]byte
-	linked := true
-	if from > 1 {
-		h, ok, err := st.hashAt(ctx, from-1)
-		if err != nil {
-			return 0, nil, err
-		}
-		// A missing predecessor is reported by the range that owns it.
-		prev, linked = h, ok
+// seal is a validly signed checkpoint's (seq, hash).
+type seal struct {
+	seq  uint64
+	hash [32]byte
+}
+
+// chunkRows is about how many entries one hashing job holds.
+const chunkRows = 4096
+
+// chunk is a run of stored units in walk order, checked by one worker.
+type chunk struct {
+	idx   int64 // place in walk order
+	units []unit
+	res   *chunkResult
+}
+
+// chunkResult is what a worker found in a chunk. The worker checks every
+// row against the one before it inside the chunk; the first row's place
+// and link depend on the chunk before, so walkChain checks it.
+type chunkResult struct {
+	has     bool     // the chunk has at least one row
+	first   row      // its first row
+	firstH  [32]byte // SHA-256 of first's body
+	n       uint64   // rows after the first checked, the bad one included
+	bad     *Problem // the first damage after the first row
+	row     *row     // the row checkRow found bad, to classify again with lookups
+	h, prev [32]byte // its computed hash and the hash it should link to
+	cpSeq   uint64   // first sealed seq whose stored hash differs from its checkpoint
+	end     uint64   // place of the last row
+	endHash [32]byte // its stored hash
+}
+
+// walked is the outcome of walkChain.
+type walked struct {
+	entries uint64   // rows checked up to the first damage
+	end     uint64   // last place walked (meaningful when bad is nil)
+	bad     *Problem // the first damage in walk order
+	cpSeq   uint64   // first sealed seq whose stored hash differs (0: none)
+}
+
+// walkChain checks every stored row in place order. This goroutine reads
+// packs and rows from SQLite and hands them out in chunks; GOMAXPROCS
+// workers parse, hash and check them. The result is that of one
+// sequential walk: chunks are joined in order, each one's first row
+// checked against the end of the one before, and the first damage in that
+// order is the answer.
+func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
+	var w walked
+	workers := max(runtime.GOMAXPROCS(0), 1)
+	work := make(chan *chunk, 2*workers)
+	var wg sync.WaitGroup
+	// firstBad is the index of the first chunk known damaged: the reader
+	// stops once nothing it reads can change the answer.
+	var firstBad atomic.Int64
+	firstBad.Store(math.MaxInt64)
+	var results []*chunkResult
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []row
+			for c := range work {
+				buf = checkChunk(c, seals, buf)
+				for c.res.bad != nil {
+					cur := firstBad.Load()
+					if c.idx >= cur || firstBad.CompareAndSwap(cur, c.idx) {
+						break
+					}
+				}
+			}
+		}()
 	}
-	expect := from
-	var n uint64
-	var bad *Problem
-	err := st.scan(ctx, from, to, func(r *row) error {
-		n++
-		if r.seq != expect {
-			bad = &Problem{Seq: expect, Damage: Missing, Detail: absent(expect, r.seq-1)}
+	cur := &chunk{}
+	rows := 0
+	flush := func() bool {
+		if len(cur.units) == 0 {
+			return true
+		}
+		cur.idx, cur.res = int64(len(results)), &chunkResult{}
+		results = append(results, cur.res)
+		if firstBad.Load() < cur.idx {
+			return false
+		}
+		work <- cur
+		cur, rows = &chunk{units: make([]unit, 0, len(cur.units))}, 0
+		return true
+	}
+	walkErr := s.walk(ctx, func(u unit) error {
+		cur.units = append(cur.units, u)
+		if u.packed && u.last >= u.first {
+			rows += int(min(u.last-u.first+1, chunkRows))
+		} else {
+			rows++
+		}
+		if rows >= chunkRows && !flush() {
 			return errStop
 		}
-		h := sha256.Sum256(r.body)
-		if !linked {
-			prev = bodyPrev(r.body)
-			linked = true
-		}
-		if p := checkRow(ctx, st, r, h, prev); p != nil {
-			bad = p
-			return errStop
-		}
-		prev = r.hash
-		expect++
 		return nil
 	})
-	if err != nil && err != errStop {
-		return n, nil, err
+	if walkErr == nil {
+		flush()
 	}
-	if bad == nil && to != 0 && expect != to {
-		bad = &Problem{Seq: expect, Damage: Missing, Detail: absent(expect, to-1)}
+	close(work)
+	wg.Wait()
+	if walkErr != nil && walkErr != errStop {
+		return w, walkErr
 	}
-	return n, bad, nil
+	lookup := func(h [32]byte, not uint64) (uint64, bool) { return s.seqOfHash(ctx, h, not) }
+	expect, prev := uint64(1), [32]byte{}
+	for _, r := range results {
+		if r.has {
+			w.entries++
+			if fr := &r.first; fr.seq != expect {
+				w.bad = misplaced(fr.seq, expect)
+				break
+			} else if p := checkRow(fr, r.firstH, prev, lookup); p != nil {
+				w.bad = p
+				break
+			}
+		}
+		w.entries += r.n
+		if w.cpSeq == 0 {
+			w.cpSeq = r.cpSeq
+		}
+		if r.bad != nil {
+			w.bad = r.bad
+			if r.row != nil {
+				w.bad = checkRow(r.row, r.h, r.prev, lookup)
+			}
+			break
+		}
+		if r.has {
+			expect, prev, w.end = r.end+1, r.endHash, r.end
+		}
+	}
+	return w, nil
+}
+
+// misplaced describes a row found at place seq where expect was due.
+func misplaced(seq, expect uint64) *Problem {
+	if seq > expect {
+		return &Problem{Seq: expect, Damage: Missing, Detail: absent(expect, seq-1)}
+	}
+	return &Problem{Seq: seq, Damage: Inserted, Detail: fmt.Sprintf("entry %d is stored twice (in two packs, or in a pack and a row)", seq)}
+}
+
+// checkChunk parses c's units and checks each row after the first against
+// the one before it, as a sequential walk would, stopping at the first
+// damage; it compares each sealed row's stored hash with its seal. buf is
+// scratch space, returned for reuse.
+func checkChunk(c *chunk, seals []seal, buf []row) []row {
+	res := c.res
+	var expect uint64
+	var prev [32]byte
+	si := -1
+	for ui := range c.units {
+		u := &c.units[ui]
+		rows, perr := u.rows(buf[:0])
+		buf = rows
+		for i := range rows {
+			r := &rows[i]
+			h := sha256.Sum256(r.body)
+			if !res.has {
+				res.has, res.first, res.firstH = true, *r, h
+				si, _ = slices.BinarySearchFunc(seals, r.seq, func(s seal, seq uint64) int { return cmp.Compare(s.seq, seq) })
+			} else {
+				res.n++
+				if r.seq != expect {
+					res.bad = misplaced(r.seq, expect)
+					return buf
+				}
+				if p := checkRow(r, h, prev, nil); p != nil {
+					rc := *r
+					res.bad, res.row, res.h, res.prev = p, &rc, h, prev
+					return buf
+				}
+			}
+			for si < len(seals) && seals[si].seq < r.seq {
+				si++
+			}
+			if si < len(seals) && seals[si].seq == r.seq && seals[si].hash != r.hash && res.cpSeq == 0 {
+				res.cpSeq = r.seq
+			}
+			prev, expect = r.hash, r.seq+1
+		}
+		if u.packed {
+			switch {
+			case perr != nil:
+				res.bad = &Problem{Seq: u.first + uint64(len(rows)), Damage: Edited,
+					Detail: fmt.Sprintf("the pack of entries from %d is not a valid pack encoding: %v", u.first, perr)}
+				return buf
+			case len(rows) == 0 || u.last != u.first+uint64(len(rows))-1:
+				res.bad = &Problem{Seq: u.first, Damage: Edited,
+					Detail: fmt.Sprintf("the pack of entries from %d holds %d entries but says it ends at %d", u.first, len(rows), u.last)}
+				return buf
+			}
+		}
+	}
+	res.end, res.endHash = expect-1, prev
+	return buf
 }
 
 func absent(from, to uint64) string {
@@ -288,14 +423,6 @@ func absent(from, to uint64) string {
 		return fmt.Sprintf("entry %d is absent", from)
 	}
 	return fmt.Sprintf("entries %d to %d are absent", from, to)
-}
-
-func bodyPrev(b []byte) [32]byte {
-	var p [32]byte
-	if len(b) >= offPrev+32 {
-		copy(p[:], b[offPrev:offPrev+32])
-	}
-	return p
 }
 
 type stopErr struct{}
@@ -306,8 +433,13 @@ var errStop error = stopErr{}
 
 // checkRow checks one row at its expected place; h is SHA-256 of its body,
 // prev the hash of the entry before it. It returns nil when the row is
-// sound, else the best description of the damage.
-func checkRow(ctx context.Context, st *sqliteStore, r *row, h, prev [32]byte) *Problem {
+// sound, else the best description of the damage. lookup finds the place
+// of another stored entry whose hash is h (nil: none is looked for; the
+// walk calls checkRow again with a lookup for the one problem it reports).
+func checkRow(r *row, h, prev [32]byte, lookup func(h [32]byte, not uint64) (uint64, bool)) *Problem {
+	if lookup == nil {
+		lookup = func([32]byte, uint64) (uint64, bool) { return 0, false }
+	}
 	b := r.body
 	if len(b) < offVar+1 || b[0] != encodingV1 {
 		return &Problem{Seq: r.seq, Damage: Edited, Detail: "entry body is not a canonical v1 encoding"}
@@ -322,12 +454,12 @@ func checkRow(ctx context.Context, st *sqliteStore, r *row, h, prev [32]byte) *P
 		if bodySeq > r.seq {
 			// The entry written as bodySeq sits at r.seq: the ones in
 			// between were deleted and the rest renumbered, or moved.
-			if _, found, _ := st.seqOfHash(ctx, bodyPrev); found {
+			if _, found := lookup(bodyPrev, 0); found {
 				return &Problem{Seq: r.seq, Damage: Reordered, Detail: fmt.Sprintf("entry written as %d is stored as %d", bodySeq, r.seq)}
 			}
 			return &Problem{Seq: r.seq, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d were deleted and the rest renumbered", r.seq, bodySeq-1)}
 		}
-		if s, found, _ := st.seqOfHash(ctx, h); found && s != r.seq {
+		if s, found := lookup(h, r.seq); found {
 			return &Problem{Seq: r.seq, Damage: Inserted, Detail: fmt.Sprintf("a copy of entry %d was inserted", s)}
 		}
 		// bodySeq < r.seq while every earlier place checked out: entries
