@@ -116,7 +116,8 @@ type Index interface {
 	// Trash moves rows to the garbage list in one transaction, destroying
 	// their wrapped keys, and sets the discontinuity flag of each segment
 	// that started where a trashed one ended. It fails (changing nothing)
-	// with errs.NotExist if an id has no row.
+	// with errs.NotExist if an id has no row, with errs.Conflict if a row
+	// is not closed (being written or replacing).
 	Trash(ctx context.Context, ids []int64, now int64) ([]GarbageRow, error)
 	// Replace, in one transaction, closes the replacing rows news (with
 	// their end, counts, size, hash and index) and trashes row old as Trash

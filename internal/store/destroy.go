@@ -32,20 +32,15 @@ type DestroyResult struct {
 // directories and forgets the garbage entries. Once it returns without
 // error, or once the first step committed and a later step failed, the
 // footage is gone; a later Open finishes an interrupted destruction.
-// A segment still being written cannot be destroyed (errs.Conflict).
+// A segment still being written (its row not yet closed) cannot be
+// destroyed (errs.Conflict).
 func (s *Store) Destroy(ctx context.Context, ids []int64) (*DestroyResult, error) {
 	const op = "store.Destroy"
 	if len(ids) == 0 {
 		return &DestroyResult{At: s.now90k()}, nil
 	}
-	s.mu.Lock()
-	for _, id := range ids {
-		if _, ok := s.live[id]; ok {
-			s.mu.Unlock()
-			return nil, errs.Errorf(op, errs.Conflict, "segment %d is being written", id)
-		}
-	}
-	s.mu.Unlock()
+	// Trash refuses rows that are not closed: a segment being written
+	// cannot be destroyed. One whose row the syncer has just closed can.
 	now := s.now90k()
 	g, err := s.idx.Trash(ctx, ids, now)
 	if err != nil {

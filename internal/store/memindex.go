@@ -134,8 +134,12 @@ func (m *MemIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garbage
 	defer m.mu.Unlock()
 	seen := make(map[int64]bool, len(ids))
 	for _, id := range ids {
-		if _, ok := m.rows[id]; !ok {
+		r, ok := m.rows[id]
+		if !ok {
 			return nil, errs.Errorf("store.MemIndex.Trash", errs.NotExist, "segment %d", id)
+		}
+		if r.State != StateClosed {
+			return nil, errs.Errorf("store.MemIndex.Trash", errs.Conflict, "segment %d is %v, not closed", id, r.State)
 		}
 		if seen[id] {
 			return nil, errs.Errorf("store.MemIndex.Trash", errs.Invalid, "segment %d listed twice", id)

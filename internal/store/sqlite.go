@@ -291,16 +291,12 @@ func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garb
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO garbage (segment_id, camera, start_90k, end_90k, file_bytes, sha256,
 		key_id, destroyed_90k) SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id, ?
-		FROM segment WHERE id IN (SELECT value FROM json_each(?))`, now, set)
+		FROM segment WHERE id IN (SELECT value FROM json_each(?)) AND state = 2`, now, set)
 	if err != nil {
 		return nil, wrapIO(op, err)
 	}
 	if n, _ := res.RowsAffected(); n != int64(len(ids)) {
-		missing, err := x.missing(ctx, tx, ids)
-		if err != nil {
-			return nil, errs.E(op, err)
-		}
-		return nil, errs.Errorf(op, errs.NotExist, "segment %d", missing)
+		return nil, errs.E(op, x.missing(ctx, tx, ids))
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id IN (SELECT value FROM json_each(?))`, set); err != nil {
 		return nil, wrapIO(op, err)
@@ -358,18 +354,23 @@ func idSet(ids []int64) (string, error) {
 	return string(append(b, ']')), nil
 }
 
-// missing returns the first of ids without a segment row.
-func (x *SQLiteIndex) missing(ctx context.Context, tx *sql.Tx, ids []int64) (int64, error) {
+// missing explains why Trash did not find every id closed: the first id
+// without a row (errs.NotExist) or still being written (errs.Conflict).
+func (x *SQLiteIndex) missing(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	for _, id := range ids {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM segment WHERE id = ?`, id).Scan(&n); err != nil {
-			return 0, wrapIO("store.Index.Trash", err)
+		var state int
+		err := tx.QueryRowContext(ctx, `SELECT state FROM segment WHERE id = ?`, id).Scan(&state)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errs.Errorf("store.Index.Trash", errs.NotExist, "segment %d", id)
 		}
-		if n == 0 {
-			return id, nil
+		if err != nil {
+			return wrapIO("store.Index.Trash", err)
+		}
+		if State(state) != StateClosed {
+			return errs.Errorf("store.Index.Trash", errs.Conflict, "segment %d is %v, not closed", id, State(state))
 		}
 	}
-	return 0, errs.Errorf("store.Index.Trash", errs.Internal, "row count mismatch with every segment present")
+	return errs.Errorf("store.Index.Trash", errs.Internal, "row count mismatch with every segment closed")
 }
 
 // trashRow moves one row to the garbage list inside tx; if gap, the

@@ -264,6 +264,13 @@ func TestIndex(t *testing.T, newIndex func(t *testing.T) store.Index) {
 		if r, _ := x.Get(ctx, a.ID); r == nil {
 			t.Error("a failed Trash removed a row")
 		}
+		open, _ := x.Open(ctx)
+		if _, err := x.Trash(ctx, []int64{a.ID, open[0].ID}, 1); !errs.Is(err, errs.Conflict) {
+			t.Errorf("Trash of an open row: %v, want a conflict", err)
+		}
+		if r, _ := x.Get(ctx, a.ID); r == nil {
+			t.Error("a refused Trash removed a row")
+		}
 	})
 	t.Run("Rewrap", func(t *testing.T) {
 		x := newIndex(t)
