@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
+	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/config"
 	"github.com/gwanje/gwanje/internal/ingest"
@@ -42,6 +43,11 @@ type app struct {
 	rec    *recorder.Recorder
 	policy *policy.Store
 	web    *web.Server
+	// alarms is the alarm Manager (every alarm goes to the log, the
+	// journal, webhooks and the dashboard); health its monitoring side
+	// (cmd/gwanje/health.go).
+	alarms *alarm.Manager
+	health *healthParts
 	ln     net.Listener
 	// stopCheckpoints ends the ledger's checkpoint loop before it closes.
 	stopCheckpoints func()
@@ -154,6 +160,9 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		}
 		a.checkDrift()
 	}
+	if err := a.startHealth(ctx); err != nil {
+		return nil, err
+	}
 
 	opt := web.Options{
 		Guard:    web.AccessGuard{S: a.access, Clock: a.clk},
@@ -177,6 +186,7 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		Clock:  a.clk,
 		Logger: log.With("component", "web"),
 	}
+	a.healthWebOptions(&opt)
 	if a.web, err = web.New(opt); err != nil {
 		return nil, err
 	}
@@ -243,6 +253,7 @@ func (a *app) Close() {
 	if a.web != nil {
 		a.web.Close()
 	}
+	a.stopHealth()
 	if a.rec != nil {
 		a.rec.Close()
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -175,11 +176,15 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		rows = append(rows, []string{"녹화 공백", g.Camera, r.t(g.Start), r.t(g.End), g.End.Sub(g.Start).Round(time.Second).String(), g.Cause})
 	}
 	for _, e := range r.Checks {
-		res := "정상"
-		if e.Detail != "정상" {
+		kind, res := "점검", "정상"
+		if strings.HasPrefix(e.Detail, "이상") {
 			res = "이상"
 		}
-		rows = append(rows, []string{"점검", e.Object, r.t(e.Time), "", res, e.Detail})
+		if e.Actor != "" {
+			// A person's entry: an alarm acknowledgement (web.AckPurpose).
+			kind, res = "점검("+e.Purpose+")", e.Actor
+		}
+		rows = append(rows, []string{kind, e.Object, r.t(e.Time), "", res, e.Detail})
 	}
 	for _, a := range r.Alarms {
 		v := string(a.Severity)

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/gwanje/gwanje/internal/alarm"
+	"github.com/gwanje/gwanje/internal/config"
+	"github.com/gwanje/gwanje/internal/health"
+	"github.com/gwanje/gwanje/internal/metrics"
+	"github.com/gwanje/gwanje/internal/web"
+)
+
+// healthParts are the monitoring side of a running gwanje: the alarm
+// Manager with its journal and webhooks, the Monitor (camera and storage
+// signals, scheduled checks), the still store and the web handlers.
+type healthParts struct {
+	journal *alarm.FileJournal
+	hooks   *alarm.Webhooks
+	monitor *health.Monitor
+	stills  *health.StillStore
+	metrics http.Handler // nil: metrics.access is off
+	report  http.Handler
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// journalPath is the alarm journal of a data directory.
+func journalPath(dataDir string) string { return filepath.Join(dataDir, "alarms.jsonl") }
+
+// startHealth opens the alarm journal (restoring its alarms), starts the
+// webhooks and the Monitor of the recorder's cameras and of the data
+// volume, with the scheduled check at cfg.Health.CheckInterval. Every alarm
+// goes to the log, the journal, the webhooks and the dashboard. Call it
+// after the recorder has started its cameras and before the web server is
+// built; stopHealth undoes it.
+func (a *app) startHealth(ctx context.Context) error {
+	cfg := a.cfg
+	h := &healthParts{}
+	a.health = h
+	alog := a.log.With("component", "alarm")
+	events, err := alarm.ReadJournal(journalPath(cfg.DataDir))
+	if err != nil {
+		return fmt.Errorf("alarm journal: %w", err)
+	}
+	if h.journal, err = alarm.OpenJournal(journalPath(cfg.DataDir)); err != nil {
+		return err
+	}
+	var hooks []alarm.Webhook
+	for i, w := range cfg.Alarms.Webhooks {
+		hk := alarm.Webhook{URL: w.URL}
+		if w.SecretFile != "" {
+			b, err := os.ReadFile(w.SecretFile)
+			if err != nil {
+				return fmt.Errorf("alarms.webhooks[%d].secret_file: %w", i, err)
+			}
+			hk.Secret = strings.TrimRight(string(b), "\r\n")
+		}
+		hooks = append(hooks, hk)
+	}
+	if h.hooks, err = alarm.NewWebhooks(hooks, alarm.WebhookOptions{Clock: a.clk, Logger: alog}); err != nil {
+		return err
+	}
+	a.alarms = alarm.New(alarm.Options{Clock: a.clk, Logger: alog, Journal: h.journal, Notify: []alarm.Notifier{h.hooks}})
+	a.alarms.Restore(events)
+	if n := len(a.alarms.List(true)); n > 0 {
+		a.log.Warn("alarms needing attention carried over from the last run", "alarms", n)
+	}
+
+	opt := health.Options{
+		Clock: a.clk, Logger: a.log.With("component", "health"), Alarms: a.alarms,
+		Segments: a.store, Ledger: a.ledger, CheckInterval: cfg.Health.CheckInterval.D(),
+		Thresholds: thresholds(cfg.Health),
+		Volumes: []health.Volume{{Name: "data", Dir: cfg.DataDir, WriteErrors: func() uint64 {
+			var n uint64
+			for _, st := range a.rec.States() {
+				n += st.SinkErrors
+			}
+			return n
+		}}},
+	}
+	if a.reg != nil {
+		for _, sc := range a.reg.StreamCameras() {
+			if sup, ok := a.rec.Supervisor(sc.ID); ok {
+				opt.Cameras = append(opt.Cameras, health.SupervisorCamera(sc.ID, sup, 0))
+			}
+		}
+	}
+	if cfg.Health.StillCheck {
+		bin := cfg.Health.FFmpeg
+		if bin == "" {
+			bin = "ffmpeg"
+		}
+		if _, err := exec.LookPath(bin); err != nil {
+			a.log.Warn("health.still_check: ffmpeg not found; scheduled checks run without judging a still frame", "ffmpeg", bin)
+		} else {
+			opt.Still = health.FFmpegStill{FFmpeg: bin}
+			if h.stills, err = health.OpenStills(ctx, health.StillsConfig{Dir: filepath.Join(cfg.DataDir, "stills"),
+				Keys: a.keys, Clock: a.clk, Logger: a.log.With("component", "stills")}); err != nil {
+				return err
+			}
+			opt.Stills = h.stills
+		}
+	}
+	if h.monitor, err = health.NewMonitor(opt); err != nil {
+		return err
+	}
+
+	h.report = health.ReportHandler(func(ctx context.Context) (health.ReportSources, error) {
+		evs, err := alarm.ReadJournal(journalPath(cfg.DataDir))
+		if err != nil {
+			return health.ReportSources{}, err
+		}
+		src := health.ReportSources{Ledger: a.ledger, Segments: a.store, Alarms: evs}
+		if a.reg != nil {
+			for _, sc := range a.reg.StreamCameras() {
+				src.Cameras = append(src.Cameras, sc.ID)
+			}
+		}
+		return src, nil
+	}, cfg.Location(), a.clk)
+	if h.metrics, err = metricsHandler(cfg, metrics.Sources{Monitor: h.monitor, Alarms: a.alarms, Webhooks: h.hooks}); err != nil {
+		return err
+	}
+
+	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	h.cancel = cancel
+	h.wg.Add(2)
+	go func() { defer h.wg.Done(); h.hooks.Run(hctx) }()
+	go func() { defer h.wg.Done(); h.monitor.Run(hctx) }()
+	return nil
+}
+
+// thresholds are the Monitor's thresholds from the configuration.
+func thresholds(c config.Health) health.Thresholds {
+	th := health.DefaultThresholds()
+	th.NoVideo = c.NoVideo.D()
+	th.RateWindow = c.RateWindow.D()
+	th.FrozenWindow = c.FrozenWindow.D()
+	th.MinFreeFraction = c.MinFreePercent / 100
+	th.MinFreeBytes = uint64(c.MinFree)
+	th.MinTimeToFull = c.MinTimeToFull.D()
+	return th
+}
+
+// metricsHandler builds /metrics with the configured access; nil when off.
+func metricsHandler(cfg *config.Config, src metrics.Sources) (http.Handler, error) {
+	acc := metrics.Access{}
+	switch cfg.Metrics.Access {
+	case config.MetricsOff:
+		return nil, nil
+	case config.MetricsSession:
+		acc.Behind = true // web checks the session and the permission
+	case config.MetricsToken:
+		b, err := os.ReadFile(cfg.Metrics.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("metrics.token_file: %w", err)
+		}
+		acc.Token = strings.TrimSpace(string(b))
+		if len(acc.Token) < 16 {
+			return nil, fmt.Errorf("metrics.token_file %s: the token must be at least 16 characters", cfg.Metrics.TokenFile)
+		}
+	case config.MetricsNetwork:
+		acc.Networks = cfg.MetricsNetworks()
+	}
+	return metrics.Handler(metrics.NewRegistry(src), acc)
+}
+
+// healthWebOptions hands the monitoring handlers to the web server.
+func (a *app) healthWebOptions(opt *web.Options) {
+	h := a.health
+	if h == nil {
+		return
+	}
+	opt.Alarms = a.alarms
+	opt.Health = h.monitor.Snapshot
+	opt.Report = h.report
+	if h.stills != nil {
+		opt.Stills = h.stills
+	}
+	opt.Metrics = h.metrics
+	if a.cfg.Metrics.Access == config.MetricsSession {
+		opt.MetricsPerm = web.Perm(a.cfg.Metrics.Permission)
+	}
+}
+
+// stopHealth stops the Monitor and the webhooks and closes the journal
+// and the still store. Called before the recorder stops, so stopping the
+// cameras is not reported as an outage.
+func (a *app) stopHealth() {
+	h := a.health
+	if h == nil {
+		return
+	}
+	if h.cancel != nil {
+		h.cancel()
+		h.wg.Wait()
+	}
+	if h.stills != nil {
+		if err := h.stills.Close(); err != nil {
+			a.log.Error("closing the still store", "err", err)
+		}
+	}
+	if h.journal != nil {
+		h.journal.Close()
+	}
+	a.health = nil
+}
