@@ -84,6 +84,13 @@ func (m *Monitor) RunCheck(ctx context.Context) ([]CheckResult, error) {
 				}
 				if err == nil {
 					r.Still = m.keepStill(ctx, ch.Camera, key, probs)
+					// The picture's problem stays on the dashboard until a
+					// later check sees a good picture.
+					if len(probs) > 0 {
+						m.am.Raise(alarm.ImageProblem, ch.Camera, alarm.Warning, "still frame: "+strings.Join(probs, "; "))
+					} else {
+						m.am.Clear(alarm.ImageProblem, ch.Camera)
+					}
 				}
 			}
 		}

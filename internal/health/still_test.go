@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/media"
@@ -130,5 +131,11 @@ func TestCheckRecordsStillFindings(t *testing.T) {
 	}
 	if d := led.e[1].Detail; !strings.Contains(d, "no key frame received") {
 		t.Fatalf("cam2 detail %q", d)
+	}
+	if a, ok := r.am.ActiveFor(alarm.ImageProblem, "cam1"); !ok || !strings.Contains(a.Message, "black picture") {
+		t.Fatalf("no image_problem alarm for cam1: %+v", a)
+	}
+	if _, ok := r.am.ActiveFor(alarm.ImageProblem, "cam2"); ok {
+		t.Fatal("image_problem alarm for cam2, which had no picture to judge")
 	}
 }
