@@ -438,6 +438,7 @@ func TestVerifyWhilePacking(t *testing.T) {
 	dir := t.TempDir()
 	l, _ := openTest(t, dir, 1000)
 	var wg sync.WaitGroup
+	defer wg.Wait() // before Cleanup closes the ledger, even after a failure
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -458,5 +459,4 @@ func TestVerifyWhilePacking(t *testing.T) {
 			break
 		}
 	}
-	wg.Wait()
 }

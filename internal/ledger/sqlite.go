@@ -195,7 +195,7 @@ func (st *sqliteStore) packBacklog(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := packTail(ctx, tx, seq, 64)
+	n, _, err := packTail(ctx, tx, seq, nil, 64)
 	if err != nil || n == 0 {
 		return 0, err
 	}
@@ -284,8 +284,8 @@ func (st *sqliteStore) last(ctx context.Context) (uint64, [32]byte, time.Time, e
 
 // appendBatch runs build with the stored head (last seq and hash, read
 // inside the write transaction, so another process that appended meanwhile
-// — the CLI while the server runs — is seen), inserts the rows and
-// checkpoint it returns and packs what is due, in one transaction: one
+// — the CLI while the server runs — is seen), writes the rows and
+// checkpoint it returns, packing what is due, in one transaction: one
 // fsync.
 func (st *sqliteStore) appendBatch(ctx context.Context, build func(seq uint64, hash [32]byte) ([]row, *Checkpoint)) error {
 	tx, err := st.w.BeginTx(ctx, nil)
@@ -298,87 +298,98 @@ func (st *sqliteStore) appendBatch(ctx context.Context, build func(seq uint64, h
 		return err
 	}
 	rows, cp := build(seq, h.hash)
-	if err := insertRows(ctx, tx, rows); err != nil {
+	if err := writeRows(ctx, tx, seq, rows, cp, packsPerCommit); err != nil {
 		return err
-	}
-	if cp != nil {
-		if err := insertCheckpoint(ctx, tx, *cp); err != nil {
-			return err
-		}
-	}
-	if len(rows) > 0 {
-		if _, err := packTail(ctx, tx, rows[len(rows)-1].seq, packsPerCommit); err != nil {
-			return err
-		}
 	}
 	return tx.Commit()
 }
 
-// insert writes rows and a checkpoint without reading the head (tests and
-// benchmarks build chains with it), packing like appendBatch.
-func (st *sqliteStore) insert(ctx context.Context, rows []row, cp *Checkpoint) error {
+// insert writes rows that follow entry seq and a checkpoint without
+// reading the head (tests and benchmarks build chains with it), packing
+// like appendBatch.
+func (st *sqliteStore) insert(ctx context.Context, seq uint64, rows []row, cp *Checkpoint) error {
 	tx, err := st.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if err := insertRows(ctx, tx, rows); err != nil {
+	if err := writeRows(ctx, tx, seq, rows, cp, 1<<30); err != nil {
 		return err
-	}
-	if cp != nil {
-		if err := insertCheckpoint(ctx, tx, *cp); err != nil {
-			return err
-		}
-	}
-	if len(rows) > 0 {
-		if _, err := packTail(ctx, tx, rows[len(rows)-1].seq, 1<<30); err != nil {
-			return err
-		}
 	}
 	return tx.Commit()
 }
 
-// packTail moves the oldest unpacked entries into packs of packEntries
-// while more than packEntries are unpacked (so the newest entry always
-// stays a row), at most max packs. head is the highest entry seq. The
-// records are copied byte for byte, in seq order; a run with a gap (a
-// damaged ledger) is left unpacked for Verify to report. It returns the
-// number of packs written.
-func packTail(ctx context.Context, tx *sql.Tx, head uint64, max int) (int, error) {
-	var lastPacked uint64
-	err := tx.QueryRowContext(ctx, `SELECT last FROM pack ORDER BY first DESC LIMIT 1`).Scan(&lastPacked)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, err
+// writeRows stores fresh rows seq+1, seq+2... and cp in tx. Fresh rows
+// that fall into a pack due now go straight into it; the others become
+// entry rows.
+func writeRows(ctx context.Context, tx *sql.Tx, seq uint64, rows []row, cp *Checkpoint, maxPacks int) error {
+	_, packed, err := packTail(ctx, tx, seq, rows, maxPacks)
+	if err != nil {
+		return err
 	}
+	if err := insertRows(ctx, tx, rows[packed:]); err != nil {
+		return err
+	}
+	if cp != nil {
+		return insertCheckpoint(ctx, tx, *cp)
+	}
+	return nil
+}
+
+// packTail writes packs of packEntries entries while more than
+// packEntries entries would be unpacked (so the newest entry always stays
+// a row), at most max packs. The stored entry rows end at seq; fresh rows
+// (seq+1...) are not stored yet. A pack takes stored rows first, which it
+// moves (insert the pack, then delete the rows, which the trigger allows
+// once a pack covers them), then fresh rows. Records are copied byte for
+// byte, in seq order; a stored run with a gap (a damaged ledger) is left
+// unpacked for Verify to report. It returns how many packs it wrote and
+// how many fresh rows went into them.
+func packTail(ctx context.Context, tx *sql.Tx, seq uint64, fresh []row, maxPacks int) (packs, used int, err error) {
+	var lastPacked uint64
+	err = tx.QueryRowContext(ctx, `SELECT last FROM pack ORDER BY first DESC LIMIT 1`).Scan(&lastPacked)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, err
+	}
+	head := seq + uint64(len(fresh))
 	size := uint64(packEntries)
-	n := 0
-	for ; n < max && head > lastPacked && head-lastPacked > size; n++ {
+	for ; packs < maxPacks && lastPacked <= seq && head-lastPacked > size; packs++ {
 		first, last := lastPacked+1, lastPacked+size
-		ok, blob, err := readRun(ctx, tx, first, last)
-		if err != nil || !ok {
-			return n, err
+		blob := make([]byte, 1, int(size)*200)
+		blob[0] = packV1
+		if first <= seq {
+			var ok bool
+			if ok, blob, err = readRun(ctx, tx, first, min(last, seq), blob); err != nil || !ok {
+				return packs, used, err
+			}
+		}
+		for s := max(first, seq+1); s <= last; s++ {
+			r := &fresh[s-seq-1]
+			blob = binary.AppendUvarint(blob, uint64(len(r.body)+32))
+			blob = append(append(blob, r.body...), r.hash[:]...)
+			used++
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pack(first, last, recs) VALUES (?, ?, ?)`, int64(first), int64(last), blob); err != nil {
-			return n, err
+			return packs, used, err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM entry WHERE seq >= ? AND seq <= ?`, int64(first), int64(last)); err != nil {
-			return n, err
+		if first <= seq {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM entry WHERE seq >= ? AND seq <= ?`, int64(first), int64(min(last, seq))); err != nil {
+				return packs, used, err
+			}
 		}
 		lastPacked = last
 	}
-	return n, nil
+	return packs, used, nil
 }
 
-// readRun returns the pack encoding of entry rows first..last, or false
-// when one of them is absent.
-func readRun(ctx context.Context, tx *sql.Tx, first, last uint64) (bool, []byte, error) {
+// readRun appends stored entry rows first..last to a pack encoding, or
+// reports false when one of them is absent.
+func readRun(ctx context.Context, tx *sql.Tx, first, last uint64, blob []byte) (bool, []byte, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT seq, rec FROM entry WHERE seq >= ? AND seq <= ? ORDER BY seq`, int64(first), int64(last))
 	if err != nil {
 		return false, nil, err
 	}
 	defer rows.Close()
-	blob := make([]byte, 1, int(last-first+1)*200)
-	blob[0] = packV1
 	expect := first
 	for rows.Next() {
 		var seq uint64

@@ -146,13 +146,15 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	}
 	// Checkpoints: each signature must verify; remember the sealed hashes
 	// to compare with the chain as it is walked.
+	all := append(cps, ext...)
+	valid := verifySigs(all, pub)
 	sealed := map[uint64][32]byte{}
-	for i, c := range append(cps, ext...) {
+	for i, c := range all {
 		where := "database"
 		if i >= len(cps) {
 			where = "external file"
 		}
-		if !c.VerifySig(pub) {
+		if !valid[i] {
 			note(&Problem{Seq: c.Seq, Damage: BadCheckpoint, Detail: fmt.Sprintf("checkpoint in %s does not verify with key %s", where, keyID(pub))})
 			continue
 		}
@@ -214,6 +216,42 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	rep.Problem = first
 	rep.UnsignedTailOK = first == nil && rep.LastSeq > rep.SignedThrough
 	return rep, nil
+}
+
+// verifySigs checks the checkpoints' signatures on every core: an Ed25519
+// verification costs as much as hashing a few hundred entries, and a quiet
+// ledger has a checkpoint every few entries. A checkpoint that appears
+// twice (in the database and the external file) is verified once.
+func verifySigs(cps []Checkpoint, pub ed25519.PublicKey) []bool {
+	valid := make([]bool, len(cps))
+	seen := make(map[string]int, len(cps))
+	var todo []int
+	dup := make([]int, len(cps))
+	for i := range cps {
+		k := string(cps[i].line())
+		if j, ok := seen[k]; ok {
+			dup[i] = j
+			continue
+		}
+		seen[k], dup[i] = i, i
+		todo = append(todo, i)
+	}
+	workers := max(min(runtime.GOMAXPROCS(0), len(todo)/64), 1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := w; k < len(todo); k += workers {
+				valid[todo[k]] = cps[todo[k]].VerifySig(pub)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, j := range dup {
+		valid[i] = valid[j]
+	}
+	return valid
 }
 
 // seal is a validly signed checkpoint's (seq, hash).
