@@ -83,6 +83,42 @@ func TestPackingFollowsEntryCountNotBatches(t *testing.T) {
 	}
 }
 
+// Concurrent appends commit in batches of every size; fresh entries that
+// fall into a pack go straight into it. The layout is the same as with
+// single appends: packs of 4 from 1, then 1 to 4 rows.
+func TestPackingWithBatches(t *testing.T) {
+	smallPacks(t)
+	dir := t.TempDir()
+	l, _ := openTest(t, dir, 16)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if _, err := l.Append(context.Background(), sample(w*20+i)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	packs, rows := layout(t, rawDB(t, dir))
+	for i, p := range packs {
+		if p != [2]uint64{uint64(4*i + 1), uint64(4*i + 4)} {
+			t.Fatalf("pack %d is %v", i, p)
+		}
+	}
+	if n := len(rows); n < 1 || n > 4 || rows[0] != uint64(4*len(packs)+1) || rows[n-1] != 160 {
+		t.Fatalf("packs %v, rows %v", packs, rows)
+	}
+	rep, err := l.Verify(context.Background())
+	if err != nil || !rep.OK() || rep.Entries != 160 {
+		t.Fatalf("verify: %+v %v", rep, err)
+	}
+}
+
 // Packing is a move the triggers allow only for packed rows; everything
 // else stays refused.
 func TestTriggersWithPacks(t *testing.T) {
