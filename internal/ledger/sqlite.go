@@ -254,7 +254,7 @@ func headTx(ctx context.Context, q queryer) (uint64, row, error) {
 	var first, last uint64
 	var recs []byte
 	perr := q.QueryRowContext(ctx, `SELECT first, last, recs FROM pack ORDER BY first DESC LIMIT 1`).Scan(&first, &last, &recs)
-	if perr != nil && !errors.Is(perr, sql.ErrNoRows) && !strings.Contains(perr.Error(), "no such table") {
+	if perr != nil && !errors.Is(perr, sql.ErrNoRows) {
 		return 0, row{}, perr
 	}
 	if perr == nil && (rec == nil || last >= seq) {
