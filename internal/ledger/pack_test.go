@@ -389,26 +389,53 @@ func TestVersion1LedgerVerifiesAndMigrates(t *testing.T) {
 	}
 	db.Close()
 
+	// 302 entries: 75 packs of 4, more than one backlog transaction (64).
 	dir = t.TempDir()
-	writeV1(t, dir, 10)
+	writeV1(t, dir, 302)
 	l, _ := openTest(t, dir, 1000)
 	db = rawDB(t, dir)
 	var v int
 	db.QueryRow(`PRAGMA user_version`).Scan(&v)
 	packs, rows := layout(t, db)
-	if v != schemaVersion || len(packs) != 2 || len(rows) != 2 {
-		t.Fatalf("after migration: version %d packs %v rows %v", v, packs, rows)
+	if v != schemaVersion || len(packs) != 75 || packs[74] != [2]uint64{297, 300} || len(rows) != 2 {
+		t.Fatalf("after migration: version %d, %d packs, rows %v", v, len(packs), rows)
 	}
-	if _, err := db.Exec(`DELETE FROM entry WHERE seq=10`); err == nil {
+	if _, err := db.Exec(`DELETE FROM entry WHERE seq=302`); err == nil {
 		t.Fatal("the migrated trigger lets an unpacked row be deleted")
 	}
-	e, err := l.Append(context.Background(), sample(11))
-	if err != nil || e.Seq != 11 {
+	e, err := l.Append(context.Background(), sample(303))
+	if err != nil || e.Seq != 303 {
 		t.Fatalf("append after migration: %d %v", e.Seq, err)
 	}
 	rep, err = l.Verify(context.Background())
-	if err != nil || !rep.OK() || rep.Entries != 11 || rep.SignedThrough != 10 {
+	if err != nil || !rep.OK() || rep.Entries != 303 || rep.SignedThrough != 302 {
 		t.Fatalf("verify after migration: %+v %v", rep, err)
+	}
+}
+
+// The CLI may append while the server runs: two writers on one ledger.db
+// pack each other's entries into one valid chain.
+func TestTwoWritersPack(t *testing.T) {
+	smallPacks(t)
+	dir := t.TempDir()
+	a, _ := openTest(t, dir, 1000)
+	b, _ := openTest(t, dir, 1000)
+	for i := 0; i < 30; i++ {
+		l := a
+		if i%3 == 1 {
+			l = b
+		}
+		if e, err := l.Append(context.Background(), sample(i)); err != nil || e.Seq != uint64(i+1) {
+			t.Fatalf("append %d: seq %d, %v", i, e.Seq, err)
+		}
+	}
+	packs, rows := layout(t, rawDB(t, dir))
+	if len(packs) != 7 || packs[6] != [2]uint64{25, 28} || len(rows) != 2 {
+		t.Fatalf("packs %v rows %v", packs, rows)
+	}
+	rep, err := b.Verify(context.Background())
+	if err != nil || !rep.OK() || rep.Entries != 30 {
+		t.Fatalf("%+v %v", rep, err)
 	}
 }
 
