@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/ed25519"
@@ -67,7 +68,7 @@ func (p *Problem) String() string {
 
 // Report is the outcome of Verify.
 type Report struct {
-	Entries        uint64   // rows checked (the walk stops at the first damage)
+	Entries        uint64   // entries checked (the walk stops at the first damage)
 	LastSeq        uint64   // highest seq stored
 	Checkpoints    int      // checkpoints in the database
 	External       int      // checkpoints in the external file
@@ -417,7 +418,10 @@ func checkChunk(c *chunk, seals []seal, buf []row) []row {
 			r := &rows[i]
 			h := sha256.Sum256(r.body)
 			if !res.has {
+				// Copy the body: the chunk's pack blobs must not outlive
+				// its check (results are kept until the walk ends).
 				res.has, res.first, res.firstH = true, *r, h
+				res.first.body = bytes.Clone(r.body)
 				si, _ = slices.BinarySearchFunc(seals, r.seq, func(s seal, seq uint64) int { return cmp.Compare(s.seq, seq) })
 			} else {
 				res.n++
@@ -427,6 +431,7 @@ func checkChunk(c *chunk, seals []seal, buf []row) []row {
 				}
 				if p := checkRow(r, h, prev, nil); p != nil {
 					rc := *r
+					rc.body = bytes.Clone(r.body)
 					res.bad, res.row, res.h, res.prev = p, &rc, h, prev
 					return buf
 				}
