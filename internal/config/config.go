@@ -48,6 +48,7 @@ type Config struct {
 	Health    Health    `yaml:"health"`
 	Alarms    Alarms    `yaml:"alarms"`
 	Metrics   Metrics   `yaml:"metrics"`
+	Retention Retention `yaml:"retention"`
 
 	// path is the file the config was loaded from, for error messages.
 	path string
@@ -136,6 +137,39 @@ type Metrics struct {
 	Networks []string `yaml:"networks"`
 }
 
+// Retention tunes the retention engine (docs/design/retention.md). How long
+// each camera's footage is kept is not here: it is promised in the
+// registry and published in the policy.
+type Retention struct {
+	// Interval is how often the engine looks for due footage.
+	Interval Duration `yaml:"interval"`
+	// BatchSize is how many segments one index transaction destroys.
+	BatchSize int `yaml:"batch_size"`
+	// ClockMargin: no destruction while the clock is behind the newest
+	// recorded footage by more than this (the clock went back).
+	ClockMargin Duration `yaml:"clock_margin"`
+	// MaxClockStep: no destruction while the clock is ahead of the last
+	// run by more than this, until an operator accepts the clock
+	// (gwanje retention accept-clock).
+	MaxClockStep Duration `yaml:"max_clock_step"`
+	// Capacity limits the footage on the data directory's volume.
+	Capacity Capacity `yaml:"capacity"`
+}
+
+// Capacity is a storage volume's limits: any limit set and exceeded starts
+// deletion of the oldest footage; zero means unset.
+type Capacity struct {
+	// Quota is the most bytes of footage (segment files) to keep.
+	Quota ByteSize `yaml:"quota"`
+	// MaxUsedPercent is the most of the file system, in percent, that may
+	// be in use (by anything).
+	MaxUsedPercent float64 `yaml:"max_used_percent"`
+	// MinFree is the least free space to keep on the file system.
+	MinFree ByteSize `yaml:"min_free"`
+	// HeadroomPercent: deletion frees this much below the limit.
+	HeadroomPercent float64 `yaml:"headroom_percent"`
+}
+
 // Default returns the configuration used when nothing else is said.
 func Default() *Config {
 	return &Config{
@@ -164,6 +198,13 @@ func Default() *Config {
 			MinTimeToFull:  Duration(24 * time.Hour),
 		},
 		Metrics: Metrics{Access: MetricsSession, Permission: "manage-registry"},
+		Retention: Retention{
+			Interval:     Duration(time.Minute),
+			BatchSize:    4096,
+			ClockMargin:  Duration(10 * time.Minute),
+			MaxClockStep: Duration(48 * time.Hour),
+			Capacity:     Capacity{HeadroomPercent: 5},
+		},
 	}
 }
 
@@ -299,6 +340,7 @@ func (c *Config) Validate() error {
 		bad("ingest.backoff_min", "need 0 < backoff_min <= backoff_max")
 	}
 	c.validateHealth(bad)
+	c.validateRetention(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
@@ -381,6 +423,36 @@ func (c *Config) validateHealth(bad func(key, format string, a ...any)) {
 		}
 	default:
 		bad("metrics.access", "must be off, session, token or network, got %q", m.Access)
+	}
+}
+
+// validateRetention checks the retention section.
+func (c *Config) validateRetention(bad func(key, format string, a ...any)) {
+	r := c.Retention
+	if d := r.Interval.D(); d < time.Second || d > 24*time.Hour {
+		bad("retention.interval", "must be between 1s and 24h, got %v", d)
+	}
+	if r.BatchSize < 1 || r.BatchSize > 100000 {
+		bad("retention.batch_size", "must be between 1 and 100000, got %d", r.BatchSize)
+	}
+	if d := r.ClockMargin.D(); d < time.Minute || d > 24*time.Hour {
+		bad("retention.clock_margin", "must be between 1m and 24h, got %v", d)
+	}
+	if d := r.MaxClockStep.D(); d < time.Hour || d > 365*24*time.Hour {
+		bad("retention.max_clock_step", "must be between 1h and 365d, got %v", d)
+	}
+	k := r.Capacity
+	if k.Quota < 0 {
+		bad("retention.capacity.quota", "cannot be negative")
+	}
+	if k.MinFree < 0 {
+		bad("retention.capacity.min_free", "cannot be negative")
+	}
+	if p := k.MaxUsedPercent; p < 0 || p >= 100 {
+		bad("retention.capacity.max_used_percent", "must be 0 (unset) or above 0 and below 100, got %v", p)
+	}
+	if p := k.HeadroomPercent; p < 0 || p >= 50 {
+		bad("retention.capacity.headroom_percent", "must be between 0 and 50, got %v", p)
 	}
 }
 

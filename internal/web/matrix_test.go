@@ -72,6 +72,13 @@ func matrix(t0 time.Time) map[string]want {
 		"POST /api/cameras/{id}/stills/{still}/views": {perm: access.Playback, scoped: true,
 			path: "/api/cameras/{id}/stills/1/views", body: view, ok: 201},
 		"GET /metrics": {perm: access.ManageRegistry, path: "/metrics", ok: 200},
+		// Retention and holds (fakeRetention holds hold 1 on each camera).
+		"GET /api/retention": {perm: access.ReadLedger, path: "/api/retention", ok: 200},
+		"GET /api/holds":     {perm: access.ReadLedger, path: "/api/holds", ok: 200},
+		"POST /api/cameras/{id}/holds": {perm: access.HandleRequests, scoped: true, path: "/api/cameras/{id}/holds",
+			body: map[string]any{"from": t0, "to": t0.Add(time.Hour), "reason": "수사 협조"}, ok: 201},
+		"POST /api/cameras/{id}/holds/{hold}/release": {perm: access.HandleRequests, scoped: true,
+			path: "/api/cameras/{id}/holds/1/release", ok: 204},
 	}
 }
 
@@ -106,7 +113,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		Cameras: fakeCameras{}, Footage: mon.src, Ledger: lg,
 		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
-		Clock: clk, Logger: quiet,
+		Retention: &fakeRetention{},
+		Clock:     clk, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,7 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)},
 	}
 	rt = append(rt, s.healthRoutes()...)
+	rt = append(rt, s.retentionRoutes()...)
 	for _, a := range s.opt.Accounts {
 		r := route{pattern: a.Pattern, rule: ruleSession, perm: a.Perm, allowMustChange: a.AllowMustChange, h: a.Handler}
 		if a.Public {

@@ -51,6 +51,7 @@ const (
 	PermReadLedger     Perm = "read-ledger"
 	PermManageUsers    Perm = "manage-users"
 	PermManageRegistry Perm = "manage-registry"
+	PermHandleRequests Perm = "handle-requests"
 )
 
 // Guard authenticates and authorizes requests. The access package
@@ -111,6 +112,8 @@ type Options struct {
 	// Summaries lists the oldest and newest footage per camera.
 	Summaries func(ctx context.Context) (map[string][2]time.Time, error)
 	Ledger    ledger.Appender
+	// Retention serves the retention status and holds (may be nil).
+	Retention Retention
 	// Policy serves the public /policy pages (may be nil).
 	Policy http.Handler
 	// ViewTTL is how long a view URL stays valid (default 1 h).
