@@ -137,7 +137,17 @@ type Pipeline struct {
 	firstSR  *ClockMapping
 
 	scratch [][]byte
+
+	// freshDec is set when the decoder was replaced after a large access
+	// unit and has not decoded a packet since.
+	freshDec bool
 }
+
+// releaseBytes is the size of an access unit after which the pipeline
+// replaces its RTP decoder, so the decoder does not keep the unit's
+// packets alive (a key frame's, some 30 KiB per camera for a 2 Mbit/s
+// stream, for a second).
+const releaseBytes = 16 << 10
 
 // PipelineOptions are a Pipeline's limits; zero fields take the Camera
 // defaults.
@@ -222,6 +232,7 @@ func (p *Pipeline) Params() *media.Params { return p.params }
 
 func (p *Pipeline) resetDecoder() error {
 	p.auBytes = 0
+	p.freshDec = false
 	switch p.track.Codec {
 	case media.CodecH264:
 		d := &rtph264.Decoder{PacketizationMode: p.track.PacketizationMode}
@@ -339,11 +350,16 @@ func (p *Pipeline) decode(pkt *rtp.Packet, now time.Time) error {
 	nalus, derr := p.dec.Decode(&q)
 	switch {
 	case derr == nil:
+		p.freshDec = false
 	case errors.Is(derr, rtph264.ErrMorePacketsNeeded), errors.Is(derr, rtph265.ErrMorePacketsNeeded):
+		p.freshDec = false
 		p.auTS = pkt.Timestamp
 		p.auBytes += len(pkt.Payload)
 		return err
-	case errors.Is(derr, rtph264.ErrNonStartingPacketAndNoPrevious), errors.Is(derr, rtph265.ErrNonStartingPacketAndNoPrevious):
+	case !p.freshDec && (errors.Is(derr, rtph264.ErrNonStartingPacketAndNoPrevious) || errors.Is(derr, rtph265.ErrNonStartingPacketAndNoPrevious)):
+		// A fragment before any start since the connection began: the
+		// stream was joined mid-unit. (After a decoder replaced to free
+		// memory, the same is a broken unit, handled below.)
 		p.counters.Ignored++
 		return err
 	default:
@@ -364,8 +380,17 @@ func (p *Pipeline) decode(pkt *rtp.Packet, now time.Time) error {
 	p.auTS = pkt.Timestamp
 	p.auBytes += len(pkt.Payload)
 	if pkt.Marker {
+		big := p.auBytes >= releaseBytes
 		if ferr := p.flush(now); ferr != nil {
 			return ferr
+		}
+		if big {
+			// The decoder keeps its fragment list's backing array, and
+			// with it every packet of the largest unit so far (a key
+			// frame) until as many fragments overwrite them. Between
+			// units it holds nothing else, so a new one loses nothing.
+			_ = p.resetDecoder()
+			p.freshDec = true
 		}
 	}
 	return err
@@ -610,8 +635,9 @@ func (p *Pipeline) extractDTS(nalus [][]byte, pts int64, key bool) (dts int64, e
 			au = append(au, n)
 		}
 	}
-	p.scratch = au[:0]
 	dts, err = p.dts.Extract(au, pts)
+	clear(au) // keep no frame's bytes alive until the next key frame
+	p.scratch = au[:0]
 	if err != nil {
 		p.dts = nil
 	}

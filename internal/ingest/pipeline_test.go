@@ -215,7 +215,14 @@ func TestPacketLoss(t *testing.T) {
 			f := newFeeder(t, codec, p)
 			f.feed(30)
 			// Frame 30: lose its second packet (frames are several packets).
-			pkts := f.pk.packets(t, f.au(f.i), f.ts(f.i))
+			// Only its slices, so the unit starts with the fragment.
+			var slices [][]byte
+			for _, n := range f.au(f.i) {
+				if k := classify(codec, n); k == kindVCL || k == kindKey {
+					slices = append(slices, n)
+				}
+			}
+			pkts := f.pk.packets(t, slices, f.ts(f.i))
 			if len(pkts) < 3 {
 				t.Fatalf("frame has %d packets; test needs a fragmented frame", len(pkts))
 			}
@@ -652,4 +659,94 @@ func TestStallWithAdvancedClockBreaks(t *testing.T) {
 	if gap := next.Wall - last.Wall; gap < 3*media.Hz {
 		t.Errorf("the frame after the stall is %v after the last one, want at least the 3 s stall", media.Duration90k(gap))
 	}
+}
+
+// After a large access unit the pipeline replaces its RTP decoder so the
+// decoder does not keep that unit's packets alive. The replacement must be
+// invisible: every frame is handed over intact, and a unit whose first
+// fragment is missing right after a replacement is still a broken unit
+// (Break, wait for a key frame), never a frame with a NAL unit left out.
+func TestDecoderReplacedAfterLargeUnit(t *testing.T) {
+	for _, codec := range codecs {
+		t.Run(codec.String(), func(t *testing.T) {
+			p, s := newTestPipeline(t, codec, nil, PipelineOptions{})
+			f := newFeeder(t, codec, p)
+			var big int
+			for i := range 60 {
+				size := 0
+				for _, n := range f.au(i) {
+					size += len(n)
+				}
+				if size >= releaseBytes {
+					big++
+				}
+			}
+			if big == 0 {
+				t.Fatalf("no access unit of the clip reaches %d bytes: the test exercises nothing", releaseBytes)
+			}
+			f.feed(60)
+			if len(f.errs) != 0 {
+				t.Fatal(f.errs)
+			}
+			checkFrames(t, f, s.frames(), 0)
+			if len(s.breaks()) != 0 {
+				t.Fatalf("breaks %v", s.breaks())
+			}
+
+			// The unit after a key frame follows a replacement: clear the
+			// start bit of its first fragment.
+			for f.i%25 != 0 {
+				f.feed(1)
+			}
+			f.feed(1)
+			if !p.freshDec {
+				t.Fatal("the decoder was not replaced after a key frame")
+			}
+			before := len(s.frames())
+			// Only its slices, so the unit starts with the fragment.
+			var slices [][]byte
+			for _, n := range f.au(f.i) {
+				if k := classify(codec, n); k == kindVCL || k == kindKey {
+					slices = append(slices, n)
+				}
+			}
+			pkts := f.pk.packets(t, slices, f.ts(f.i))
+			var hit bool
+			for _, k := range pkts {
+				if fu := fragmentStart(codec, k.Payload); fu >= 0 && !hit {
+					k.Payload = append([]byte(nil), k.Payload...)
+					k.Payload[fu] &^= 0x80
+					hit = true
+				}
+				p.Packet(k, f.now)
+			}
+			if !hit {
+				t.Fatal("the key frame has no fragmented NAL unit")
+			}
+			f.i++
+			f.now = f.now.Add(f.step)
+			f.feed(5)
+			if got := len(s.frames()); got != before {
+				t.Fatalf("%d frames handed over after a unit missing its first fragment; want none until the next key frame", got-before)
+			}
+			if b := s.breaks(); len(b) != 1 || b[0] != "invalid RTP payload" {
+				t.Fatalf("breaks %q, want one for the invalid RTP payload", b)
+			}
+		})
+	}
+}
+
+// fragmentStart returns the index of the FU header byte of an FU-A (H.264)
+// or FU (H.265) packet that starts a NAL unit, or -1.
+func fragmentStart(codec media.Codec, payload []byte) int {
+	if codec == media.CodecH264 {
+		if len(payload) > 1 && payload[0]&0x1f == 28 && payload[1]&0x80 != 0 {
+			return 1
+		}
+		return -1
+	}
+	if len(payload) > 2 && (payload[0]>>1)&0x3f == 49 && payload[2]&0x80 != 0 {
+		return 2
+	}
+	return -1
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -279,6 +280,13 @@ func (s *Supervisor) session(ctx context.Context) (recorded bool, err error) {
 		// pipeline; gortsplib's own reports would repeat them.
 		OnPacketsLost: func(uint64) {},
 		OnDecodeError: func(error) {},
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return newReadConn(nc), nil
+		},
 	}
 	if err := c.Start(); err != nil {
 		return false, errs.E(op, errs.Unavailable, err)
