@@ -48,7 +48,9 @@ type app struct {
 	// (cmd/gwanje/health.go).
 	alarms *alarm.Manager
 	health *healthParts
-	ln     net.Listener
+	// retention destroys due footage and stills (cmd/gwanje/retain.go).
+	retention *retentionParts
+	ln        net.Listener
 	// stopCheckpoints ends the ledger's checkpoint loop before it closes.
 	stopCheckpoints func()
 	srv             *http.Server
@@ -163,6 +165,9 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 	if err := a.startHealth(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.startRetention(ctx); err != nil {
+		return nil, err
+	}
 
 	opt := web.Options{
 		Guard:    web.AccessGuard{S: a.access, Clock: a.clk},
@@ -187,6 +192,9 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 		Logger: log.With("component", "web"),
 	}
 	a.healthWebOptions(&opt)
+	if a.retention != nil {
+		opt.Retention = webRetention{a.retention.engine}
+	}
 	if a.web, err = web.New(opt); err != nil {
 		return nil, err
 	}
@@ -253,6 +261,7 @@ func (a *app) Close() {
 	if a.web != nil {
 		a.web.Close()
 	}
+	a.stopRetention()
 	a.stopHealth()
 	if a.rec != nil {
 		a.rec.Close()

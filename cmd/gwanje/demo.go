@@ -84,6 +84,20 @@ policy:
 
 type demoCamera struct{ ID, URL string }
 
+// renderDemoRegistry writes the demo institution's registry with cams,
+// its policy enacted on today (YYYY-MM-DD).
+func renderDemoRegistry(cams []demoCamera, today string) (string, error) {
+	tmpl, err := template.New("registry").Funcs(template.FuncMap{"today": func() string { return today }}).Parse(demoRegistry)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, cams); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -126,16 +140,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cams = append(cams, demoCamera{ID: fmt.Sprintf("demo-%d", i), URL: sim.URL(i)})
 	}
 	regPath := filepath.Join(dir, "registry.yaml")
-	var b strings.Builder
-	today := time.Now().In(mustZone("Asia/Seoul")).Format("2006-01-02")
-	tmpl, err := template.New("registry").Funcs(template.FuncMap{"today": func() string { return today }}).Parse(demoRegistry)
+	regYAML, err := renderDemoRegistry(cams, time.Now().In(mustZone("Asia/Seoul")).Format("2006-01-02"))
 	if err != nil {
 		return err
 	}
-	if err := tmpl.Execute(&b, cams); err != nil {
-		return err
-	}
-	if err := os.WriteFile(regPath, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(regPath, []byte(regYAML), 0o600); err != nil {
 		return err
 	}
 
