@@ -10,6 +10,7 @@ const $ = (s) => document.querySelector(s);
 const show = (id) => {
   for (const s of ["login", "change", "cameras"]) $("#" + s).hidden = s !== id;
   $("#alarms").hidden = id !== "cameras";
+  if (id !== "cameras") $("#retention").hidden = true;
 };
 
 async function api(method, path, body) {
@@ -31,7 +32,7 @@ async function start() {
     $("#user").textContent = (me.display || me.name) + (roles ? " (" + roles + ")" : "");
     if (me.must_change_password) { show("change"); return; }
     show("cameras");
-    await Promise.all([loadCameras(), loadAlarms()]);
+    await Promise.all([loadCameras(), loadAlarms(), loadRetention()]);
   } catch (_) {
     $("#who").hidden = true;
     show("login");
@@ -95,6 +96,32 @@ async function loadAlarms() {
     err.textContent = "";
   } catch (e) { err.textContent = e.message; }
   if (!$("#alarms").hidden) alarmTimer = setTimeout(loadAlarms, 10000);
+}
+
+const when = (t) => (t && !t.startsWith("0001")) ? new Date(t).toLocaleString("ko-KR") : "—";
+const size = (b) => b >= 1 << 30 ? (b / (1 << 30)).toFixed(1) + " GiB" : (b / (1 << 20)).toFixed(1) + " MiB";
+
+// loadRetention shows the promised retention beside the footage held, to
+// those who read the 관리대장 (the API refuses others: the section stays
+// hidden).
+async function loadRetention() {
+  let st;
+  try { st = await api("GET", "/api/retention"); } catch (_) { return; }
+  const rows = $("#retention-rows");
+  rows.replaceChildren();
+  for (const c of st.cameras || []) {
+    const tr = document.createElement("tr");
+    const state = c.broken ? "약속 위반: 용량 부족으로 " + when(c.broken_until) + " 이전 영상 조기 파기" : "정상";
+    for (const v of [c.camera, c.promised_korean, when(c.keep_since), when(c.oldest), size(c.bytes), c.due_held ? c.due_held + "개 구간" : "—", state]) {
+      const td = document.createElement("td");
+      td.textContent = v;
+      tr.append(td);
+    }
+    if (c.broken) tr.classList.add("broken");
+    rows.append(tr);
+  }
+  $("#retention-meta").textContent = "보존 조치(hold) " + st.holds + "건" + (st.clock_problem ? " · 파기 보류: " + st.clock_problem : "");
+  $("#retention").hidden = false;
 }
 
 async function playLastMinute(li, cam) {
