@@ -23,6 +23,7 @@ const userUsage = `usage:
   gwanje user add [-data DIR] -role admin|manager|authorized|staff|auditor -sites ID,...|* [-title T] [-display NAME]
                   [-from DATE] [-until DATE] NAME
   gwanje user deactivate [-data DIR] -reason transfer|retirement|other [-note TEXT] NAME
+  gwanje user reset-password [-data DIR] NAME
   gwanje user list [-data DIR]`
 
 // openAccess opens the ledger and the access service of a data directory
@@ -113,6 +114,26 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintf(stdout, "deactivated %s (%s): grants removed, every session ended\n", fl.Arg(0), r)
+		return nil
+	case "reset-password":
+		if err := fl.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fl.NArg() != 1 {
+			return usageError{userUsage}
+		}
+		s, l, op, err := openAccess(ctx, *data)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		defer s.Close()
+		pw, err := s.ResetPassword(ctx, op, fl.Arg(0))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "reset %s: every session ended, lockout lifted\none-time password (shown once; must be changed at next login): %s\n",
+			fl.Arg(0), pw)
 		return nil
 	case "list":
 		if err := fl.Parse(args[1:]); err != nil {

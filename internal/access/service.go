@@ -560,6 +560,49 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW
 	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name, Detail: "password changed"})
 }
 
+// ResetPassword gives a user a new random one-time password (returned
+// once, to be changed at the next login), ends every session of theirs and
+// clears a lockout. It is how a forgotten password, the first
+// administrator's included, is recovered: by someone with ManageUsers, or
+// by the operator of the machine (gwanje user reset-password), never by a
+// default. A deactivated user stays deactivated.
+func (s *Service) ResetPassword(ctx context.Context, actor *Principal, name string) (string, error) {
+	const op = "access.ResetPassword"
+	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
+		return "", errs.E(op, err)
+	}
+	acc, err := s.st.accountByName(ctx, name)
+	if err != nil {
+		return "", errs.E(op, err)
+	}
+	if !acc.Active {
+		return "", errs.Errorf(op, errs.Invalid, "user %q is deactivated", name)
+	}
+	pw, err := randomPassword()
+	if err != nil {
+		return "", errs.E(op, errs.Internal, err)
+	}
+	h, err := hashPassword(pw, s.cfg.Argon2)
+	if err != nil {
+		return "", errs.E(op, err)
+	}
+	if err := s.st.setPassword(ctx, acc.ID, h, true); err != nil {
+		return "", errs.E(op, err)
+	}
+	if err := s.st.deleteAllSessionsOf(ctx, acc.ID); err != nil {
+		return "", errs.E(op, err)
+	}
+	if err := s.st.recordFailure(ctx, acc.ID, 0, time.Time{}, time.Time{}); err != nil {
+		return "", errs.E(op, err)
+	}
+	a, r, c := actorOf(actor, s.now())
+	if err := s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + name,
+		Detail: "password reset to a one-time password; every session ended"}); err != nil {
+		return "", errs.E(op, err)
+	}
+	return pw, nil
+}
+
 // BeginTOTP starts TOTP enrolment and returns the otpauth:// URI to show
 // as a QR code. TOTP is on only after ConfirmTOTP with a valid code.
 func (s *Service) BeginTOTP(ctx context.Context, p *Principal) (string, error) {

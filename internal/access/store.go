@@ -340,6 +340,10 @@ func (s *store) deleteSessionsOf(ctx context.Context, id int64, except []byte) e
 	return s.exec(ctx, "access.deleteSessions", `DELETE FROM session WHERE account_id = ? AND id_hash != ?`, id, except)
 }
 
+func (s *store) deleteAllSessionsOf(ctx context.Context, id int64) error {
+	return s.exec(ctx, "access.deleteAllSessions", `DELETE FROM session WHERE account_id = ?`, id)
+}
+
 // deleteStaleSessions removes sessions past their idle or absolute limit,
 // so sessions that are never used again do not pile up.
 func (s *store) deleteStaleSessions(ctx context.Context, idleBefore, createdBefore time.Time) error {
