@@ -223,7 +223,8 @@ func TestTriggersRefuseUpdateAndDelete(t *testing.T) {
 	l, _ := openTest(t, dir, 2)
 	fill(t, l, 3)
 	db := rawDB(t, dir)
-	for _, q := range []string{`UPDATE entry SET site='x' WHERE seq=1`, `DELETE FROM entry WHERE seq=3`, `UPDATE checkpoint SET seq=9`, `DELETE FROM checkpoint`} {
+	for _, q := range []string{`UPDATE tail SET recs=x'01' WHERE first=1`, `DELETE FROM tail WHERE first=3`, `DELETE FROM tail`,
+		`UPDATE checkpoint SET seq=9`, `DELETE FROM checkpoint`} {
 		if _, err := db.Exec(q); err == nil {
 			t.Errorf("%s succeeded", q)
 		}
@@ -251,7 +252,9 @@ func hashOf(t *testing.T, db *sql.DB, seq int) []byte {
 
 // Tamper tests: each edits ledger.db directly (dropping the triggers, as
 // an attacker with file access can) and expects Verify to name the first
-// bad entry.
+// bad entry. These work on entry rows, one entry each (version 1 storage);
+// TestVerifyCatchesTamperingPacked makes the same attacks on packs and
+// tail rows.
 func TestVerifyCatchesTampering(t *testing.T) {
 	const n = 20 // checkpoints every 8: sealed at 8 and 16, plus 20 at Close
 	cases := []struct {
@@ -325,8 +328,12 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				t.Fatalf("before tampering: %v %v", rep.Problem, err)
 			}
 			db := rawDB(t, dir)
-			for _, tr := range []string{"entry_no_update", "entry_no_delete", "checkpoint_no_update", "checkpoint_no_delete"} {
-				exec(t, db, `DROP TRIGGER `+tr)
+			dropTriggers(t, db)
+			// Store every entry as an entry row, as version 1 did (and
+			// as a migrated ledger keeps its newest version 1 entries).
+			writeEntryRows(t, db, recsOf(readStore(t, db)))
+			if rep, err := Verify(context.Background(), opt); err != nil || !rep.OK() || rep.Entries != n {
+				t.Fatalf("as entry rows: %+v %v", rep, err)
 			}
 			tc.tamper(t, db, dir)
 			db.Close()
@@ -352,10 +359,10 @@ func TestVerifyLimitUnsealedTail(t *testing.T) {
 	fill(t, l, 5)
 	// Do not Close: Close would seal the tail.
 	db := rawDB(t, dir)
-	exec(t, db, `DROP TRIGGER entry_no_delete`)
-	exec(t, db, `DELETE FROM entry WHERE seq=5`)
+	exec(t, db, `DROP TRIGGER tail_no_delete`)
+	exec(t, db, `DELETE FROM tail WHERE first=5`)
 	rep, err := l.Verify(context.Background())
-	if err != nil || !rep.OK() || rep.SignedThrough != 0 || !rep.UnsignedTailOK {
+	if err != nil || !rep.OK() || rep.SignedThrough != 0 || !rep.UnsignedTailOK || rep.LastSeq != 4 {
 		t.Fatalf("unexpected: %+v %v", rep, err)
 	}
 }
@@ -367,7 +374,7 @@ func TestAppendFailureReturnsErrorAndChainContinues(t *testing.T) {
 	l, _ := openTest(t, dir, 1000)
 	fill(t, l, 2)
 	db := rawDB(t, dir)
-	exec(t, db, `CREATE TRIGGER fail_insert BEFORE INSERT ON entry BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+	exec(t, db, `CREATE TRIGGER fail_insert BEFORE INSERT ON tail BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
 	if _, err := l.Append(context.Background(), sample(3)); !errs.Is(err, errs.IO) {
 		t.Fatalf("append with failing store: %v, want IO", err)
 	}

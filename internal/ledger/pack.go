@@ -29,6 +29,22 @@ func appendPackRecord(b, rec []byte) []byte {
 	return append(b, rec...)
 }
 
+// countPack returns how many records a pack encoding holds.
+func countPack(b []byte) (int, error) {
+	if len(b) == 0 || b[0] != packV1 {
+		return 0, fmt.Errorf("not a pack encoding v1")
+	}
+	n := 0
+	for off := 1; off < len(b); n++ {
+		l, k := binary.Uvarint(b[off:])
+		if k <= 0 || l > uint64(len(b)-off-k) {
+			return n, fmt.Errorf("bad record at byte %d", off)
+		}
+		off += k + int(l)
+	}
+	return n, nil
+}
+
 // parsePack splits a pack encoding into rows numbered first, first+1...
 // (their places; Verify compares them with the seq inside each body). It
 // returns the rows parsed before any error; the error says where the

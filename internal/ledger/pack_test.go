@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -20,24 +21,31 @@ func smallPacks(t *testing.T) {
 
 func dropTriggers(t *testing.T, db *sql.DB) {
 	t.Helper()
-	for _, tr := range []string{"entry_no_update", "entry_no_delete", "pack_no_update", "pack_no_delete", "checkpoint_no_update", "checkpoint_no_delete"} {
+	for _, tr := range []string{"entry_no_update", "entry_no_delete", "pack_no_update", "pack_no_delete", "tail_no_update", "tail_no_delete", "checkpoint_no_update", "checkpoint_no_delete"} {
 		exec(t, db, `DROP TRIGGER IF EXISTS `+tr)
 	}
 }
 
-// layout returns the packs (first-last) and the entry row seqs.
-func layout(t *testing.T, db *sql.DB) (packs [][2]uint64, rows []uint64) {
+// layout returns the packs and tail rows (first-last) and the entry row
+// seqs.
+func layout(t *testing.T, db *sql.DB) (packs, tails [][2]uint64, rows []uint64) {
 	t.Helper()
-	pr, err := db.Query(`SELECT first, last FROM pack ORDER BY first`)
-	if err != nil {
-		t.Fatal(err)
+	for _, table := range []string{"pack", "tail"} {
+		pr, err := db.Query(`SELECT first, last FROM ` + table + ` ORDER BY first`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for pr.Next() {
+			var p [2]uint64
+			pr.Scan(&p[0], &p[1])
+			if table == "pack" {
+				packs = append(packs, p)
+			} else {
+				tails = append(tails, p)
+			}
+		}
+		pr.Close()
 	}
-	for pr.Next() {
-		var p [2]uint64
-		pr.Scan(&p[0], &p[1])
-		packs = append(packs, p)
-	}
-	pr.Close()
 	er, err := db.Query(`SELECT seq FROM entry ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +56,7 @@ func layout(t *testing.T, db *sql.DB) (packs [][2]uint64, rows []uint64) {
 		rows = append(rows, s)
 	}
 	er.Close()
-	return packs, rows
+	return packs, tails, rows
 }
 
 // Entries appended one at a time (a quiet site: every batch holds one)
@@ -60,9 +68,9 @@ func TestPackingFollowsEntryCountNotBatches(t *testing.T) {
 	l, _ := openTest(t, dir, 1000)
 	fill(t, l, 11)
 	db := rawDB(t, dir)
-	packs, rows := layout(t, db)
-	if len(packs) != 2 || packs[0] != [2]uint64{1, 4} || packs[1] != [2]uint64{5, 8} || len(rows) != 3 || rows[0] != 9 {
-		t.Fatalf("after 11 single appends: packs %v rows %v", packs, rows)
+	packs, tails, rows := layout(t, db)
+	if fmt.Sprint(packs, tails, rows) != "[[1 4] [5 8]] [[9 9] [10 10] [11 11]] []" {
+		t.Fatalf("after 11 single appends: packs %v tails %v rows %v", packs, tails, rows)
 	}
 	rep, err := l.Verify(context.Background())
 	if err != nil || !rep.OK() || rep.Entries != 11 || rep.LastSeq != 11 {
@@ -104,14 +112,23 @@ func TestPackingWithBatches(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	packs, rows := layout(t, rawDB(t, dir))
+	packs, tails, rows := layout(t, rawDB(t, dir))
 	for i, p := range packs {
 		if p != [2]uint64{uint64(4*i + 1), uint64(4*i + 4)} {
 			t.Fatalf("pack %d is %v", i, p)
 		}
 	}
-	if n := len(rows); n < 1 || n > 4 || rows[0] != uint64(4*len(packs)+1) || rows[n-1] != 160 {
-		t.Fatalf("packs %v, rows %v", packs, rows)
+	// Tail rows follow the packs, contiguous, inside the next pack's
+	// range, 1 to 4 entries in all.
+	next := uint64(4*len(packs) + 1)
+	for _, tr := range tails {
+		if tr[0] != next || tr[1] < tr[0] || tr[1] > uint64(4*len(packs)+4) {
+			t.Fatalf("packs %v, tails %v", packs, tails)
+		}
+		next = tr[1] + 1
+	}
+	if len(rows) != 0 || len(tails) == 0 || next != 161 {
+		t.Fatalf("packs %v, tails %v, rows %v", packs, tails, rows)
 	}
 	rep, err := l.Verify(context.Background())
 	if err != nil || !rep.OK() || rep.Entries != 160 {
@@ -125,9 +142,9 @@ func TestTriggersWithPacks(t *testing.T) {
 	smallPacks(t)
 	dir := t.TempDir()
 	l, _ := openTest(t, dir, 1000)
-	fill(t, l, 7) // pack 1-4, rows 5-7
+	fill(t, l, 7) // pack 1-4, tail rows 5, 6, 7
 	db := rawDB(t, dir)
-	for _, q := range []string{`UPDATE entry SET seq=99 WHERE seq=5`, `DELETE FROM entry WHERE seq=5`, `DELETE FROM entry`,
+	for _, q := range []string{`UPDATE tail SET first=99 WHERE first=5`, `DELETE FROM tail WHERE first=5`, `DELETE FROM tail`,
 		`UPDATE pack SET last=9`, `DELETE FROM pack`} {
 		if _, err := db.Exec(q); err == nil {
 			t.Errorf("%s succeeded", q)
@@ -141,27 +158,31 @@ type placed struct {
 	rec []byte
 }
 
-// readStore returns every stored record in walk order.
+// readStore returns every stored record in walk order: packs, entry rows,
+// tail rows.
 func readStore(t *testing.T, db *sql.DB) []placed {
 	t.Helper()
 	var out []placed
-	pr, err := db.Query(`SELECT first, recs FROM pack ORDER BY first`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for pr.Next() {
-		var first uint64
-		var b []byte
-		pr.Scan(&first, &b)
-		rows, err := parsePack(first, b, nil)
+	packed := func(table string) {
+		pr, err := db.Query(`SELECT first, recs FROM ` + table + ` ORDER BY first`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rows {
-			out = append(out, placed{r.seq, append(append([]byte(nil), r.body...), r.hash[:]...)})
+		for pr.Next() {
+			var first uint64
+			var b []byte
+			pr.Scan(&first, &b)
+			rows, err := parsePack(first, b, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				out = append(out, placed{r.seq, append(append([]byte(nil), r.body...), r.hash[:]...)})
+			}
 		}
+		pr.Close()
 	}
-	pr.Close()
+	packed("pack")
 	er, err := db.Query(`SELECT seq, rec FROM entry ORDER BY seq`)
 	if err != nil {
 		t.Fatal(err)
@@ -172,28 +193,43 @@ func readStore(t *testing.T, db *sql.DB) []placed {
 		out = append(out, p)
 	}
 	er.Close()
+	packed("tail")
 	return out
 }
 
 // writeStore replaces the stored ledger by recs, numbered 1, 2, 3... in
-// order: the first 16 in packs of 4, the rest as rows (the layout of a
-// 20-entry ledger with packs of 4).
+// order: the first 16 in packs of 4, the rest in tail rows of 2 (the
+// layout of a 20-entry ledger with packs of 4, with two-entry commits).
 func writeStore(t *testing.T, db *sql.DB, recs [][]byte) {
 	t.Helper()
-	exec(t, db, `DELETE FROM pack`)
-	exec(t, db, `DELETE FROM entry`)
+	clearStore(t, db)
 	for i := 0; i < len(recs); {
+		table, n := "tail", min(2, len(recs)-i)
 		if i+4 <= min(len(recs), 16) {
-			b := []byte{packV1}
-			for _, r := range recs[i : i+4] {
-				b = appendPackRecord(b, r)
-			}
-			exec(t, db, `INSERT INTO pack(first, last, recs) VALUES (?, ?, ?)`, i+1, i+4, b)
-			i += 4
-			continue
+			table, n = "pack", 4
 		}
-		exec(t, db, `INSERT INTO entry(seq, rec) VALUES (?, ?)`, i+1, recs[i])
-		i++
+		b := []byte{packV1}
+		for _, r := range recs[i : i+n] {
+			b = appendPackRecord(b, r)
+		}
+		exec(t, db, `INSERT INTO `+table+`(first, last, recs) VALUES (?, ?, ?)`, i+1, i+n, b)
+		i += n
+	}
+}
+
+// writeEntryRows replaces the stored ledger by recs as entry rows 1, 2, 3...
+// (version 1 storage).
+func writeEntryRows(t *testing.T, db *sql.DB, recs [][]byte) {
+	t.Helper()
+	clearStore(t, db)
+	for i, r := range recs {
+		exec(t, db, `INSERT INTO entry(seq, rec) VALUES (?, ?)`, i+1, r)
+	}
+}
+
+func clearStore(t *testing.T, db *sql.DB) {
+	for _, table := range []string{"pack", "tail", "entry"} {
+		exec(t, db, `DELETE FROM `+table)
 	}
 }
 
@@ -209,7 +245,7 @@ func recsOf(ps []placed) [][]byte {
 // TestVerifyCatchesTampering, made on entries inside packs, plus attacks
 // on the pack rows themselves.
 func TestVerifyCatchesTamperingPacked(t *testing.T) {
-	const n = 20 // checkpoints every 8: sealed at 8 and 16, plus 20 at Close; packs 1-4 ... 13-16, rows 17-20
+	const n = 20 // checkpoints every 8: sealed at 8 and 16, plus 20 at Close; packs 1-4 ... 13-16, tail rows 17-20
 	rewrite := func(f func(recs [][]byte) [][]byte) func(t *testing.T, db *sql.DB) {
 		return func(t *testing.T, db *sql.DB) { writeStore(t, db, f(recsOf(readStore(t, db)))) }
 	}
@@ -277,6 +313,22 @@ func TestVerifyCatchesTamperingPacked(t *testing.T) {
 		{"overlapping pack", func(t *testing.T, db *sql.DB) {
 			exec(t, db, `INSERT INTO pack(first, last, recs) SELECT 6, 9, recs FROM pack WHERE first=5`)
 		}, 6, Inserted},
+		{"edit a tail entry", rewrite(func(recs [][]byte) [][]byte {
+			recs[17] = bytes.Replace(recs[17], []byte("사건"), []byte("사고"), 1)
+			return recs
+		}), 18, Edited},
+		{"delete a tail row", func(t *testing.T, db *sql.DB) {
+			exec(t, db, `DELETE FROM tail WHERE first=17`)
+		}, 17, Missing},
+		{"tail row end edited", func(t *testing.T, db *sql.DB) {
+			exec(t, db, `UPDATE tail SET last=21 WHERE first=19`)
+		}, 19, Edited},
+		{"overlapping tail row", func(t *testing.T, db *sql.DB) {
+			exec(t, db, `INSERT INTO tail(first, last, recs) SELECT 18, 19, recs FROM tail WHERE first=17`)
+		}, 18, Inserted},
+		{"an entry row beside the tail", func(t *testing.T, db *sql.DB) {
+			exec(t, db, `INSERT INTO entry(seq, rec) VALUES (18, ?)`, recsOf(readStore(t, db))[17])
+		}, 18, Inserted},
 		{"pack end edited", func(t *testing.T, db *sql.DB) {
 			exec(t, db, `UPDATE pack SET last=9 WHERE first=5`)
 		}, 5, Edited},
@@ -301,10 +353,15 @@ func TestVerifyCatchesTamperingPacked(t *testing.T) {
 				t.Fatalf("before tampering: %+v %v", rep, err)
 			}
 			db := rawDB(t, dir)
-			if packs, rows := layout(t, db); len(packs) != 4 || len(rows) != 4 {
-				t.Fatalf("layout: packs %v rows %v", packs, rows)
+			if packs, tails, _ := layout(t, db); len(packs) != 4 || len(tails) != 4 {
+				t.Fatalf("layout: packs %v tails %v", packs, tails)
 			}
 			dropTriggers(t, db)
+			// Two-entry tail rows, as two-entry commits would leave.
+			writeStore(t, db, recsOf(readStore(t, db)))
+			if rep, err := Verify(context.Background(), opt); err != nil || !rep.OK() || rep.Entries != n {
+				t.Fatalf("rewritten: %+v %v", rep, err)
+			}
 			tc.tamper(t, db)
 			db.Close()
 			rep, err := Verify(context.Background(), opt)
@@ -396,9 +453,9 @@ func TestVersion1LedgerVerifiesAndMigrates(t *testing.T) {
 	db = rawDB(t, dir)
 	var v int
 	db.QueryRow(`PRAGMA user_version`).Scan(&v)
-	packs, rows := layout(t, db)
-	if v != schemaVersion || len(packs) != 75 || packs[74] != [2]uint64{297, 300} || len(rows) != 2 {
-		t.Fatalf("after migration: version %d, %d packs, rows %v", v, len(packs), rows)
+	packs, tails, rows := layout(t, db)
+	if v != schemaVersion || len(packs) != 75 || packs[74] != [2]uint64{297, 300} || len(tails) != 0 || fmt.Sprint(rows) != "[301 302]" {
+		t.Fatalf("after migration: version %d, %d packs, tails %v, rows %v", v, len(packs), tails, rows)
 	}
 	if _, err := db.Exec(`DELETE FROM entry WHERE seq=302`); err == nil {
 		t.Fatal("the migrated trigger lets an unpacked row be deleted")
@@ -410,6 +467,14 @@ func TestVersion1LedgerVerifiesAndMigrates(t *testing.T) {
 	rep, err = l.Verify(context.Background())
 	if err != nil || !rep.OK() || rep.Entries != 303 || rep.SignedThrough != 302 {
 		t.Fatalf("verify after migration: %+v %v", rep, err)
+	}
+	// The version 1 rows left are packed with the tail rows after them.
+	fill(t, l, 2)
+	if packs, tails, rows := layout(t, db); len(packs) != 76 || fmt.Sprint(tails, rows) != "[[305 305]] []" {
+		t.Fatalf("after packing across entry and tail rows: %d packs, tails %v, rows %v", len(packs), tails, rows)
+	}
+	if rep, err = l.Verify(context.Background()); err != nil || !rep.OK() || rep.Entries != 305 {
+		t.Fatalf("verify after packing: %+v %v", rep, err)
 	}
 }
 
@@ -429,9 +494,9 @@ func TestTwoWritersPack(t *testing.T) {
 			t.Fatalf("append %d: seq %d, %v", i, e.Seq, err)
 		}
 	}
-	packs, rows := layout(t, rawDB(t, dir))
-	if len(packs) != 7 || packs[6] != [2]uint64{25, 28} || len(rows) != 2 {
-		t.Fatalf("packs %v rows %v", packs, rows)
+	packs, tails, _ := layout(t, rawDB(t, dir))
+	if len(packs) != 7 || packs[6] != [2]uint64{25, 28} || fmt.Sprint(tails) != "[[29 29] [30 30]]" {
+		t.Fatalf("packs %v tails %v", packs, tails)
 	}
 	rep, err := b.Verify(context.Background())
 	if err != nil || !rep.OK() || rep.Entries != 30 {
@@ -472,7 +537,7 @@ func TestWalkDataOutlivesTheCall(t *testing.T) {
 	s.close()
 	var fresh [][]byte
 	db := rawDB(t, dir)
-	for _, q := range []string{`SELECT recs FROM pack ORDER BY first`, `SELECT rec FROM entry ORDER BY seq`} {
+	for _, q := range []string{`SELECT recs FROM pack ORDER BY first`, `SELECT rec FROM entry ORDER BY seq`, `SELECT recs FROM tail ORDER BY first`} {
 		rs, err := db.Query(q)
 		if err != nil {
 			t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
@@ -21,10 +20,12 @@ import (
 // schema is the ledger's SQLite schema (version schemaVersion, kept in
 // PRAGMA user_version). An entry is stored as one record, body ‖ hash:
 // nothing outside the hashed record decides what a query or an export
-// shows. A new entry is a row of entry; once more than packEntries entries
-// are unpacked, the oldest packEntries of them are moved, in one
-// transaction, into one row of pack. Verify and Query step one SQLite row
-// per pack instead of one per entry.
+// shows. Each commit stores its new entries as one row of tail (split where
+// a pack will end); once more than packEntries entries are unpacked, the
+// oldest packEntries of them are moved, in one transaction, into one row of
+// pack. Verify and Query step one SQLite row per pack (and per tail row)
+// instead of one per entry. entry rows are version 1's storage, one entry
+// each: a migrated ledger packs them and keeps only the newest.
 const schema = `
 CREATE TABLE IF NOT EXISTS entry (
   seq INTEGER PRIMARY KEY, -- 1, 2, 3...: contiguous, equals the seq inside the body
@@ -34,15 +35,25 @@ CREATE TABLE IF NOT EXISTS entry (
 CREATE TRIGGER IF NOT EXISTS entry_no_update BEFORE UPDATE ON entry
   BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: UPDATE refused'); END;
 CREATE TABLE IF NOT EXISTS pack (
-  first INTEGER PRIMARY KEY, -- seq of the pack's first entry; packs are contiguous, and entry rows follow the last
-  last  INTEGER NOT NULL,    -- seq of its last entry (first + count - 1): lets the entry delete trigger check a
-                             -- row is packed; Verify checks it against the count
+  first INTEGER PRIMARY KEY, -- seq of the pack's first entry; packs are contiguous from 1, entry and tail rows follow
+  last  INTEGER NOT NULL,    -- seq of its last entry (first + count - 1): lets the delete triggers check a row is
+                             -- packed; Verify checks it against the count
   recs  BLOB NOT NULL        -- pack encoding v1: u8 1, then per entry uvarint length ‖ rec (the entry row's bytes)
 );
 CREATE TRIGGER IF NOT EXISTS pack_no_update BEFORE UPDATE ON pack
   BEGIN SELECT RAISE(ABORT, 'ledger packs are append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS pack_no_delete BEFORE DELETE ON pack
   BEGIN SELECT RAISE(ABORT, 'ledger packs are append-only: DELETE refused'); END;
+CREATE TABLE IF NOT EXISTS tail (
+  first INTEGER PRIMARY KEY, -- seq of the row's first entry; tail rows are contiguous, after the packs and entry rows
+  last  INTEGER NOT NULL,    -- seq of its last entry; a tail row never spans the end of a pack to come
+  recs  BLOB NOT NULL        -- pack encoding v1, as pack.recs
+);
+CREATE TRIGGER IF NOT EXISTS tail_no_update BEFORE UPDATE ON tail
+  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS tail_no_delete BEFORE DELETE ON tail
+  WHEN OLD.last > coalesce((SELECT last FROM pack ORDER BY first DESC LIMIT 1), 0)
+  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: DELETE refused'); END;
 CREATE TABLE IF NOT EXISTS checkpoint (
   seq     INTEGER PRIMARY KEY, -- the entry this checkpoint seals (and every one before it)
   hash    BLOB NOT NULL,       -- that entry's hash
@@ -195,7 +206,7 @@ func (st *sqliteStore) packBacklog(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, _, err := packTail(ctx, tx, seq, nil, 64)
+	_, n, _, err := packTail(ctx, tx, seq, nil, 64)
 	if err != nil || n == 0 {
 		return 0, err
 	}
@@ -242,32 +253,38 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-// headTx returns the stored head: the last entry row, or the last record
-// of the last pack when no entry row follows it.
+// headTx returns the stored head: the last record of whichever of the last
+// pack, entry row and tail row ends highest.
 func headTx(ctx context.Context, q queryer) (uint64, row, error) {
+	var best row
+	var bestSeq uint64
 	var seq uint64
 	var rec []byte
 	err := q.QueryRowContext(ctx, `SELECT seq, rec FROM entry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &rec)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, row{}, err
 	}
-	var first, last uint64
-	var recs []byte
-	perr := q.QueryRowContext(ctx, `SELECT first, last, recs FROM pack ORDER BY first DESC LIMIT 1`).Scan(&first, &last, &recs)
-	if perr != nil && !errors.Is(perr, sql.ErrNoRows) {
-		return 0, row{}, perr
+	if err == nil {
+		best, bestSeq = splitRec(seq, rec), seq
 	}
-	if perr == nil && (rec == nil || last >= seq) {
-		rows, _ := parsePack(first, recs, nil)
-		if len(rows) > 0 {
-			r := rows[len(rows)-1]
-			return r.seq, r, nil
+	for _, table := range []string{"pack", "tail"} {
+		var first, last uint64
+		var recs []byte
+		err := q.QueryRowContext(ctx, `SELECT first, last, recs FROM `+table+` ORDER BY first DESC LIMIT 1`).Scan(&first, &last, &recs)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return 0, row{}, err
+		}
+		if last > bestSeq {
+			rows, _ := parsePack(first, recs, nil)
+			if len(rows) > 0 {
+				best, bestSeq = rows[len(rows)-1], last
+			}
 		}
 	}
-	if rec == nil {
-		return 0, row{}, nil
-	}
-	return seq, splitRec(seq, rec), nil
+	return best.seq, best, nil
 }
 
 func (st *sqliteStore) last(ctx context.Context) (uint64, [32]byte, time.Time, error) {
@@ -321,13 +338,13 @@ func (st *sqliteStore) insert(ctx context.Context, seq uint64, rows []row, cp *C
 
 // writeRows stores fresh rows seq+1, seq+2... and cp in tx. Fresh rows
 // that fall into a pack due now go straight into it; the others become
-// entry rows.
+// tail rows.
 func writeRows(ctx context.Context, tx *sql.Tx, seq uint64, rows []row, cp *Checkpoint, maxPacks int) error {
-	_, packed, err := packTail(ctx, tx, seq, rows, maxPacks)
+	lastPacked, _, packed, err := packTail(ctx, tx, seq, rows, maxPacks)
 	if err != nil {
 		return err
 	}
-	if err := insertRows(ctx, tx, rows[packed:]); err != nil {
+	if err := insertTail(ctx, tx, lastPacked, rows[packed:]); err != nil {
 		return err
 	}
 	if cp != nil {
@@ -336,20 +353,50 @@ func writeRows(ctx context.Context, tx *sql.Tx, seq uint64, rows []row, cp *Chec
 	return nil
 }
 
+// insertTail stores rows as tail rows, one per run that ends where a pack
+// will end (lastPacked + k·packEntries), so packing never splits a row.
+func insertTail(ctx context.Context, tx *sql.Tx, lastPacked uint64, rows []row) error {
+	size := uint64(packEntries)
+	for len(rows) > 0 {
+		first := rows[0].seq
+		n := len(rows)
+		if first > lastPacked {
+			end := lastPacked + ((first-lastPacked-1)/size+1)*size // the pack that will hold first ends here
+			n = int(min(uint64(n), end-first+1))
+		}
+		blob := []byte{packV1}
+		for i := range rows[:n] {
+			blob = appendRow(blob, &rows[i])
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tail(first, last, recs) VALUES (?, ?, ?)`, int64(first), int64(rows[n-1].seq), blob); err != nil {
+			return err
+		}
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// appendRow appends a row's record (body ‖ hash) to a pack encoding.
+func appendRow(b []byte, r *row) []byte {
+	b = binary.AppendUvarint(b, uint64(len(r.body)+32))
+	return append(append(b, r.body...), r.hash[:]...)
+}
+
 // packTail writes packs of packEntries entries while more than
 // packEntries entries would be unpacked (so the newest entry always stays
-// a row), at most max packs. The stored entry rows end at seq; fresh rows
-// (seq+1...) are not stored yet. A pack takes stored rows first, which it
-// moves (insert the pack, then delete the rows, which the trigger allows
-// once a pack covers them), then fresh rows. Records are copied byte for
-// byte, in seq order; a stored run with a gap (a damaged ledger) is left
-// unpacked for Verify to report. It returns how many packs it wrote and
-// how many fresh rows went into them.
-func packTail(ctx context.Context, tx *sql.Tx, seq uint64, fresh []row, maxPacks int) (packs, used int, err error) {
-	var lastPacked uint64
+// unpacked), at most maxPacks. The stored entries end at seq; fresh rows
+// (seq+1...) are not stored yet. A pack takes stored entries first (entry
+// rows, then tail rows), which it moves — insert the pack, then delete the
+// rows, which the triggers allow once a pack covers them — then fresh
+// rows. Records are copied byte for byte, in seq order; a stored run that
+// is not contiguous, or a tail row that spans the pack's end (a damaged
+// ledger), is left unpacked for Verify to report. It returns the last
+// packed seq, how many packs it wrote and how many fresh rows went into
+// them.
+func packTail(ctx context.Context, tx *sql.Tx, seq uint64, fresh []row, maxPacks int) (lastPacked uint64, packs, used int, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT last FROM pack ORDER BY first DESC LIMIT 1`).Scan(&lastPacked)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	head := seq + uint64(len(fresh))
 	size := uint64(packEntries)
@@ -359,97 +406,78 @@ func packTail(ctx context.Context, tx *sql.Tx, seq uint64, fresh []row, maxPacks
 		blob[0] = packV1
 		if first <= seq {
 			var ok bool
-			if ok, blob, err = readRun(ctx, tx, first, min(last, seq), blob); err != nil || !ok {
-				return packs, used, err
+			if ok, blob, err = readStored(ctx, tx, first, min(last, seq), blob); err != nil || !ok {
+				return lastPacked, packs, used, err
 			}
 		}
 		for s := max(first, seq+1); s <= last; s++ {
-			r := &fresh[s-seq-1]
-			blob = binary.AppendUvarint(blob, uint64(len(r.body)+32))
-			blob = append(append(blob, r.body...), r.hash[:]...)
+			blob = appendRow(blob, &fresh[s-seq-1])
 			used++
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO pack(first, last, recs) VALUES (?, ?, ?)`, int64(first), int64(last), blob); err != nil {
-			return packs, used, err
+			return lastPacked, packs, used, err
 		}
 		if first <= seq {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM entry WHERE seq >= ? AND seq <= ?`, int64(first), int64(min(last, seq))); err != nil {
-				return packs, used, err
+			for _, q := range []string{`DELETE FROM entry WHERE seq >= ? AND seq <= ?`, `DELETE FROM tail WHERE first >= ? AND first <= ?`} {
+				if _, err := tx.ExecContext(ctx, q, int64(first), int64(min(last, seq))); err != nil {
+					return lastPacked, packs, used, err
+				}
 			}
 		}
 		lastPacked = last
 	}
-	return packs, used, nil
+	return lastPacked, packs, used, nil
 }
 
-// readRun appends stored entry rows first..last to a pack encoding, or
-// reports false when one of them is absent.
-func readRun(ctx context.Context, tx *sql.Tx, first, last uint64, blob []byte) (bool, []byte, error) {
+// readStored appends the stored entries first..last (entry rows, then tail
+// rows) to a pack encoding, or reports false when they are not exactly
+// those entries, contiguous.
+func readStored(ctx context.Context, tx *sql.Tx, first, last uint64, blob []byte) (bool, []byte, error) {
+	expect := first
 	rows, err := tx.QueryContext(ctx, `SELECT seq, rec FROM entry WHERE seq >= ? AND seq <= ? ORDER BY seq`, int64(first), int64(last))
 	if err != nil {
 		return false, nil, err
 	}
-	defer rows.Close()
-	expect := first
 	for rows.Next() {
 		var seq uint64
 		var rec sql.RawBytes
 		if err := rows.Scan(&seq, &rec); err != nil {
+			rows.Close()
 			return false, nil, err
 		}
 		if seq != expect {
+			rows.Close()
 			return false, nil, nil
 		}
 		blob = appendPackRecord(blob, rec)
 		expect++
 	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, nil, err
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT first, last, recs FROM tail WHERE first >= ? AND first <= ? ORDER BY first`, int64(first), int64(last))
+	if err != nil {
+		return false, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var tf, tl uint64
+		var recs sql.RawBytes
+		if err := rows.Scan(&tf, &tl, &recs); err != nil {
+			return false, nil, err
+		}
+		n, perr := countPack(recs)
+		if tf != expect || tl > last || perr != nil || tl != tf+uint64(n)-1 {
+			return false, nil, nil
+		}
+		blob = append(blob, recs[1:]...)
+		expect = tl + 1
+	}
 	if err := rows.Err(); err != nil {
 		return false, nil, err
 	}
 	return expect == last+1, blob, nil
-}
-
-func insertRows(ctx context.Context, tx *sql.Tx, rows []row) error {
-	// Multi-row INSERTs: one statement per insertChunk rows costs far less
-	// per row than one statement per row.
-	var stmt *sql.Stmt
-	for len(rows) > 0 {
-		n := min(len(rows), insertChunk)
-		var err error
-		if n == insertChunk && stmt == nil {
-			if stmt, err = tx.PrepareContext(ctx, insertSQL(insertChunk)); err != nil {
-				return err
-			}
-		}
-		args := make([]any, 0, 2*n)
-		for i := range rows[:n] {
-			r := &rows[i]
-			rec := make([]byte, 0, len(r.body)+32)
-			rec = append(append(rec, r.body...), r.hash[:]...)
-			args = append(args, int64(r.seq), rec)
-		}
-		if n == insertChunk {
-			_, err = stmt.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertSQL(n), args...)
-		}
-		if err != nil {
-			return err
-		}
-		rows = rows[n:]
-	}
-	return nil
-}
-
-const insertChunk = 64
-
-func insertSQL(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO entry(seq, rec) VALUES (?, ?)`)
-	for i := 1; i < n; i++ {
-		b.WriteString(`, (?, ?)`)
-	}
-	return b.String()
 }
 
 func insertCheckpoint(ctx context.Context, tx *sql.Tx, cp Checkpoint) error {
@@ -517,6 +545,7 @@ func (st *sqliteStore) lastCheckpoint(ctx context.Context) (Checkpoint, bool, er
 type snapshot struct {
 	c       *sql.Conn
 	hasPack bool // false for a ledger written before packs, opened read-only
+	hasTail bool
 }
 
 func (st *sqliteStore) snapshot(ctx context.Context) (*snapshot, error) {
@@ -531,12 +560,12 @@ func (st *sqliteStore) snapshot(ctx context.Context) (*snapshot, error) {
 		return nil, errs.E(op, errs.IO, err)
 	}
 	// The first read starts the read transaction (fixes the snapshot).
-	var n int
-	if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='pack'`).Scan(&n); err != nil {
+	var packs, tails int
+	if err := c.QueryRowContext(ctx, `SELECT count(name='pack'), count(name='tail') FROM sqlite_master WHERE type='table' AND name IN ('pack', 'tail')`).Scan(&packs, &tails); err != nil {
 		s.close()
 		return nil, errs.E(op, errs.IO, err)
 	}
-	s.hasPack = n == 1
+	s.hasPack, s.hasTail = packs > 0, tails > 0
 	return s, nil
 }
 
@@ -552,7 +581,10 @@ func (s *snapshot) checkpoints(ctx context.Context) ([]Checkpoint, error) {
 // lastSeq is the highest entry seq stored, packed or not.
 func (s *snapshot) lastSeq(ctx context.Context) (uint64, error) {
 	q := `SELECT coalesce(max(seq), 0) FROM entry`
-	if s.hasPack {
+	if s.hasPack && s.hasTail {
+		q = `SELECT max((SELECT coalesce(max(seq), 0) FROM entry), (SELECT coalesce(max(last), 0) FROM pack),
+		  (SELECT coalesce(max(last), 0) FROM tail))`
+	} else if s.hasPack {
 		q = `SELECT max((SELECT coalesce(max(seq), 0) FROM entry), (SELECT coalesce(max(last), 0) FROM pack))`
 	}
 	var seq uint64
@@ -562,16 +594,17 @@ func (s *snapshot) lastSeq(ctx context.Context) (uint64, error) {
 	return seq, nil
 }
 
-// unit is what walk hands over: one pack, or one entry row.
+// unit is what walk hands over: a pack, an entry row or a tail row.
 type unit struct {
-	packed bool
-	first  uint64 // the pack's first column, or the entry row's seq
-	last   uint64 // the pack's last column, or the entry row's seq
+	table  string // "pack", "entry" or "tail"
+	packed bool   // data is a pack encoding (pack and tail rows)
+	first  uint64 // the row's first column, or the entry row's seq
+	last   uint64 // the row's last column, or the entry row's seq
 	data   []byte // the pack encoding, or the entry row's rec
 }
 
 // rows appends the unit's rows to dst, numbered by place (first,
-// first+1...). For a pack whose encoding breaks it returns the rows before
+// first+1...). For a pack encoding that breaks it returns the rows before
 // the break and an error saying where.
 func (u *unit) rows(dst []row) ([]row, error) {
 	if !u.packed {
@@ -580,12 +613,13 @@ func (u *unit) rows(dst []row) ([]row, error) {
 	return parsePack(u.first, u.data, dst)
 }
 
-// walk calls fn with every pack in order of first, then every entry row in
-// seq order: the stored ledger as Verify and Query read it. It talks to the
-// driver directly: database/sql's per-row locking and conversions cost
-// Verify about a sixth of its time on entry rows. u.data stays valid after
-// fn returns: modernc.org/sqlite copies every blob into a new slice
-// (conn.columnBlob), which TestWalkDataOutlivesTheCall pins.
+// walk calls fn with every pack in order of first, then every entry row
+// and tail row in order of seq (first): the stored ledger as Verify and
+// Query read it. It talks to the driver directly: database/sql's
+// per-row locking and conversions cost Verify about a sixth of its time on
+// entry rows. u.data stays valid after fn returns: modernc.org/sqlite
+// copies every blob into a new slice (conn.columnBlob), which
+// TestWalkDataOutlivesTheCall pins.
 func (s *snapshot) walk(ctx context.Context, fn func(u unit) error) error {
 	const op = "ledger.walk"
 	var fnErr error
@@ -598,16 +632,28 @@ func (s *snapshot) walk(ctx context.Context, fn func(u unit) error) error {
 			err := rawRows(ctx, q, `SELECT first, last, recs FROM pack ORDER BY first`, 3, func(dest []driver.Value) bool {
 				first, _ := dest[0].(int64)
 				last, _ := dest[1].(int64)
-				fnErr = fn(unit{packed: true, first: uint64(first), last: uint64(last), data: blob(dest[2])})
+				fnErr = fn(unit{table: "pack", packed: true, first: uint64(first), last: uint64(last), data: blob(dest[2])})
 				return fnErr == nil
 			})
 			if err != nil || fnErr != nil {
 				return err
 			}
 		}
-		return rawRows(ctx, q, `SELECT seq, rec FROM entry ORDER BY seq`, 2, func(dest []driver.Value) bool {
-			seq, _ := dest[0].(int64)
-			fnErr = fn(unit{first: uint64(seq), last: uint64(seq), data: blob(dest[1])})
+		// Entry rows and tail rows in one seq order (entry rows first on
+		// a tie), so a row of one slipped among the other is seen where
+		// it sits.
+		query := `SELECT seq, seq, rec, 0 FROM entry ORDER BY seq`
+		if s.hasTail {
+			query = `SELECT first, last, recs, 1 FROM tail UNION ALL SELECT seq, seq, rec, 0 FROM entry ORDER BY 1, 4`
+		}
+		return rawRows(ctx, q, query, 4, func(dest []driver.Value) bool {
+			first, _ := dest[0].(int64)
+			last, _ := dest[1].(int64)
+			u := unit{table: "entry", first: uint64(first), last: uint64(last), data: blob(dest[2])}
+			if t, _ := dest[3].(int64); t == 1 {
+				u.table, u.packed = "tail", true
+			}
+			fnErr = fn(u)
 			return fnErr == nil
 		})
 	})

@@ -398,7 +398,7 @@ func misplaced(seq, expect uint64) *Problem {
 	if seq > expect {
 		return &Problem{Seq: expect, Damage: Missing, Detail: absent(expect, seq-1)}
 	}
-	return &Problem{Seq: seq, Damage: Inserted, Detail: fmt.Sprintf("entry %d is stored twice (in two packs, or in a pack and a row)", seq)}
+	return &Problem{Seq: seq, Damage: Inserted, Detail: fmt.Sprintf("entry %d is stored twice (in two overlapping rows)", seq)}
 }
 
 // checkChunk parses c's units and checks each row after the first against
@@ -448,11 +448,11 @@ func checkChunk(c *chunk, seals []seal, buf []row) []row {
 			switch {
 			case perr != nil:
 				res.bad = &Problem{Seq: u.first + uint64(len(rows)), Damage: Edited,
-					Detail: fmt.Sprintf("the pack of entries from %d is not a valid pack encoding: %v", u.first, perr)}
+					Detail: fmt.Sprintf("the %s row of entries from %d is not a valid pack encoding: %v", u.table, u.first, perr)}
 				return buf
 			case len(rows) == 0 || u.last != u.first+uint64(len(rows))-1:
 				res.bad = &Problem{Seq: u.first, Damage: Edited,
-					Detail: fmt.Sprintf("the pack of entries from %d holds %d entries but says it ends at %d", u.first, len(rows), u.last)}
+					Detail: fmt.Sprintf("the %s row of entries from %d holds %d entries but says it ends at %d", u.table, u.first, len(rows), u.last)}
 				return buf
 			}
 		}
