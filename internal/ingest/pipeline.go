@@ -30,6 +30,17 @@ type Sink interface {
 	Break(reason string)
 }
 
+// FrameCopier is a Sink that keeps nothing of a frame once WriteFrame has
+// returned: it copies what it needs (the store's writer does). A supervisor
+// then reuses the memory of each frame it wrote to such a sink and showed
+// no live viewer.
+type FrameCopier interface {
+	Sink
+	// CopiesFrames reports that WriteFrame keeps no reference to f or
+	// f.Data after it returns.
+	CopiesFrames() bool
+}
+
 // Track describes the video the camera offered: its codec, the parameter
 // sets from the SDP (sprop-parameter-sets; nil or incomplete if the camera
 // sends them only in-band) and the RTP payload options.
@@ -572,7 +583,7 @@ func (p *Pipeline) accessUnit(nalus [][]byte, ts uint32, now time.Time) error {
 	}
 	p.mapping.WallAhead = media.Duration90k(wall - nowWall)
 
-	data := make([]byte, 0, size)
+	data := getFrameBuf(size)
 	for _, n := range nalus {
 		switch classify(p.track.Codec, n) {
 		case kindVPS, kindSPS, kindPPS, kindDrop:

@@ -102,6 +102,7 @@ type Supervisor struct {
 	suppressed int
 
 	q          chan item
+	copies     bool // the sink is a FrameCopier: frames it wrote may be reused
 	overrun    bool // guarded by pmu: dropping until a key frame
 	lastPacket atomic.Int64
 
@@ -109,10 +110,13 @@ type Supervisor struct {
 	subs map[*Subscription]struct{}
 }
 
-// item is one entry of the queue to the sink: a frame or a Break.
+// item is one entry of the queue to the sink: a frame or a Break. reuse
+// says no live viewer was given the frame, so its memory may be reused once
+// a FrameCopier sink has written it.
 type item struct {
-	f   *media.Frame
-	brk string
+	f     *media.Frame
+	brk   string
+	reuse bool
 }
 
 // New returns a supervisor for cam handing frames to sink. It validates
@@ -134,6 +138,9 @@ func New(cam Camera, sink Sink, opts Options) (*Supervisor, error) {
 		clk:  opts.Clock,
 		rnd:  opts.Rand,
 		subs: map[*Subscription]struct{}{},
+	}
+	if fc, ok := sink.(FrameCopier); ok && fc.CopiesFrames() {
+		s.copies = true
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -410,10 +417,11 @@ type fanout struct{ s *Supervisor }
 func (o fanout) WriteFrame(f *media.Frame) error {
 	s := o.s
 	s.setStatus(Recording)
-	s.publish(f)
+	reuse := !s.publish(f) && s.copies
 	if s.overrun {
 		if !f.Key {
 			s.countOverrun()
+			s.release(f, reuse)
 			return nil
 		}
 		select {
@@ -421,12 +429,14 @@ func (o fanout) WriteFrame(f *media.Frame) error {
 			s.overrun = false
 		default:
 			s.countOverrun()
+			s.release(f, reuse)
 			return nil
 		}
 	}
 	select {
-	case s.q <- item{f: f}:
+	case s.q <- item{f: f, reuse: reuse}:
 	default:
+		s.release(f, reuse)
 		// The sink is QueueFrames behind. Dropping here keeps the camera
 		// connection alive; the sink gets a Break and resumes at the next
 		// key frame. This is counted and logged, never silent.
@@ -469,10 +479,13 @@ func (s *Supervisor) drain(done chan<- struct{}) {
 			continue
 		}
 		if failed && !it.f.Key {
+			s.release(it.f, it.reuse)
 			continue
 		}
 		failed = false
-		if err := s.sink.WriteFrame(it.f); err != nil {
+		err := s.sink.WriteFrame(it.f)
+		s.release(it.f, it.reuse)
+		if err != nil {
 			s.mu.Lock()
 			s.sinkErrs++
 			s.mu.Unlock()
@@ -481,6 +494,15 @@ func (s *Supervisor) drain(done chan<- struct{}) {
 			s.sink.Break("sink error")
 			failed = true
 		}
+	}
+}
+
+// release gives f's memory back for later frames when reuse is set:
+// nothing refers to it any more.
+func (s *Supervisor) release(f *media.Frame, reuse bool) {
+	if reuse {
+		putFrameBuf(f.Data)
+		f.Data = nil
 	}
 }
 
@@ -543,7 +565,8 @@ func (s *Supervisor) closeSubs() {
 	}
 }
 
-func (s *Supervisor) publish(f *media.Frame) {
+// publish offers f to every live viewer; it reports whether any took it.
+func (s *Supervisor) publish(f *media.Frame) (taken bool) {
 	s.smu.Lock()
 	defer s.smu.Unlock()
 	for sub := range s.subs {
@@ -556,11 +579,13 @@ func (s *Supervisor) publish(f *media.Frame) {
 		select {
 		case sub.c <- LiveFrame{Frame: f, Gap: sub.gap}:
 			sub.waiting, sub.gap = false, false
+			taken = true
 		default:
 			sub.waiting, sub.gap = true, true
 			sub.missed.Add(1)
 		}
 	}
+	return taken
 }
 
 func (s *Supervisor) gapSubs() {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/auth"
@@ -550,6 +551,85 @@ func TestSlowSinkIsReported(t *testing.T) {
 				t.Fatal("after a sink overrun the next frame must be a key frame")
 			}
 			break
+		}
+	}
+}
+
+// copySink is a FrameCopier: it keeps copies of the frames' bytes and the
+// Data slices it was handed, to see them reused.
+type copySink struct {
+	mu     sync.Mutex
+	copies [][]byte
+	given  [][]byte
+}
+
+func (c *copySink) WriteFrame(f *media.Frame) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.copies = append(c.copies, bytes.Clone(f.Data))
+	c.given = append(c.given, f.Data)
+	return nil
+}
+func (c *copySink) Break(string)       {}
+func (c *copySink) CopiesFrames() bool { return true }
+func (c *copySink) n() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.copies)
+}
+
+// With a sink that copies frames, the supervisor reuses frame memory, but
+// never that of a frame a live viewer was given: the viewer's frames keep
+// their bytes while recording goes on.
+func TestFrameMemoryReusedButNeverAViewers(t *testing.T) {
+	tc := newTestCamera(t, cameraOpts{codec: media.CodecH264})
+	sink := &copySink{}
+	sup := startSupervisor(t, Camera{ID: "cam1", URL: tc.url()}, sink, Options{})
+	tc.waitPlay()
+	snd := tc.sender(media.CodecH264)
+	streamUntil(t, snd, "60 frames", func() bool { return sink.n() >= 60 })
+
+	// Frames no viewer saw were recycled: some later frame was handed
+	// over in the memory of an earlier one.
+	sink.mu.Lock()
+	seen := map[*byte]bool{}
+	reused := false
+	for _, d := range sink.given {
+		p := unsafe.SliceData(d[:1])
+		reused = reused || seen[p]
+		seen[p] = true
+	}
+	sink.mu.Unlock()
+	if !reused {
+		t.Fatal("no frame memory was reused for a sink that copies frames")
+	}
+
+	view := sup.Subscribe(1000)
+	start := sink.n()
+	streamUntil(t, snd, "60 more frames", func() bool { return sink.n() >= start+60 })
+	view.Close()
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	var got []LiveFrame
+	for lf := range view.C {
+		got = append(got, lf)
+	}
+	if len(got) < 30 {
+		t.Fatalf("the viewer got %d frames", len(got))
+	}
+	// Match each viewer frame to the sink's copy of the same frame by
+	// position: the viewer's first frame is the first key frame the sink
+	// got after subscribing.
+	i := start
+	for i < len(sink.copies) && !bytes.Equal(sink.copies[i], got[0].Frame.Data) {
+		i++
+	}
+	if i+len(got) > len(sink.copies) {
+		t.Fatal("the viewer's first frame is not among the frames the sink wrote: its bytes changed")
+	}
+	for j, lf := range got {
+		if !bytes.Equal(lf.Frame.Data, sink.copies[i+j]) {
+			t.Fatalf("viewer frame %d changed after the sink wrote it: its memory was reused", j)
 		}
 	}
 }

@@ -116,6 +116,11 @@ func (s *Store) Writer(camera string) (*Writer, error) {
 	return w, nil
 }
 
+// CopiesFrames reports that WriteFrame keeps nothing of the frame it is
+// given, so the caller may reuse the frame's memory once it returns
+// (ingest.FrameCopier).
+func (w *Writer) CopiesFrames() bool { return true }
+
 // Dropped returns how many frames were dropped waiting for a key frame.
 func (w *Writer) Dropped() int64 {
 	w.mu.Lock()
