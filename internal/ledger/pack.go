@@ -5,11 +5,12 @@ import (
 	"fmt"
 )
 
-// A pack holds the stored records (body ‖ hash, exactly the bytes of an
-// entry row's rec) of a run of consecutive entries in one SQLite row, so
-// that Verify and Query step one row per packEntries entries instead of
-// one per entry. Packing moves rows; it never changes a record's bytes, so
-// a packed entry verifies by the same rules as an unpacked one.
+// A pack holds the stored records (body ‖ hash, exactly the bytes of a
+// version 1 entry row's rec) of packEntries consecutive entries in one
+// SQLite row, so that Verify and Query step one row per packEntries
+// entries instead of one per entry. Tail rows (one per commit) use the
+// same encoding. Packing moves records; it never changes their bytes, so a
+// packed entry verifies by the same rules as an unpacked one.
 
 // packV1 is the version byte of the pack encoding: u8 version, then per
 // entry a uvarint length followed by that many bytes of record.
