@@ -39,7 +39,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	ffmpeg, _ := exec.LookPath("ffmpeg")
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "cameras\trecorder\tCPU s/stream-hour\tRSS MiB/stream\tframes stored\tframes lost\tfailed\tCPU ratio ffmpeg/gwanje\t")
+	fmt.Fprintln(tw, "cameras\trecorder\tCPU s/stream-hour\tpeak RSS MiB/stream\twindow RSS MiB/stream\tframes stored\tframes lost\tfailed\tCPU ratio ffmpeg/gwanje\t")
 	for _, f := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
@@ -49,6 +49,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
+		// The machine may be shared: say how busy it was before the run.
+		fmt.Fprintf(stderr, "bench: %d cameras: %s\n", n, machineLoad())
 		cfg := bench.IngestConfig{Cameras: n, Window: *window, Warmup: *warmup, Gwanje: self, Dir: dir}
 		if *verbose {
 			cfg.Log = stderr
@@ -62,8 +64,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		row := func(r bench.Result, ratio string) {
-			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%d\t%d\t%d\t%s\t\n", r.Cameras, r.Recorder, r.CPUPerStreamH,
-				r.RSSPerStream/(1<<20), r.FramesStored, r.FramesLost, r.Failed, ratio)
+			fmt.Fprintf(tw, "%d\t%s\t%.2f\t%.2f\t%.2f\t%d\t%d\t%d\t%s\t\n", r.Cameras, r.Recorder, r.CPUPerStreamH,
+				r.RSSPerStream/(1<<20), r.WindowRSSPerStream/(1<<20), r.FramesStored, r.FramesLost, r.Failed, ratio)
 		}
 		ratio := "-"
 		if rep.FFmpeg != nil && rep.Gwanje.CPUPerStreamH > 0 {
@@ -76,4 +78,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		tw.Flush()
 	}
 	return nil
+}
+
+// machineLoad describes the load average and, where the kernel reports
+// it, the I/O pressure.
+func machineLoad() string {
+	out := "load average unknown"
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			out = "load average " + strings.Join(f[:3], " ")
+		}
+	}
+	if b, err := os.ReadFile("/proc/pressure/io"); err == nil {
+		if line, _, _ := strings.Cut(string(b), "\n"); line != "" {
+			out += ", I/O pressure " + line
+		}
+	}
+	return out
 }

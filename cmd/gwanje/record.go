@@ -91,6 +91,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	list := fl.String("cameras", "", "a file of \"id rtsp://...\" lines")
 	dur := fl.Duration("for", 0, "stop after this long (0: until interrupted)")
 	segment := fl.Duration("segment", store.DefaultSegmentDuration, "segment duration")
+	ramp := fl.Duration("ramp", -1, "spread the cameras' starts over this long (default 20ms per camera, at most 5s; 0: all at once)")
 	stats := fl.Bool("stats", false, "print each camera's counters as JSON lines when stopping")
 	verbose := fl.Bool("v", false, "log at debug level")
 	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile to this file (for benchmarks)")
@@ -124,6 +125,8 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		lvl = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
+	gcPercent, gcFromEnv := recorder.TuneGC()
+	log.Debug("garbage collector", "gogc", gcPercent, "from_env", gcFromEnv)
 	keys, err := loadOrCreateKeys(&sf, log)
 	if err != nil {
 		return err
@@ -133,7 +136,23 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	rec := recorder.New(st, ingest.Options{Logger: log})
-	for _, c := range cams {
+	// Cameras start a few milliseconds apart (-ramp), so hundreds of
+	// first segments, each an index commit, do not all wait at once with
+	// their frames queued in memory.
+	if *ramp < 0 {
+		*ramp = min(time.Duration(len(cams))*20*time.Millisecond, 5*time.Second)
+	}
+	step := time.Duration(0)
+	if len(cams) > 1 {
+		step = *ramp / time.Duration(len(cams)-1)
+	}
+	for i, c := range cams {
+		if i > 0 && step > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(step):
+			}
+		}
 		if err := rec.Start(ctx, c); err != nil {
 			rec.Close()
 			st.Close()

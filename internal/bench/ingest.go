@@ -46,12 +46,16 @@ type Result struct {
 	Cameras       int
 	Window        time.Duration
 	CPU           time.Duration // over the window, all processes
-	PeakRSS       int64         // sum over processes of their peak resident set
+	PeakRSS       int64         // sum over processes of their peak resident set, start-up included
+	WindowRSS     int64         // highest sum of the processes' resident sets sampled in the window
 	FramesLost    int64         // frames expected from the streams' spans minus frames stored
 	FramesStored  int64
 	Failed        int     // recorder processes whose output was unreadable
 	CPUPerStreamH float64 // CPU-seconds per stream-hour
-	RSSPerStream  float64 // bytes
+	RSSPerStream  float64 // bytes: PeakRSS / Cameras
+	// WindowRSSPerStream is WindowRSS / Cameras: the memory of recording
+	// once every camera runs, without the start-up transient.
+	WindowRSSPerStream float64
 }
 
 // IngestReport is one run: gwanje and, when asked, ffmpeg.
@@ -97,41 +101,56 @@ func (r *Result) finish() {
 	}
 	if r.Cameras > 0 {
 		r.RSSPerStream = float64(r.PeakRSS) / float64(r.Cameras)
+		r.WindowRSSPerStream = float64(r.WindowRSS) / float64(r.Cameras)
 	}
 }
 
 // window waits for the warm-up, then measures the processes' CPU over the
-// window and returns it with their peak RSS at the end.
-func window(ctx context.Context, cfg IngestConfig, pids []int) (time.Duration, int64, error) {
+// window. It returns that, their peak RSS at the end (start-up included),
+// and the highest sum of their RSS sampled every 250 ms in the window.
+func window(ctx context.Context, cfg IngestConfig, pids []int) (cpu time.Duration, peak, inWindow int64, err error) {
 	select {
 	case <-ctx.Done():
-		return 0, 0, ctx.Err()
+		return 0, 0, 0, ctx.Err()
 	case <-time.After(cfg.Warmup):
 	}
-	sum := func() (time.Duration, int64, error) {
+	sum := func() (time.Duration, int64, int64, error) {
 		var cpu time.Duration
-		var rss int64
+		var rss, peak int64
 		for _, pid := range pids {
 			u, err := ReadUsage(pid)
 			if err != nil {
-				return 0, 0, err
+				return 0, 0, 0, err
 			}
 			cpu += u.CPU
-			rss += u.PeakRSS
+			rss += u.RSS
+			peak += u.PeakRSS
 		}
-		return cpu, rss, nil
+		return cpu, rss, peak, nil
 	}
-	c0, _, err := sum()
+	c0, rss, _, err := sum()
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	select {
-	case <-ctx.Done():
-		return 0, 0, ctx.Err()
-	case <-time.After(cfg.Window):
+	inWindow = rss
+	end := time.After(cfg.Window)
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return 0, 0, 0, ctx.Err()
+		case <-tick.C:
+			_, rss, _, err := sum()
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			inWindow = max(inWindow, rss)
+		case <-end:
+			c1, rss, peak, err := sum()
+			return c1 - c0, peak, max(inWindow, rss), err
+		}
 	}
-	c1, rss, err := sum()
-	return c1 - c0, rss, err
 }
 
 func runGwanje(ctx context.Context, cfg IngestConfig, sim *camsim.Server) (*Result, error) {
@@ -154,7 +173,7 @@ func runGwanje(ctx context.Context, cfg IngestConfig, sim *camsim.Server) (*Resu
 		return nil, err
 	}
 	fmt.Fprintf(cfg.Log, "bench: gwanje record pid %d, %d cameras\n", cmd.Process.Pid, cfg.Cameras)
-	cpu, rss, werr := window(ctx, cfg, []int{cmd.Process.Pid})
+	cpu, rss, wrss, werr := window(ctx, cfg, []int{cmd.Process.Pid})
 	cmd.Process.Signal(syscall.SIGTERM)
 	var states []ingest.State
 	sc := bufio.NewScanner(stats)
@@ -171,7 +190,7 @@ func runGwanje(ctx context.Context, cfg IngestConfig, sim *camsim.Server) (*Resu
 	if werr != nil {
 		return nil, werr
 	}
-	r := &Result{Recorder: "gwanje", Cameras: cfg.Cameras, Window: cfg.Window, CPU: cpu, PeakRSS: rss}
+	r := &Result{Recorder: "gwanje", Cameras: cfg.Cameras, Window: cfg.Window, CPU: cpu, PeakRSS: rss, WindowRSS: wrss}
 	// Frames lost: for each camera, the frames its recorded span should
 	// hold at 25 fps minus the frames stored.
 	keys, err := seal.LoadKeyFile(filepath.Join(dir, "keys", "master.key"))
@@ -236,12 +255,12 @@ func runFFmpeg(ctx context.Context, cfg IngestConfig, sim *camsim.Server) (*Resu
 		pids = append(pids, c.Process.Pid)
 	}
 	fmt.Fprintf(cfg.Log, "bench: %d ffmpeg processes\n", len(cmds))
-	cpu, rss, err := window(ctx, cfg, pids)
+	cpu, rss, wrss, err := window(ctx, cfg, pids)
 	stop()
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Recorder: "ffmpeg", Cameras: cfg.Cameras, Window: cfg.Window, CPU: cpu, PeakRSS: rss}
+	r := &Result{Recorder: "ffmpeg", Cameras: cfg.Cameras, Window: cfg.Window, CPU: cpu, PeakRSS: rss, WindowRSS: wrss}
 	probe := filepath.Join(filepath.Dir(cfg.FFmpeg), "ffprobe")
 	for i := 1; i <= cfg.Cameras; i++ {
 		out := filepath.Join(dir, fmt.Sprintf("cam-%03d.mkv", i))
