@@ -21,7 +21,7 @@ func init() {
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "ingest" {
-		return usageError{"usage: gwanje bench ingest [-n 16,64,256] [-for 60s] [-warmup 10s] [-ffmpeg-max 64]"}
+		return usageError{"usage: gwanje bench ingest [-n 16,64,256] [-for 60s] [-warmup 10s] [-ffmpeg-max 64] [-ingest-only]"}
 	}
 	fl := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -30,6 +30,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	warmup := fl.Duration("warmup", 10*time.Second, "warm-up before each window")
 	ffMax := fl.Int("ffmpeg-max", 64, "also run ffmpeg for camera counts up to this (0: never)")
 	verbose := fl.Bool("v", false, "show the recorders' logs")
+	ingestOnly := fl.Bool("ingest-only", false, "also run gwanje's ingest alone (record -discard) on the same streams")
 	if err := fl.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		// The machine may be shared: say how busy it was before the run.
 		fmt.Fprintf(stderr, "bench: %d cameras: %s\n", n, machineLoad())
-		cfg := bench.IngestConfig{Cameras: n, Window: *window, Warmup: *warmup, Gwanje: self, Dir: dir}
+		cfg := bench.IngestConfig{Cameras: n, Window: *window, Warmup: *warmup, Gwanje: self, Dir: dir, IngestOnly: *ingestOnly}
 		if *verbose {
 			cfg.Log = stderr
 		}
@@ -72,6 +73,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			ratio = fmt.Sprintf("%.1fx", rep.FFmpeg.CPUPerStreamH/rep.Gwanje.CPUPerStreamH)
 		}
 		row(rep.Gwanje, ratio)
+		if rep.IngestOnly != nil {
+			row(*rep.IngestOnly, "")
+		}
 		if rep.FFmpeg != nil {
 			row(*rep.FFmpeg, "")
 		}

@@ -15,9 +15,11 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/ingest"
+	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/recorder"
 	"github.com/gwanje/gwanje/internal/seal"
 	"github.com/gwanje/gwanje/internal/store"
@@ -92,6 +94,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dur := fl.Duration("for", 0, "stop after this long (0: until interrupted)")
 	segment := fl.Duration("segment", store.DefaultSegmentDuration, "segment duration")
 	ramp := fl.Duration("ramp", -1, "spread the cameras' starts over this long (default 20ms per camera, at most 5s; 0: all at once)")
+	discard := fl.Bool("discard", false, "receive and assemble the cameras' frames but store nothing (benchmarks: the cost of ingest alone)")
 	stats := fl.Bool("stats", false, "print each camera's counters as JSON lines when stopping")
 	verbose := fl.Bool("v", false, "log at debug level")
 	cpuprofile := fl.String("cpuprofile", "", "write a CPU profile to this file (for benchmarks)")
@@ -127,6 +130,9 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
 	gcPercent, gcFromEnv := recorder.TuneGC()
 	log.Debug("garbage collector", "gogc", gcPercent, "from_env", gcFromEnv)
+	if *discard {
+		return recordDiscard(ctx, cams, *dur, log, stdout, *stats)
+	}
 	keys, err := loadOrCreateKeys(&sf, log)
 	if err != nil {
 		return err
@@ -202,4 +208,49 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// discardSink takes frames and keeps nothing.
+type discardSink struct{}
+
+func (discardSink) WriteFrame(*media.Frame) error { return nil }
+func (discardSink) Break(string)                  {}
+func (discardSink) CopiesFrames() bool            { return true }
+
+// recordDiscard runs ingest for cams with a sink that keeps nothing, so a
+// benchmark can tell ingest's cost from the store's.
+func recordDiscard(ctx context.Context, cams []ingest.Camera, dur time.Duration, log *slog.Logger, stdout io.Writer, stats bool) error {
+	if dur > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dur)
+		defer cancel()
+	}
+	var sups []*ingest.Supervisor
+	var wg sync.WaitGroup
+	for _, c := range cams {
+		sup, err := ingest.New(c, discardSink{}, ingest.Options{Logger: log})
+		if err != nil {
+			return err
+		}
+		sups = append(sups, sup)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sup.Run(ctx)
+		}()
+	}
+	log.Info("receiving and discarding", "cameras", len(cams))
+	<-ctx.Done()
+	var states []ingest.State
+	for _, sup := range sups {
+		states = append(states, sup.State())
+	}
+	wg.Wait()
+	if stats {
+		enc := json.NewEncoder(stdout)
+		for _, st := range states {
+			enc.Encode(st)
+		}
+	}
+	return nil
 }

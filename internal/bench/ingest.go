@@ -35,6 +35,9 @@ type IngestConfig struct {
 	// FFmpeg, when set, also records the same streams with one
 	// `ffmpeg -rtsp_transport tcp -i URL -c copy` process per camera.
 	FFmpeg string
+	// IngestOnly also runs `gwanje record -discard` on the same streams:
+	// ingest without the store, to tell the two costs apart.
+	IngestOnly bool
 	// Dir holds the data directories and ffmpeg outputs.
 	Dir string
 	Log io.Writer
@@ -60,8 +63,9 @@ type Result struct {
 
 // IngestReport is one run: gwanje and, when asked, ffmpeg.
 type IngestReport struct {
-	Gwanje Result
-	FFmpeg *Result
+	Gwanje     Result
+	IngestOnly *Result // gwanje's ingest alone, when asked
+	FFmpeg     *Result
 }
 
 // RunIngest runs the benchmark once.
@@ -84,6 +88,13 @@ func RunIngest(ctx context.Context, cfg IngestConfig) (*IngestReport, error) {
 		return nil, fmt.Errorf("gwanje: %w", err)
 	}
 	rep.Gwanje = *g
+	if cfg.IngestOnly {
+		d, err := runDiscard(ctx, cfg, sim)
+		if err != nil {
+			return nil, fmt.Errorf("gwanje record -discard: %w", err)
+		}
+		rep.IngestOnly = d
+	}
 	if cfg.FFmpeg != "" {
 		f, err := runFFmpeg(ctx, cfg, sim)
 		if err != nil {
@@ -223,6 +234,42 @@ func runGwanje(ctx context.Context, cfg IngestConfig, sim *camsim.Server) (*Resu
 		}
 	}
 	_ = states // counters are in the log when needed
+	r.finish()
+	return r, nil
+}
+
+// runDiscard measures `gwanje record -discard`: frames are received and
+// assembled, then dropped. FramesStored counts the frames ingest handed
+// over; FramesLost those it dropped because the (empty) sink fell behind.
+func runDiscard(ctx context.Context, cfg IngestConfig, sim *camsim.Server) (*Result, error) {
+	list := filepath.Join(cfg.Dir, "cameras.txt")
+	cmd := exec.CommandContext(ctx, cfg.Gwanje, "record", "-discard", "-cameras", list, "-stats")
+	stats, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stderr = cfg.Log
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	cpu, rss, wrss, werr := window(ctx, cfg, []int{cmd.Process.Pid})
+	cmd.Process.Signal(syscall.SIGTERM)
+	r := &Result{Recorder: "gwanje ingest only", Cameras: cfg.Cameras, Window: cfg.Window, CPU: cpu, PeakRSS: rss, WindowRSS: wrss}
+	sc := bufio.NewScanner(stats)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var s ingest.State
+		if json.Unmarshal(sc.Bytes(), &s) == nil {
+			r.FramesStored += int64(s.Frames)
+			r.FramesLost += int64(s.Overruns)
+		}
+	}
+	if err := cmd.Wait(); err != nil && werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return nil, werr
+	}
 	r.finish()
 	return r, nil
 }
