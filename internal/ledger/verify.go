@@ -278,7 +278,7 @@ type chunkResult struct {
 	has     bool     // the chunk has at least one row
 	first   row      // its first row
 	firstH  [32]byte // SHA-256 of first's body
-	n       uint64   // rows after the first checked, the bad one included
+	n       uint64   // entries after the first checked, the bad one included
 	bad     *Problem // the first damage after the first row
 	row     *row     // the row checkRow found bad, to classify again with lookups
 	h, prev [32]byte // its computed hash and the hash it should link to
@@ -289,7 +289,7 @@ type chunkResult struct {
 
 // walked is the outcome of walkChain.
 type walked struct {
-	entries uint64   // rows checked up to the first damage
+	entries uint64   // entries checked up to the first damage
 	end     uint64   // last place walked (meaningful when bad is nil)
 	bad     *Problem // the first damage in walk order
 	cpSeq   uint64   // first sealed seq whose stored hash differs (0: none)
