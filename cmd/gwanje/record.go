@@ -128,8 +128,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		lvl = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	gcPercent, gcFromEnv := recorder.TuneGC()
-	log.Debug("garbage collector", "gogc", gcPercent, "from_env", gcFromEnv)
+	log.Debug("garbage collector", "memory_limit", recorder.TuneGC(len(cams)))
 	if *discard {
 		return recordDiscard(ctx, cams, *dur, log, stdout, *stats)
 	}

@@ -3,33 +3,37 @@ package recorder
 import (
 	"os"
 	"runtime/debug"
-	"strconv"
 )
 
-// GCPercent is the garbage collector target (GOGC) TuneGC gives a process
-// that records. Most of a recorder's live heap is the chunk each camera is
-// assembling (about a second of video, sealed in place when full), and Go's
-// default of 100 lets the heap reach twice the live heap before collecting.
-// At 50 the peak is about a quarter lower for a few percent more CPU; the
-// figures are in docs/benchmarks.md ("Ingest").
-const GCPercent = 50
+// Memory budget of a recording process, for TuneGC: a fixed part (the
+// runtime, the index, the web server) and a part per camera. A camera's
+// live heap is mostly the chunk it is assembling, about a second of video
+// (some 280 KiB at 2 Mbit/s), sealed in place when full.
+const (
+	MemoryBase      = 48 << 20
+	MemoryPerCamera = 640 << 10
+)
 
-// TuneGC sets the garbage collector of a recording process to GCPercent,
-// unless the operator chose a setting with the GOGC environment variable,
-// which is left as it is. It returns the percentage in force (-1: off) and
-// whether it came from the environment. Call it once at start-up, before
-// cameras start (`gwanje record` and `gwanje serve`).
-func TuneGC() (percent int, fromEnv bool) {
-	if v, ok := os.LookupEnv("GOGC"); ok {
-		if v == "off" {
-			return -1, true
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			return 100, true // the runtime's reading of a bad GOGC
-		}
-		return n, true
+// TuneGC sets the garbage collector of a process that records cameras:
+// a soft memory limit of MemoryBase + cameras × MemoryPerCamera, with GOGC
+// left at its default of 100. Below the limit the collector runs as usual
+// (the heap grows to twice the live heap), which suits a few cameras, whose
+// memory is mostly fixed overhead; with hundreds of cameras twice the live
+// heap would pass a MiB per camera, and the limit makes the collector run
+// earlier instead. The limit is soft: when the disk stalls and frames queue
+// up, the heap grows past it and the runtime caps the collector at half
+// the CPU rather than thrash. An operator's GOGC or GOMEMLIMIT is left as it
+// is. TuneGC returns the limit set (0 if none). Call it before cameras
+// start and when their number changes; docs/benchmarks.md ("Ingest") has
+// the measurements behind the choice.
+func TuneGC(cameras int) int64 {
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+		return 0
 	}
-	debug.SetGCPercent(GCPercent)
-	return GCPercent, false
+	if _, ok := os.LookupEnv("GOGC"); ok {
+		return 0
+	}
+	limit := int64(MemoryBase) + int64(cameras)*MemoryPerCamera
+	debug.SetMemoryLimit(limit)
+	return limit
 }

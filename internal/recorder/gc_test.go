@@ -1,46 +1,34 @@
 package recorder
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
 	"testing"
 )
 
 func TestTuneGC(t *testing.T) {
-	prev := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(prev)
-
-	t.Setenv("GOGC", "200")
-	if p, env := TuneGC(); p != 200 || !env {
-		t.Fatalf("with GOGC=200: %d, %v", p, env)
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	for _, env := range []string{"GOGC", "GOMEMLIMIT"} {
+		t.Run(env, func(t *testing.T) {
+			t.Setenv(env, "200")
+			if got := TuneGC(100); got != 0 {
+				t.Fatalf("with %s set: limit %d, want none", env, got)
+			}
+			if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+				t.Fatalf("TuneGC set a limit of %d although %s was set", l, env)
+			}
+		})
 	}
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Fatalf("TuneGC changed the collector (%d) although GOGC was set", got)
-	}
-	t.Setenv("GOGC", "off")
-	if p, env := TuneGC(); p != -1 || !env {
-		t.Fatalf("with GOGC=off: %d, %v", p, env)
-	}
-}
-
-func TestTuneGCDefault(t *testing.T) {
-	prev := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(prev)
 	t.Setenv("GOGC", "")
-	unsetenv(t, "GOGC")
-	if p, env := TuneGC(); p != GCPercent || env {
-		t.Fatalf("without GOGC: %d, %v", p, env)
+	t.Setenv("GOMEMLIMIT", "")
+	os.Unsetenv("GOGC")
+	os.Unsetenv("GOMEMLIMIT")
+	want := int64(MemoryBase + 256*MemoryPerCamera)
+	if got := TuneGC(256); got != want {
+		t.Fatalf("limit %d for 256 cameras, want %d", got, want)
 	}
-	if got := debug.SetGCPercent(100); got != GCPercent {
-		t.Fatalf("collector at %d after TuneGC, want %d", got, GCPercent)
-	}
-}
-
-// unsetenv removes key for the test; t.Setenv first records the value to
-// restore.
-func unsetenv(t *testing.T, key string) {
-	t.Helper()
-	if err := os.Unsetenv(key); err != nil {
-		t.Fatal(err)
+	if l := debug.SetMemoryLimit(-1); l != want {
+		t.Fatalf("runtime limit %d, want %d", l, want)
 	}
 }
