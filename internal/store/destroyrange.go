@@ -68,11 +68,6 @@ func (s *Store) DestroyRange(ctx context.Context, camera string, start, end int6
 	if len(garbage) == 0 {
 		return res, nil
 	}
-	if c, ok := s.idx.(interface{ Checkpoint(context.Context) error }); ok {
-		if err := c.Checkpoint(ctx); err != nil {
-			s.log.Warn("checkpointing the index after destruction", "err", err)
-		}
-	}
 	if err := s.removeFiles(ctx, garbage); err != nil {
 		return res, errs.E(op, err)
 	}

@@ -220,7 +220,7 @@ func TestDestroy(t *testing.T) {
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
 
 func TestDestroyInterrupted(t *testing.T) {
-	for _, step := range []string{"destroy.trashed", "destroy.unlinked", "destroy.synced"} {
+	for _, step := range []string{"destroy.trashed", "destroy.unlinked", "destroy.checkpointed", "destroy.synced"} {
 		t.Run(step, func(t *testing.T) {
 			e, segs := recorded(t)
 			s := e.open()

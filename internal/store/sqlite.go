@@ -134,11 +134,28 @@ func (x *SQLiteIndex) Columns(ctx context.Context) ([]string, error) {
 	return cols, rows.Err()
 }
 
+// checkpointTries is how many times Checkpoint tries before giving up on
+// a reader that keeps the WAL busy; each try waits up to busy_timeout.
+const checkpointTries = 3
+
 // Checkpoint moves the WAL into the database and truncates it, so page
-// images holding destroyed keys leave the WAL file.
+// images holding destroyed keys leave the WAL file. It fails (errs.IO)
+// unless the WAL is then empty: a reader in another process (gwanje check,
+// destruction verify) can keep it from being reset for a while, and
+// destruction must not claim a key gone while an old page still holds it.
 func (x *SQLiteIndex) Checkpoint(ctx context.Context) error {
-	_, err := x.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return wrapIO("store.Checkpoint", err)
+	const op = "store.Checkpoint"
+	var busy, log, done int
+	for range checkpointTries {
+		if err := x.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil {
+			return wrapIO(op, err)
+		}
+		if busy == 0 && log <= 0 {
+			return nil
+		}
+	}
+	return errs.Errorf(op, errs.IO, "the index WAL still holds %d frames (%d checkpointed) after %d tries: a reader keeps it busy",
+		log, done, checkpointTries)
 }
 
 func wrapIO(op string, err error) error {
@@ -529,9 +546,18 @@ func (x *SQLiteIndex) Briefs(ctx context.Context, camera string, endBefore int64
 	if limit <= 0 {
 		limit = -1
 	}
-	rows, err := x.db.QueryContext(ctx, `SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id, wrapped_key FROM segment
-		WHERE (? = '' OR camera = ?) AND state = 2 AND end_90k <= ? ORDER BY start_90k, id LIMIT ?`,
-		camera, camera, endBefore, limit)
+	const cols = `SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id, wrapped_key FROM segment `
+	var rows *sql.Rows
+	var err error
+	if camera != "" {
+		// One camera: a range of the (camera, start_90k) index, never a
+		// scan of the table (a segment ending by endBefore starts by it).
+		rows, err = x.db.QueryContext(ctx, cols+`WHERE camera = ? AND start_90k <= ? AND state = 2 AND end_90k <= ?
+			ORDER BY start_90k, id LIMIT ?`, camera, endBefore, endBefore, limit)
+	} else {
+		rows, err = x.db.QueryContext(ctx, cols+`WHERE state = 2 AND end_90k <= ? ORDER BY start_90k, id LIMIT ?`,
+			endBefore, limit)
+	}
 	if err != nil {
 		return nil, wrapIO(op, err)
 	}

@@ -313,60 +313,6 @@ func (s *Store) finishGarbage(ctx context.Context) error {
 	return s.removeFiles(ctx, g)
 }
 
-// unlinkWorkers is how many files removeFiles unlinks at once: unlink
-// waits on the file system's journal, so a few in flight go faster than one.
-const unlinkWorkers = 8
-
-// removeFiles unlinks the files of garbage rows (several at a time),
-// fsyncs each directory once, and forgets the rows.
-func (s *Store) removeFiles(ctx context.Context, g []GarbageRow) error {
-	dirs := map[string]bool{}
-	ids := make([]int64, 0, len(g))
-	for _, r := range g {
-		dirs[r.Camera] = true
-		ids = append(ids, r.SegmentID)
-	}
-	work := make(chan GarbageRow)
-	errc := make(chan error, unlinkWorkers)
-	var wg sync.WaitGroup
-	for range min(unlinkWorkers, len(g)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var first error
-			for r := range work {
-				if err := s.files.Remove(r.Camera, r.SegmentID); err != nil && first == nil {
-					first = err
-				}
-			}
-			errc <- first
-		}()
-	}
-	for _, r := range g {
-		work <- r
-	}
-	close(work)
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		if err != nil {
-			return err
-		}
-	}
-	if err := s.step("destroy.unlinked"); err != nil {
-		return err
-	}
-	for d := range dirs {
-		if err := s.files.SyncDir(d); err != nil {
-			return err
-		}
-	}
-	if err := s.step("destroy.synced"); err != nil {
-		return err
-	}
-	return s.idx.Forget(ctx, ids)
-}
-
 // recoverSegment closes an open row from its file, or deletes both when
 // nothing complete remains.
 func (s *Store) recoverSegment(ctx context.Context, r *Row) error {
