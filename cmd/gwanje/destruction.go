@@ -102,7 +102,19 @@ func runHold(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fl.Parse(args[1:]); err != nil {
 		return err
 	}
-	hs, err := retention.OpenHolds(ctx, *data, nil)
+	// Placing and releasing a hold is recorded in the ledger (the CLI may
+	// append while gwanje serve runs: the ledger reads its head inside
+	// each write transaction).
+	var led ledger.Appender
+	if args[0] == "add" || args[0] == "release" {
+		l, err := ledger.Open(ctx, ledger.Options{Dir: *data, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		led = l
+	}
+	hs, err := retention.OpenHolds(ctx, *data, led, nil)
 	if err != nil {
 		return err
 	}

@@ -118,7 +118,7 @@ func TestCapacity(t *testing.T) {
 			t.Errorf("receipt %s: reason %s", r.ID, r.Reason)
 		}
 	}
-	if ents := e.led.entries(); len(ents) == 0 || ents[0].Purpose != "저장용량 부족" {
+	if ents := e.led.destructions(); len(ents) == 0 || ents[0].Purpose != "저장용량 부족" {
 		t.Errorf("ledger rows: %+v", ents)
 	}
 	_ = rep

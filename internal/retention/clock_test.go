@@ -127,7 +127,7 @@ func TestDestroyRange(t *testing.T) {
 		t.Errorf("the part of segment 2 before the range is gone")
 	}
 	e.verifyAll()
-	ents := e.led.entries()
+	ents := e.led.destructions()
 	if len(ents) != 1 || ents[0].Actor != "park" || ents[0].Purpose != "정보주체 삭제 요구" || !strings.Contains(ents[0].Detail, "req-9") {
 		t.Errorf("ledger %+v", ents)
 	}

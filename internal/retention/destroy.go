@@ -69,11 +69,13 @@ func (e *Engine) destroy(ctx context.Context, reason Reason, actor, detail strin
 	if err := e.writeIntent(in); err != nil {
 		return nil, errs.E(op, err)
 	}
+	t0 := time.Now()                        // for the log: where a large run spends its time
 	gone := make(map[int64]int64, len(ids)) // id → when its key was destroyed
+	d := e.st.NewDestruction()
 	var derr error
 	for start := 0; start < len(ids); start += e.cfg.BatchSize {
 		batch := ids[start:min(start+e.cfg.BatchSize, len(ids))]
-		res, err := e.st.Destroy(ctx, batch)
+		res, err := d.Destroy(ctx, batch)
 		if res != nil {
 			for _, s := range res.Segments {
 				gone[s.ID] = res.At
@@ -84,7 +86,21 @@ func (e *Engine) destroy(ctx context.Context, reason Reason, actor, detail strin
 			break
 		}
 	}
+	// Once for the whole run: the WAL checkpointed (no page image of a
+	// destroyed key left in it), each directory fsynced, the garbage
+	// entries forgotten. Only then may a receipt say the keys are gone.
+	t1 := time.Now()
+	if err := d.Settle(ctx); err != nil {
+		// The keys are gone from the index but not proven gone from its
+		// WAL: the intent stays, and the next run or start-up settles the
+		// garbage list and completes the receipts (recoverPending).
+		return nil, errs.E(op, errors.Join(derr, err))
+	}
+	t2 := time.Now()
 	rs, err := e.finish(ctx, in, gone, false)
+	e.log.Info("destruction", "reason", reason, "segments", len(gone), "receipts", len(rs),
+		"keys_and_files", t1.Sub(t0).Round(time.Millisecond), "settle", t2.Sub(t1).Round(time.Millisecond),
+		"receipts_and_ledger", time.Since(t2).Round(time.Millisecond))
 	if err != nil {
 		return rs, errs.E(op, err)
 	}
@@ -114,7 +130,6 @@ func (e *Engine) writeIntent(in *intent) error {
 func (e *Engine) finish(ctx context.Context, in *intent, gone map[int64]int64, recovered bool) ([]*Receipt, error) {
 	const op = "retention.finish"
 	var out []*Receipt
-	var files [][]byte
 	for i := range in.Receipts {
 		r := in.Receipts[i]
 		var kept []Destroyed
@@ -140,22 +155,25 @@ func (e *Engine) finish(ctx context.Context, in *intent, gone map[int64]int64, r
 			}
 			r.Bytes += s.Bytes
 		}
-		b, err := e.key.sign(&r)
-		if err != nil {
-			return out, errs.E(op, err)
-		}
 		out = append(out, &r)
-		files = append(files, b)
 	}
-	if err := writeReceipts(e.receiptDir(), out, files); err != nil {
+	files, err := writeReceipts(e.receiptDir(), out, e.key.sign)
+	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	if err := e.record(ctx, out, files, nil); err != nil {
+	if err := e.record(ctx, in.Run, out, files, nil); err != nil {
 		return out, errs.E(op, err)
 	}
-	p := filepath.Join(e.pendingDir(), in.Run+".json")
-	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return out, errs.E(op, errs.IO, err)
+	if e.hook != nil {
+		if err := e.hook("recorded"); err != nil {
+			return out, errs.E(op, err)
+		}
+	}
+	// The intent goes first: a note without its intent is never read.
+	for _, p := range []string{filepath.Join(e.pendingDir(), in.Run+".json"), e.recordedPath(in.Run)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return out, errs.E(op, errs.IO, err)
+		}
 	}
 	if err := syncDir(e.pendingDir()); err != nil {
 		return out, errs.E(op, errs.IO, err)
@@ -163,23 +181,36 @@ func (e *Engine) finish(ctx context.Context, in *intent, gone map[int64]int64, r
 	return out, nil
 }
 
-// writeReceipts writes receipt files crash-safely, fsyncing the directory
-// once for all of them. Receipts are never overwritten or deleted.
-func writeReceipts(dir string, rs []*Receipt, files [][]byte) error {
+// receiptWorkers is how many receipt files are written and fsynced at
+// once: concurrent fsyncs share the file system's journal commits.
+const receiptWorkers = 16
+
+// writeReceipts signs receipts and writes their files crash-safely
+// (temporary name, fsync, rename), several at a time, then fsyncs the
+// directory once for all of them, and returns the files' bytes. Receipts
+// are never overwritten or deleted.
+func writeReceipts(dir string, rs []*Receipt, sign func(*Receipt) ([]byte, error)) ([][]byte, error) {
+	const op = "retention.writeReceipts"
 	if len(rs) == 0 {
-		return nil
+		return nil, nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return errs.E("retention.writeReceipts", errs.IO, err)
+		return nil, errs.E(op, errs.IO, err)
 	}
-	for i, r := range rs {
-		p := filepath.Join(dir, r.ID+".json")
+	files := make([][]byte, len(rs))
+	err := parallel(len(rs), receiptWorkers, func(i int) error {
+		b, err := sign(rs[i])
+		if err != nil {
+			return err
+		}
+		files[i] = b
+		p := filepath.Join(dir, rs[i].ID+".json")
 		tmp := p + ".tmp"
 		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
-			return errs.E("retention.writeReceipts", errs.IO, err)
+			return errs.E(op, errs.IO, err)
 		}
-		_, err = f.Write(files[i])
+		_, err = f.Write(b)
 		if err == nil {
 			err = f.Sync()
 		}
@@ -190,24 +221,62 @@ func writeReceipts(dir string, rs []*Receipt, files [][]byte) error {
 			err = os.Rename(tmp, p)
 		}
 		if err != nil {
-			return errs.E("retention.writeReceipts", errs.IO, err)
+			return errs.E(op, errs.IO, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, errs.E(op, err)
 	}
 	if err := syncDir(dir); err != nil {
-		return errs.E("retention.writeReceipts", errs.IO, err)
+		return nil, errs.E(op, errs.IO, err)
 	}
-	return nil
+	return files, nil
+}
+
+// parallel calls f(0) … f(n-1), up to workers at once, and returns the
+// first error.
+func parallel(n, workers int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	next := make(chan int)
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
 }
 
 // ledgerWorkers is how many 파기 rows are appended at once, so the
 // ledger's group commit writes many per fsync.
 const ledgerWorkers = 16
 
-// record appends one 파기 row per receipt; skip names receipts whose row
-// already exists.
-func (e *Engine) record(ctx context.Context, rs []*Receipt, files [][]byte, skip map[string]bool) error {
+// record appends one 파기 row per receipt of run; skip names receipts whose
+// row already exists. The receipts whose rows were appended are then noted
+// in receipts/pending/<run>.ledger (fsynced), so that recovery does not
+// append them again even when the ledger cannot be queried.
+func (e *Engine) record(ctx context.Context, run string, rs []*Receipt, files [][]byte, skip map[string]bool) error {
 	var wg sync.WaitGroup
-	errc := make(chan error, len(rs))
+	var mu sync.Mutex
+	var first error
+	var done []string
 	sem := make(chan struct{}, ledgerWorkers)
 	for i, r := range rs {
 		if skip[r.ID] {
@@ -230,14 +299,43 @@ func (e *Engine) record(ctx context.Context, rs []*Receipt, files [][]byte, skip
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if _, err := e.opt.Ledger.Append(ctx, ent); err != nil {
-				errc <- errs.E("retention.record", fmt.Errorf("ledger row for receipt %s: %w", r.ID, err))
+			_, err := e.opt.Ledger.Append(ctx, ent)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && first == nil {
+				first = errs.E("retention.record", fmt.Errorf("ledger row for receipt %s: %w", r.ID, err))
+			}
+			if err == nil {
+				done = append(done, r.ID)
 			}
 		}()
 	}
 	wg.Wait()
-	close(errc)
-	return <-errc // nil if none
+	if len(done) > 0 {
+		if err := appendLines(e.recordedPath(run), done); err != nil && first == nil {
+			first = errs.E("retention.record", errs.IO, err)
+		}
+	}
+	return first
+}
+
+// recordedPath is the note of the receipts of run whose 파기 rows exist.
+func (e *Engine) recordedPath(run string) string { return filepath.Join(e.pendingDir(), run+".ledger") }
+
+// appendLines appends lines to the file at path and fsyncs it.
+func appendLines(path string, lines []string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // ledgerObject is the 파일명/형태 of a 파기 row: the receipt's file.
@@ -253,6 +351,14 @@ func (e *Engine) recoverPending(ctx context.Context) error {
 	names, err := filepath.Glob(filepath.Join(e.pendingDir(), "*.json"))
 	if err != nil {
 		return errs.E(op, errs.IO, err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	// A run whose settling failed left garbage entries (and maybe page
+	// images of destroyed keys in the WAL): settle them first.
+	if err := e.st.FinishDestructions(ctx); err != nil {
+		return errs.E(op, err)
 	}
 	for _, name := range names {
 		b, err := os.ReadFile(name)
@@ -290,7 +396,7 @@ func (e *Engine) recoverPending(ctx context.Context) error {
 		if err != nil {
 			return errs.E(op, err)
 		}
-		if err := e.record(ctx, written, files, skip); err != nil {
+		if err := e.record(ctx, in.Run, written, files, skip); err != nil {
 			return errs.E(op, err)
 		}
 		in.Receipts = pending
@@ -323,25 +429,42 @@ func (e *Engine) readWritten(in intent) ([]*Receipt, [][]byte, error) {
 	return rs, files, nil
 }
 
-// alreadyRecorded finds which written receipts have their 파기 row, when
-// the ledger can be queried; otherwise none (a row may then be repeated).
+// alreadyRecorded finds which written receipts of an interrupted run have
+// their 파기 row: those noted in the run's .ledger note, and, when the
+// ledger can be queried, every receipt a 파기 row names (its Object is the
+// receipt's file; the whole ledger is searched, so a clock that differs
+// between the engine and the ledger cannot hide a row). A row is repeated
+// only if the ledger cannot be queried and the run died between the row's
+// commit and the note's fsync; it is never missing.
 func (e *Engine) alreadyRecorded(ctx context.Context, in intent, written []*Receipt) (map[string]bool, error) {
 	skip := map[string]bool{}
+	if len(written) == 0 {
+		return skip, nil
+	}
+	b, err := os.ReadFile(e.recordedPath(in.Run))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, errs.E("retention.alreadyRecorded", errs.IO, err)
+	}
+	for _, id := range strings.Fields(string(b)) {
+		skip[id] = true
+	}
 	q, ok := e.opt.Ledger.(interface {
 		Query(context.Context, ledger.Filter) ([]ledger.Entry, error)
 	})
-	if !ok || len(written) == 0 {
+	if !ok {
 		return skip, nil
 	}
-	ents, err := q.Query(ctx, ledger.Filter{From: in.Created.Add(-time.Minute), Kinds: []ledger.Kind{ledger.Destruction}})
+	ents, err := q.Query(ctx, ledger.Filter{Kinds: []ledger.Kind{ledger.Destruction}})
 	if err != nil {
 		return nil, err
 	}
+	objects := make(map[string]bool, len(ents))
+	for _, en := range ents {
+		objects[en.Object] = true
+	}
 	for _, w := range written {
-		for _, en := range ents {
-			if en.Object == ledgerObject(w) {
-				skip[w.ID] = true
-			}
+		if objects[ledgerObject(w)] {
+			skip[w.ID] = true
 		}
 	}
 	return skip, nil

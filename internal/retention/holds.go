@@ -5,11 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/store"
 	_ "modernc.org/sqlite" // driver "sqlite"
@@ -186,14 +189,19 @@ func (d *db) clearBroken(ctx context.Context, camera string) error {
 
 // Holds is the hold list in a data directory's retention.db. It may be
 // opened by a CLI while the recorder runs (SQLite serialises the writers).
+// Placing and releasing a hold is recorded in the ledger, in the same
+// retention.db transaction: if the ledger row cannot be written, the hold
+// is not placed (or not released).
 type Holds struct {
 	db  *db
 	now func() time.Time
+	led ledger.Appender
 }
 
 // OpenHolds opens the hold list of data directory dir (creating
-// retention.db if needed).
-func OpenHolds(ctx context.Context, dir string, now func() time.Time) (*Holds, error) {
+// retention.db if needed); led receives a row for every hold placed or
+// released. With led nil the list is for reading: Add and Release fail.
+func OpenHolds(ctx context.Context, dir string, led ledger.Appender, now func() time.Time) (*Holds, error) {
 	d, err := openDB(ctx, dir)
 	if err != nil {
 		return nil, err
@@ -201,7 +209,32 @@ func OpenHolds(ctx context.Context, dir string, now func() time.Time) (*Holds, e
 	if now == nil {
 		now = time.Now
 	}
-	return &Holds{db: d, now: now}, nil
+	return &Holds{db: d, now: now, led: led}, nil
+}
+
+// HoldLedgerKind is the ledger kind of the rows recording a hold placed or
+// released: a change to what retention may destroy, recorded as a
+// configuration change until the ledger has a kind of its own.
+const HoldLedgerKind = ledger.ConfigChange
+
+// holdEntry is the ledger row of hold x placed (released false) or
+// released by actor.
+func holdEntry(x *Hold, released bool, actor string) ledger.Entry {
+	what, act := "보존 조치(파기 보류) 설정", "hold placed"
+	if released {
+		what, act = "보존 조치(파기 보류) 해제", "hold released"
+	}
+	cams := "every camera"
+	if len(x.Cameras) > 0 {
+		cams = strings.Join(x.Cameras, ",")
+	}
+	d := fmt.Sprintf("%s: hold %d, owner %s", act, x.ID, x.Owner)
+	if x.Ref != "" {
+		d += ", ref " + x.Ref
+	}
+	d += "; cameras " + cams + "; reason: " + x.Reason
+	return ledger.Entry{Kind: HoldLedgerKind, Actor: actor, Cameras: x.Cameras, From: x.From, To: x.To,
+		Object: "hold " + strconv.FormatInt(x.ID, 10), PurposeCategory: "hold", Purpose: what, Detail: d}
 }
 
 // Close closes the hold list.
@@ -232,9 +265,17 @@ func (h *Holds) Add(ctx context.Context, x Hold) (Hold, error) {
 	if x.Cameras == nil {
 		x.Cameras = []string{}
 	}
+	if h.led == nil {
+		return Hold{}, errs.Errorf(op, errs.Invalid, "hold list opened without a ledger: placing a hold is recorded")
+	}
 	cams, _ := json.Marshal(x.Cameras)
 	x.Created = h.now()
-	res, err := h.db.sql.ExecContext(ctx, `INSERT INTO hold (owner, ref, reason, actor, cameras, from_90k, to_90k, created_90k)
+	tx, err := h.db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return Hold{}, ioErr(op, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO hold (owner, ref, reason, actor, cameras, from_90k, to_90k, created_90k)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, string(x.Owner), x.Ref, x.Reason, x.Actor, string(cams),
 		media.Time90k(x.From), media.Time90k(x.To), media.Time90k(x.Created))
 	if err != nil {
@@ -242,18 +283,23 @@ func (h *Holds) Add(ctx context.Context, x Hold) (Hold, error) {
 	}
 	x.ID, _ = res.LastInsertId()
 	x.Released, x.ReleasedBy = time.Time{}, ""
+	if _, err := h.led.Append(ctx, holdEntry(&x, false, x.Actor)); err != nil {
+		return Hold{}, errs.E(op, fmt.Errorf("ledger row for hold %d: %w", x.ID, err))
+	}
+	if err := tx.Commit(); err != nil {
+		return Hold{}, ioErr(op, err)
+	}
 	return x, nil
 }
 
 // Release ends hold id. Releasing a released hold is an errs.Conflict.
 func (h *Holds) Release(ctx context.Context, id int64, actor string) error {
 	const op = "retention.Holds.Release"
-	res, err := h.db.sql.ExecContext(ctx, `UPDATE hold SET released_90k = ?, released_by = ? WHERE id = ? AND released_90k IS NULL`,
-		media.Time90k(h.now()), actor, id)
+	n, err := h.release(ctx, `id = ?`, []any{id}, actor)
 	if err != nil {
-		return ioErr(op, err)
+		return errs.E(op, err)
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
+	if n == 1 {
 		return nil
 	}
 	var x int
@@ -269,20 +315,64 @@ func (h *Holds) Release(ctx context.Context, id int64, actor string) error {
 // ReleaseOwned releases every active hold of owner with reference ref (a
 // request closed, a provision done) and returns how many it released.
 func (h *Holds) ReleaseOwned(ctx context.Context, owner Owner, ref, actor string) (int, error) {
-	res, err := h.db.sql.ExecContext(ctx, `UPDATE hold SET released_90k = ?, released_by = ?
-		WHERE owner = ? AND ref = ? AND released_90k IS NULL`, media.Time90k(h.now()), actor, string(owner), ref)
+	n, err := h.release(ctx, `owner = ? AND ref = ?`, []any{string(owner), ref}, actor)
 	if err != nil {
-		return 0, ioErr("retention.Holds.ReleaseOwned", err)
+		return 0, errs.E("retention.Holds.ReleaseOwned", err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return n, nil
+}
+
+// release releases the active holds matching where, each with its ledger
+// row, in one transaction, and returns how many.
+func (h *Holds) release(ctx context.Context, where string, args []any, actor string) (int, error) {
+	const op = "retention.Holds.release"
+	if h.led == nil {
+		return 0, errs.Errorf(op, errs.Invalid, "hold list opened without a ledger: releasing a hold is recorded")
+	}
+	tx, err := h.db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, ioErr(op, err)
+	}
+	defer tx.Rollback()
+	hs, err := listHolds(ctx, tx, `released_90k IS NULL AND `+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	now := h.now()
+	for i := range hs {
+		x := &hs[i]
+		if _, err := tx.ExecContext(ctx, `UPDATE hold SET released_90k = ?, released_by = ? WHERE id = ?`,
+			media.Time90k(now), actor, x.ID); err != nil {
+			return 0, ioErr(op, err)
+		}
+		if _, err := h.led.Append(ctx, holdEntry(x, true, actor)); err != nil {
+			return 0, errs.E(op, fmt.Errorf("ledger row for hold %d: %w", x.ID, err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, ioErr(op, err)
+	}
+	return len(hs), nil
 }
 
 // List returns the holds, active ones only unless all, by id.
 func (h *Holds) List(ctx context.Context, all bool) ([]Hold, error) {
+	if all {
+		return listHolds(ctx, h.db.sql, `1`)
+	}
+	return listHolds(ctx, h.db.sql, `released_90k IS NULL`)
+}
+
+// querier is a *sql.DB or a *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// listHolds returns the holds matching where, by id.
+func listHolds(ctx context.Context, q querier, where string, args ...any) ([]Hold, error) {
 	const op = "retention.Holds.List"
-	rows, err := h.db.sql.QueryContext(ctx, `SELECT id, owner, ref, reason, actor, cameras, from_90k, to_90k, created_90k,
-		released_90k, released_by FROM hold WHERE ? OR released_90k IS NULL ORDER BY id`, all)
+	rows, err := q.QueryContext(ctx, `SELECT id, owner, ref, reason, actor, cameras, from_90k, to_90k, created_90k,
+		released_90k, released_by FROM hold WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, ioErr(op, err)
 	}

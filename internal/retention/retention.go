@@ -187,6 +187,10 @@ type Engine struct {
 	key   *Key
 
 	mu sync.Mutex // one destruction at a time
+
+	// hook, if set, is called at named steps of a destruction; an error
+	// aborts there, simulating a crash (tests).
+	hook func(step string) error
 }
 
 // New opens the engine's state in opt.Dir (retention.db, the receipt key,
@@ -238,7 +242,7 @@ func New(ctx context.Context, opt Options) (*Engine, error) {
 		return nil, errs.E(op, err)
 	}
 	e := &Engine{opt: opt, cfg: cfg, log: opt.Logger, clk: opt.Clock, loc: opt.Location, st: opt.Store, db: d, key: key,
-		holds: &Holds{db: d, now: opt.Clock.Now}}
+		holds: &Holds{db: d, now: opt.Clock.Now, led: opt.Ledger}}
 	if err := e.recoverPending(ctx); err != nil {
 		d.close()
 		return nil, errs.E(op, err)
