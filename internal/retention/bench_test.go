@@ -85,6 +85,8 @@ func BenchmarkExpireDay(b *testing.B) {
 		b.ReportMetric(float64(written), "frames-recorded")
 		b.ReportMetric(float64(lost), "frames-lost")
 		b.ReportMetric(float64(slowest.Milliseconds()), "max-write-ms")
+		b.Logf("slowest write began %v into the run; %d writes took over 100 ms",
+			time.Unix(0, rec.slowestAt.Load()).Sub(start).Round(time.Millisecond), rec.slow.Load())
 		eng.Close()
 		led.Close()
 		st.Close()
@@ -166,6 +168,9 @@ type recorders struct {
 	written atomic.Int64
 	failed  atomic.Int64
 	slowest atomic.Int64 // ns
+	// slowestAt is when the slowest write started (Unix ns); slow counts
+	// writes that took over 100 ms.
+	slowestAt, slow atomic.Int64
 	n       int
 }
 
@@ -212,6 +217,10 @@ func startRecorders(b *testing.B, st *store.Store, n int, wall time.Time) *recor
 				}
 				if d := time.Since(t).Nanoseconds(); d > r.slowest.Load() {
 					r.slowest.Store(d)
+					r.slowestAt.Store(t.UnixNano())
+				}
+				if time.Since(t) > 100*time.Millisecond {
+					r.slow.Add(1)
 				}
 				r.written.Add(1)
 			}

@@ -62,7 +62,11 @@ var SegmentColumns = []string{"id", "camera", "state", "start_90k", "end_90k", "
 
 // SQLiteIndex is the Index on a SQLite file.
 type SQLiteIndex struct {
-	db *sql.DB
+	db *sql.DB // the one connection that writes (and most reads)
+	// rdb serves the long read-only scans (Cameras, Briefs) on their own
+	// connections: under WAL they read a snapshot beside the writer, so a
+	// writer's Create or Finish never waits for a scan of the whole table.
+	rdb *sql.DB
 }
 
 // OpenSQLite opens (creating if needed) the index at path, in WAL mode with
@@ -87,6 +91,15 @@ func openSQLite(ctx context.Context, path, synchronous string) (*SQLiteIndex, er
 		db.Close()
 		return nil, errs.E(op, err)
 	}
+	// Opened after the migration, so the database is in WAL mode and has
+	// its schema; query_only guards against a write slipping onto it.
+	rdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		db.Close()
+		return nil, errs.E(op, errs.IO, err)
+	}
+	rdb.SetMaxOpenConns(2)
+	x.rdb = rdb
 	return x, nil
 }
 
@@ -523,7 +536,7 @@ func (x *SQLiteIndex) Rewrap(ctx context.Context, us []KeyUpdate) error {
 // Cameras implements Index.
 func (x *SQLiteIndex) Cameras(ctx context.Context) ([]CameraSummary, error) {
 	const op = "store.Index.Cameras"
-	rows, err := x.db.QueryContext(ctx, `SELECT camera, min(start_90k), max(end_90k), count(*), sum(file_bytes)
+	rows, err := x.rdb.QueryContext(ctx, `SELECT camera, min(start_90k), max(end_90k), count(*), sum(file_bytes)
 		FROM segment GROUP BY camera ORDER BY camera`)
 	if err != nil {
 		return nil, wrapIO(op, err)
@@ -552,10 +565,10 @@ func (x *SQLiteIndex) Briefs(ctx context.Context, camera string, endBefore int64
 	if camera != "" {
 		// One camera: a range of the (camera, start_90k) index, never a
 		// scan of the table (a segment ending by endBefore starts by it).
-		rows, err = x.db.QueryContext(ctx, cols+`WHERE camera = ? AND start_90k <= ? AND state = 2 AND end_90k <= ?
+		rows, err = x.rdb.QueryContext(ctx, cols+`WHERE camera = ? AND start_90k <= ? AND state = 2 AND end_90k <= ?
 			ORDER BY start_90k, id LIMIT ?`, camera, endBefore, endBefore, limit)
 	} else {
-		rows, err = x.db.QueryContext(ctx, cols+`WHERE state = 2 AND end_90k <= ? ORDER BY start_90k, id LIMIT ?`,
+		rows, err = x.rdb.QueryContext(ctx, cols+`WHERE state = 2 AND end_90k <= ? ORDER BY start_90k, id LIMIT ?`,
 			endBefore, limit)
 	}
 	if err != nil {
@@ -574,6 +587,14 @@ func (x *SQLiteIndex) Briefs(ctx context.Context, camera string, endBefore int64
 }
 
 // Close implements Index.
-func (x *SQLiteIndex) Close() error { return wrapIO("store.Index.Close", x.db.Close()) }
+func (x *SQLiteIndex) Close() error {
+	// The readers close first: the writer's close then checkpoints the WAL
+	// and removes it, which it cannot while a reader holds it open.
+	rerr := x.rdb.Close()
+	if err := x.db.Close(); err != nil {
+		return wrapIO("store.Index.Close", err)
+	}
+	return wrapIO("store.Index.Close", rerr)
+}
 
 var _ Index = (*SQLiteIndex)(nil)
