@@ -171,7 +171,7 @@ type recorders struct {
 	// slowestAt is when the slowest write started (Unix ns); slow counts
 	// writes that took over 100 ms.
 	slowestAt, slow atomic.Int64
-	n       int
+	n               int
 }
 
 // startRecorders writes the H.264 clip at 25 fps, paced by the real clock,
