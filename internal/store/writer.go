@@ -329,21 +329,26 @@ func (w *Writer) flushChunk() error {
 	frames := w.chunk
 	w.chunk = w.chunk[:0]
 	sealed, err := w.sealChunk(l, frames)
-	w.resetBuf()
 	if err != nil {
+		w.resetBuf()
 		return errs.E(op, errs.Internal, err)
 	}
-	if _, err := l.file.Write(sealed); err != nil {
+	_, err = l.file.Write(sealed)
+	if err == nil {
+		l.hash.Write(sealed)
+	}
+	size := int64(len(sealed))
+	w.resetBuf() // sealed is part of buf: not before it is written and hashed
+	if err != nil {
 		l.mu.Lock()
 		l.failed = err
 		l.mu.Unlock()
 		return errs.E(op, errs.IO, err)
 	}
-	l.hash.Write(sealed)
 	l.mu.Lock()
-	l.chunks = append(l.chunks, chunkInfo{First: len(l.frames), Frames: len(frames), Offset: l.size, Size: int64(len(sealed))})
+	l.chunks = append(l.chunks, chunkInfo{First: len(l.frames), Frames: len(frames), Offset: l.size, Size: size})
 	l.frames = append(l.frames, frames...)
-	l.size += int64(len(sealed))
+	l.size += size
 	l.dirty = true
 	l.mu.Unlock()
 	return nil
