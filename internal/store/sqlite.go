@@ -303,7 +303,7 @@ func (x *SQLiteIndex) Delete(ctx context.Context, id int64) error {
 }
 
 // Trash implements Index. It works on the whole set at once (one INSERT
-// ... SELECT, one UPDATE, one DELETE), so a batch of thousands of rows
+// ... SELECT ... RETURNING, one DELETE, one UPDATE), so a batch of thousands of rows
 // holds the write lock for milliseconds, not seconds.
 func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]GarbageRow, error) {
 	const op = "store.Index.Trash"
@@ -319,30 +319,16 @@ func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garb
 		return nil, wrapIO(op, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO garbage (segment_id, camera, start_90k, end_90k, file_bytes, sha256,
+	// RETURNING hands back the garbage rows as they are inserted: the
+	// trashed rows are read once.
+	rows, err := tx.QueryContext(ctx, `INSERT INTO garbage (segment_id, camera, start_90k, end_90k, file_bytes, sha256,
 		key_id, destroyed_90k) SELECT id, camera, start_90k, end_90k, file_bytes, sha256, key_id, ?
-		FROM segment WHERE id IN (SELECT value FROM json_each(?)) AND state = 2`, now, set)
+		FROM segment WHERE id IN (SELECT value FROM json_each(?)) AND state = 2
+		RETURNING segment_id, camera, start_90k, end_90k, file_bytes, sha256, key_id, destroyed_90k`, now, set)
 	if err != nil {
-		return nil, wrapIO(op, err)
-	}
-	if n, _ := res.RowsAffected(); n != int64(len(ids)) {
-		return nil, errs.E(op, x.missing(ctx, tx, ids))
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id IN (SELECT value FROM json_each(?))`, set); err != nil {
-		return nil, wrapIO(op, err)
-	}
-	// The segments that continued the trashed ones now follow a gap.
-	if _, err := tx.ExecContext(ctx, `UPDATE segment SET discontinuity = 1 WHERE id IN (
-		SELECT s.id FROM garbage g JOIN segment s ON s.camera = g.camera AND s.start_90k = g.end_90k
-		WHERE g.segment_id IN (SELECT value FROM json_each(?)))`, set); err != nil {
 		return nil, wrapIO(op, err)
 	}
 	byID := make(map[int64]GarbageRow, len(ids))
-	rows, err := tx.QueryContext(ctx, `SELECT segment_id, camera, start_90k, end_90k, file_bytes, sha256, key_id,
-		destroyed_90k FROM garbage WHERE segment_id IN (SELECT value FROM json_each(?))`, set)
-	if err != nil {
-		return nil, wrapIO(op, err)
-	}
 	for rows.Next() {
 		var g GarbageRow
 		if err := rows.Scan(&g.SegmentID, &g.Camera, &g.Start, &g.End, &g.FileBytes, &g.SHA256, &g.KeyID, &g.Destroyed); err != nil {
@@ -353,6 +339,18 @@ func (x *SQLiteIndex) Trash(ctx context.Context, ids []int64, now int64) ([]Garb
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
+		return nil, wrapIO(op, err)
+	}
+	if len(byID) != len(ids) {
+		return nil, errs.E(op, x.missing(ctx, tx, ids))
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM segment WHERE id IN (SELECT value FROM json_each(?))`, set); err != nil {
+		return nil, wrapIO(op, err)
+	}
+	// The segments that continued the trashed ones now follow a gap.
+	if _, err := tx.ExecContext(ctx, `UPDATE segment SET discontinuity = 1 WHERE id IN (
+		SELECT s.id FROM garbage g JOIN segment s ON s.camera = g.camera AND s.start_90k = g.end_90k
+		WHERE g.segment_id IN (SELECT value FROM json_each(?)))`, set); err != nil {
 		return nil, wrapIO(op, err)
 	}
 	if err := tx.Commit(); err != nil {
