@@ -152,6 +152,11 @@ type Pipeline struct {
 	// freshDec is set when the decoder was replaced after a large access
 	// unit and has not decoded a packet since.
 	freshDec bool
+
+	// pooled: frame buffers come from the frame pools, because the
+	// supervisor gives them back (its sink is a FrameCopier). Otherwise
+	// each frame gets a buffer of its exact size.
+	pooled bool
 }
 
 // releaseBytes is the size of an access unit after which the pipeline
@@ -583,7 +588,12 @@ func (p *Pipeline) accessUnit(nalus [][]byte, ts uint32, now time.Time) error {
 	}
 	p.mapping.WallAhead = media.Duration90k(wall - nowWall)
 
-	data := getFrameBuf(size)
+	var data []byte
+	if p.pooled {
+		data = getFrameBuf(size)
+	} else {
+		data = make([]byte, 0, size)
+	}
 	for _, n := range nalus {
 		switch classify(p.track.Codec, n) {
 		case kindVPS, kindSPS, kindPPS, kindDrop:

@@ -564,9 +564,20 @@ func TestSinkErrorBreaks(t *testing.T) {
 	}
 }
 
+// BenchmarkPacketsToFrames measures the pipeline alone, with a sink that
+// keeps frames ("kept") and with one that copies them and gives their
+// memory back, as the recorder's store writer does through the supervisor
+// ("reused").
 func BenchmarkPacketsToFrames(b *testing.B) {
 	for _, codec := range codecs {
-		b.Run(codec.String(), func(b *testing.B) {
+		b.Run(codec.String()+"/kept", func(b *testing.B) { benchPacketsToFrames(b, codec, false) })
+		b.Run(codec.String()+"/reused", func(b *testing.B) { benchPacketsToFrames(b, codec, true) })
+	}
+}
+
+func benchPacketsToFrames(b *testing.B, codec media.Codec, reuse bool) {
+	{
+		{
 			c := loadClip(b, codec)
 			pk := newPacketizer(b, codec)
 			var pkts []*rtp.Packet
@@ -577,7 +588,12 @@ func BenchmarkPacketsToFrames(b *testing.B) {
 					bytes += len(k.Payload)
 				}
 			}
-			p := NewPipeline(discard{}, PipelineOptions{})
+			var sink Sink = discard{}
+			if reuse {
+				sink = releasing{}
+			}
+			p := NewPipeline(sink, PipelineOptions{})
+			p.pooled = reuse
 			if err := p.Start(Track{Codec: codec, PacketizationMode: 1}); err != nil {
 				b.Fatal(err)
 			}
@@ -599,9 +615,16 @@ func BenchmarkPacketsToFrames(b *testing.B) {
 				now = now.Add(10 * time.Second)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10, "ns/stream-second")
-		})
+		}
 	}
 }
+
+// releasing gives each frame's memory back at once, as the supervisor
+// does after a copying sink has written it.
+type releasing struct{}
+
+func (releasing) WriteFrame(f *media.Frame) error { putFrameBuf(f.Data); return nil }
+func (releasing) Break(string)                    {}
 
 type discard struct{}
 

@@ -153,6 +153,7 @@ func New(cam Camera, sink Sink, opts Options) (*Supervisor, error) {
 		s.rnd = rand.Int64N
 	}
 	s.pipe = NewPipeline(fanout{s}, PipelineOptions{MaxAccessUnit: cam.MaxAccessUnit, Reanchor: cam.Reanchor})
+	s.pipe.pooled = s.copies
 	s.status, s.since = Connecting, s.clk.Now()
 	return s, nil
 }
