@@ -25,8 +25,9 @@ import (
 // BenchmarkExpireDay expires one day of one-minute segments of
 // GWANJE_BENCH_CAMERAS cameras (default 256: 368,640 segments) in one
 // retention run, with a real ledger, while GWANJE_BENCH_RECORDERS cameras
-// (default 64) keep recording the 2 Mbit/s clip in real time. Building the
-// fixture is outside the timed part. Run it once:
+// (default 64) keep recording the 2 Mbit/s clip in real time, with
+// GWANJE_BENCH_BATCH segments per index transaction (default the engine's).
+// Building the fixture is outside the timed part. Run it once:
 //
 //	go test -run '^$' -bench ExpireDay -benchtime 1x -timeout 30m ./internal/retention/
 //
@@ -57,7 +58,7 @@ func BenchmarkExpireDay(b *testing.B) {
 			log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 		}
 		eng, err := New(ctx, Options{Store: st, Dir: dir, Rules: rules{}, Location: seoul, Ledger: led,
-			Clock: clock.NewFake(kst("2026-04-01 00:00:30")), Config: Config{}, Logger: log})
+			Clock: clock.NewFake(kst("2026-04-01 00:00:30")), Config: Config{BatchSize: envInt("GWANJE_BENCH_BATCH", 0)}, Logger: log})
 		if err != nil {
 			b.Fatal(err)
 		}

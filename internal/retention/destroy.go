@@ -100,7 +100,8 @@ func (e *Engine) destroy(ctx context.Context, reason Reason, actor, detail strin
 	rs, err := e.finish(ctx, in, gone, false)
 	e.log.Info("destruction", "reason", reason, "segments", len(gone), "receipts", len(rs),
 		"keys_and_files", t1.Sub(t0).Round(time.Millisecond), "settle", t2.Sub(t1).Round(time.Millisecond),
-		"receipts_and_ledger", time.Since(t2).Round(time.Millisecond))
+		"receipts_and_ledger", time.Since(t2).Round(time.Millisecond),
+		"slowest_batch", d.SlowestBatch().Round(time.Millisecond))
 	if err != nil {
 		return rs, errs.E(op, err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
 )
@@ -68,7 +69,13 @@ type Destruction struct {
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	err  error // first unlink error
+
+	slowest time.Duration // longest batch transaction
 }
+
+// SlowestBatch is how long the longest batch's index transaction took: the
+// longest a recorder's Create or Finish waited for it.
+func (d *Destruction) SlowestBatch() time.Duration { return d.slowest }
 
 // NewDestruction starts a destruction of one or more batches.
 func (s *Store) NewDestruction() *Destruction {
@@ -93,7 +100,9 @@ func (d *Destruction) Destroy(ctx context.Context, ids []int64) (*DestroyResult,
 	}
 	// Trash refuses rows that are not closed: a segment being written
 	// cannot be destroyed. One whose row the syncer has just closed can.
+	t0 := time.Now()
 	g, err := s.idx.Trash(ctx, ids, now)
+	d.slowest = max(d.slowest, time.Since(t0))
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
