@@ -147,7 +147,23 @@ func startApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app
 
 	a.rec = recorder.New(a.store, ingest.Options{Logger: log.With("component", "ingest")})
 	if a.reg != nil {
-		for _, sc := range a.reg.StreamCameras() {
+		cams := a.reg.StreamCameras()
+		log.Debug("garbage collector", "memory_limit", recorder.TuneGC(len(cams)))
+		// Cameras start a few milliseconds apart (at most 5 s in all), so
+		// hundreds of first segments, each an index commit, do not all
+		// wait at once with their frames queued in memory.
+		step := time.Duration(0)
+		if len(cams) > 1 {
+			step = min(time.Duration(len(cams))*20*time.Millisecond, 5*time.Second) / time.Duration(len(cams)-1)
+		}
+		for i, sc := range cams {
+			if i > 0 && step > 0 {
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(step):
+				}
+			}
 			pw, err := readSecret(sc.PasswordEnv, sc.PasswordFile)
 			if err != nil {
 				return nil, fmt.Errorf("camera %s: password: %w", sc.ID, err)
