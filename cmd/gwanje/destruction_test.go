@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/retention"
 	"github.com/gwanje/gwanje/internal/seal"
@@ -153,5 +154,38 @@ func TestKill9DuringDestruction(t *testing.T) {
 	if code := run(context.Background(), []string{"destruction", "verify", "-data", data, receipts[0]}, &stdout, &stderr); code == 0 ||
 		!strings.Contains(stdout.String(), "signature does not verify") {
 		t.Errorf("tampered receipt: exit %d\n%s", code, stdout.String())
+	}
+}
+
+// TestHoldCLIRecordsLedger: `gwanje hold add` and `hold release` leave
+// their ledger rows (a hold changes what retention may destroy); `hold
+// list` only reads.
+func TestHoldCLIRecordsLedger(t *testing.T) {
+	data := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"hold", "add", "-data", data, "-reason", "수사 협조", "-actor", "kim",
+		"-from", "2026-03-01", "-to", "2026-03-02", "-camera", "cam-01"}, &out, &errb); code != 0 {
+		t.Fatalf("hold add: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if code := run(context.Background(), []string{"hold", "release", "-data", data, "-actor", "lee", "1"}, &out, &errb); code != 0 {
+		t.Fatalf("hold release: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"hold", "list", "-all", "-data", data}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "released") {
+		t.Fatalf("hold list: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	l, err := ledger.Open(context.Background(), ledger.Options{Dir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ents, err := l.Query(context.Background(), ledger.Filter{Kinds: []ledger.Kind{retention.HoldLedgerKind}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 2 || ents[0].Actor != "kim" || ents[1].Actor != "lee" || ents[0].Object != "hold 1" ||
+		!strings.HasPrefix(ents[1].Detail, "hold released: hold 1") || len(ents[0].Cameras) != 1 {
+		t.Errorf("ledger rows %+v", ents)
 	}
 }
