@@ -39,6 +39,7 @@ const (
 	LoginFailed                  // a failed login (wrong password, locked, unknown user)
 	DeviceCheck                  // a periodic camera/device check
 	AccessRefused                // a footage request refused (network, scope, purpose)
+	Hold                         // 보존 조치: a hold placed on footage or released
 	kindEnd                      // keep last
 )
 
@@ -64,6 +65,7 @@ var kindInfo = [...]struct {
 	LoginFailed:      {"login-failed", "로그인 실패", ""},
 	DeviceCheck:      {"device-check", "기기 점검", ""},
 	AccessRefused:    {"access-refused", "접근 거부", ""},
+	Hold:             {"hold", "보존 조치", ""},
 }
 
 // Category is the 구분 column of the official 관리대장: 이용, 제공, 열람 or 파기.

@@ -213,9 +213,8 @@ func OpenHolds(ctx context.Context, dir string, led ledger.Appender, now func() 
 }
 
 // HoldLedgerKind is the ledger kind of the rows recording a hold placed or
-// released: a change to what retention may destroy, recorded as a
-// configuration change until the ledger has a kind of its own.
-const HoldLedgerKind = ledger.ConfigChange
+// released (보존 조치): a change to what retention may destroy.
+const HoldLedgerKind = ledger.Hold
 
 // holdEntry is the ledger row of hold x placed (released false) or
 // released by actor.
