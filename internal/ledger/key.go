@@ -3,20 +3,18 @@ package ledger
 import (
 	"bufio"
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
+	sealkey "github.com/gwanje/gwanje/internal/seal"
 )
 
 // keyHeader starts a signing-key file; the version is part of the format.
@@ -34,95 +32,33 @@ type Key struct {
 // Public returns the verifying key.
 func (k *Key) Public() ed25519.PublicKey { return k.priv.Public().(ed25519.PublicKey) }
 
-func keyID(pub ed25519.PublicKey) string {
-	s := sha256.Sum256(pub)
-	return hex.EncodeToString(s[:8])
-}
+func keyID(pub ed25519.PublicKey) string { return sealkey.SigningKeyID(pub) }
 
 // LoadOrCreateKey reads the signing key at path, creating it (and its
-// directory, mode 0700) with a fresh random key on first run. The file is
-// written to a temporary name, fsynced, renamed and the directory fsynced.
+// directory, mode 0700) with a fresh random key on first run; the file
+// appears whole or not at all.
 func LoadOrCreateKey(path string) (*Key, error) {
-	const op = "ledger.LoadOrCreateKey"
-	k, err := LoadKey(path)
-	if err == nil || !errs.Is(err, errs.NotExist) {
-		return k, err
-	}
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, errs.E(op, errs.Internal, err)
-	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	body := keyHeader + "\n" + hex.EncodeToString(seed) + "\n"
-	if err := writeFileSync(path, []byte(body), 0o600); err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	return LoadKey(path)
+	k, err := sealkey.LoadOrCreateSigningKey(path, keyHeader)
+	return keyOf("ledger.LoadOrCreateKey", k, err)
 }
 
 // LoadKey reads an existing signing key. It refuses a key file readable by
 // group or others.
 func LoadKey(path string) (*Key, error) {
-	const op = "ledger.LoadKey"
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errs.Errorf(op, errs.NotExist, "signing key %s does not exist", path)
-	}
-	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, errs.Errorf(op, errs.Invalid, "signing key %s has mode %v; it must be 0600", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 2 || lines[0] != keyHeader {
-		return nil, errs.Errorf(op, errs.Invalid, "signing key %s: first line must be %q followed by one hex line", path, keyHeader)
-	}
-	seed, err := hex.DecodeString(strings.TrimSpace(lines[1]))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, errs.Errorf(op, errs.Invalid, "signing key %s line 2: want %d hex-encoded bytes", path, ed25519.SeedSize)
-	}
-	priv := ed25519.NewKeyFromSeed(seed)
-	return &Key{priv: priv, ID: keyID(priv.Public().(ed25519.PublicKey))}, nil
+	k, err := sealkey.LoadSigningKey(path, keyHeader)
+	return keyOf("ledger.LoadKey", k, err)
 }
 
-func writeFileSync(path string, b []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
+func keyOf(op string, k *sealkey.SigningKey, err error) (*Key, error) {
+	switch {
+	case err == nil:
+		return &Key{priv: k.Private, ID: k.ID}, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, errs.E(op, errs.NotExist, err)
+	case errors.Is(err, sealkey.ErrBadSigningKey):
+		return nil, errs.E(op, errs.Invalid, err)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil, errs.E(op, errs.IO, err)
 }
 
 // Checkpoint seals the chain up to Seq: an Ed25519 signature over

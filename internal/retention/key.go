@@ -2,16 +2,13 @@ package retention
 
 import (
 	"crypto/ed25519"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/seal"
 )
 
 // keyHeader starts a receipt signing-key file; the version is part of the
@@ -36,61 +33,33 @@ type Key struct {
 func (k *Key) Public() ed25519.PublicKey { return k.priv.Public().(ed25519.PublicKey) }
 
 // KeyID is the id of a public key: the first 8 bytes of its SHA-256, hex.
-func KeyID(pub ed25519.PublicKey) string {
-	s := sha256.Sum256(pub)
-	return hex.EncodeToString(s[:8])
-}
+func KeyID(pub ed25519.PublicKey) string { return seal.SigningKeyID(pub) }
 
 // LoadOrCreateKey reads the receipt signing key at path, creating it (and
-// its directory, mode 0700) with a fresh random key on first use: written
-// to a temporary name, fsynced, renamed, directory fsynced.
+// its directory, mode 0700) with a fresh random key on first use; the file
+// appears whole or not at all.
 func LoadOrCreateKey(path string) (*Key, error) {
-	const op = "retention.LoadOrCreateKey"
-	k, err := LoadKey(path)
-	if err == nil || !errs.Is(err, errs.NotExist) {
-		return k, err
-	}
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, errs.E(op, errs.Internal, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	if err := writeFileSync(path, []byte(keyHeader+"\n"+hex.EncodeToString(seed)+"\n")); err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	return LoadKey(path)
+	k, err := seal.LoadOrCreateSigningKey(path, keyHeader)
+	return keyOf("retention.LoadOrCreateKey", k, err)
 }
 
 // LoadKey reads an existing receipt signing key. It refuses a key file
 // readable by group or others.
 func LoadKey(path string) (*Key, error) {
-	const op = "retention.LoadKey"
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errs.Errorf(op, errs.NotExist, "receipt signing key %s does not exist", path)
+	k, err := seal.LoadSigningKey(path, keyHeader)
+	return keyOf("retention.LoadKey", k, err)
+}
+
+func keyOf(op string, k *seal.SigningKey, err error) (*Key, error) {
+	switch {
+	case err == nil:
+		return &Key{priv: k.Private, ID: k.ID}, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, errs.Errorf(op, errs.NotExist, "receipt %v", err)
+	case errors.Is(err, seal.ErrBadSigningKey):
+		return nil, errs.Errorf(op, errs.Invalid, "receipt %v", err)
 	}
-	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, errs.Errorf(op, errs.Invalid, "receipt signing key %s has mode %v; it must be 0600", path, fi.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 2 || lines[0] != keyHeader {
-		return nil, errs.Errorf(op, errs.Invalid, "receipt signing key %s: first line must be %q followed by one hex line", path, keyHeader)
-	}
-	seed, err := hex.DecodeString(strings.TrimSpace(lines[1]))
-	if err != nil || len(seed) != ed25519.SeedSize {
-		return nil, errs.Errorf(op, errs.Invalid, "receipt signing key %s line 2: want %d hex-encoded bytes", path, ed25519.SeedSize)
-	}
-	priv := ed25519.NewKeyFromSeed(seed)
-	return &Key{priv: priv, ID: KeyID(priv.Public().(ed25519.PublicKey))}, nil
+	return nil, errs.E(op, errs.IO, err)
 }
 
 // writeFileSync writes b to path crash-safely with mode 0600: temporary
