@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/config"
+	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/ledger"
-	"github.com/gwanje/gwanje/internal/registry"
 	"github.com/gwanje/gwanje/internal/retention"
 )
 
@@ -105,8 +105,8 @@ func (a *app) runStillRetention(ctx context.Context, every time.Duration) {
 }
 
 // expireStills is one run of still retention: for each camera, the stills
-// recorded before the camera's keep-since time (and before any hold on
-// the camera) are destroyed, with one 파기 row per camera naming each
+// recorded before the camera's keep-since time are destroyed, except those
+// an active hold covers, with one 파기 row per camera naming each
 // destroyed still, its size, its hash and its key id.
 func (a *app) expireStills(ctx context.Context) error {
 	p, st := a.retention, a.health.stills
@@ -116,15 +116,24 @@ func (a *app) expireStills(ctx context.Context) error {
 	}
 	now := a.clk.Now()
 	for _, sc := range a.reg.StreamCameras() {
-		cut := retention.KeepSince(p.rules.Retention(sc.ID), now, p.loc)
-		for _, h := range holds {
-			if (len(h.Cameras) == 0 || slices.Contains(h.Cameras, sc.ID)) && h.From.Before(cut) {
-				cut = h.From
-			}
-		}
-		gone, err := st.DestroyBefore(ctx, sc.ID, cut)
+		ret := p.rules.Retention(sc.ID)
+		due, err := st.List(ctx, sc.ID, time.Unix(0, 0), retention.KeepSince(ret, now, p.loc))
 		if err != nil {
 			return err
+		}
+		var gone []health.Still
+		for _, s := range due {
+			if slices.ContainsFunc(holds, func(h retention.Hold) bool {
+				return (len(h.Cameras) == 0 || slices.Contains(h.Cameras, sc.ID)) &&
+					!s.RecordedAt.Before(h.From) && s.RecordedAt.Before(h.To)
+			}) {
+				continue
+			}
+			d, err := st.Delete(ctx, s.ID)
+			if err != nil {
+				return err
+			}
+			gone = append(gone, d)
 		}
 		if len(gone) == 0 {
 			continue
@@ -138,7 +147,7 @@ func (a *app) expireStills(ctx context.Context) error {
 		}
 		e := ledger.Entry{Kind: ledger.Destruction, Site: p.rules.Site(sc.ID), Cameras: []string{sc.ID},
 			From: from, To: to.Add(time.Second), Object: fmt.Sprintf("점검 정지화상 %d건", len(gone)),
-			Purpose: "보관기간 경과 (" + retentionLabel(p.rules.Retention(sc.ID)) + ")", Form: "암호키 파기 및 파일 삭제",
+			Purpose: "보관기간 경과 (" + ret.Korean() + ")", Form: "암호키 파기 및 파일 삭제",
 			Detail: strings.TrimSuffix(b.String(), "; ")}
 		if _, err := a.ledger.Append(ctx, e); err != nil {
 			// The stills are gone; say so where it cannot be missed.
@@ -149,8 +158,6 @@ func (a *app) expireStills(ctx context.Context) error {
 	}
 	return nil
 }
-
-func retentionLabel(r registry.Retention) string { return r.Korean() }
 
 func minTime(a, b time.Time) time.Time {
 	if b.Before(a) {

@@ -78,6 +78,11 @@ func TestStillsFollowFootageRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Day 7 is after the hold's end: due on 8 April like any other.
+	after, err := stills.Put(ctx, "demo-1", day0.AddDate(0, 0, 7), []byte("jpeg of day 7"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := p.engine.Holds().Add(ctx, retention.Hold{Owner: retention.OwnerManual, Reason: "수사 협조", Actor: "kim",
 		Cameras: []string{"demo-1"}, From: day0.AddDate(0, 0, 5), To: day0.AddDate(0, 0, 6)})
 	if err != nil {
@@ -106,16 +111,16 @@ func TestStillsFollowFootageRetention(t *testing.T) {
 	// 30d: footage of 1 March is kept through 31 March, due at 00:00 of
 	// 1 April (Seoul).
 	run(time.Date(2026, 3, 31, 23, 59, 0, 0, seoul))
-	if got := present(); len(got) != 2 {
-		t.Fatalf("a minute before due: stills %v, want both", got)
+	if got := present(); len(got) != 3 {
+		t.Fatalf("a minute before due: stills %v, want all three", got)
 	}
 	run(time.Date(2026, 4, 1, 0, 0, 0, 0, seoul))
-	if got := present(); len(got) != 1 || got[0] != held.ID {
-		t.Fatalf("at due time: stills %v, want only %d", got, held.ID)
+	if got := present(); len(got) != 2 || got[0] != held.ID || got[1] != after.ID {
+		t.Fatalf("at due time: stills %v, want %d and %d", got, held.ID, after.ID)
 	}
-	run(time.Date(2026, 4, 20, 0, 0, 0, 0, seoul)) // day 5's still is due, but held
-	if got := present(); len(got) != 1 {
-		t.Fatalf("held still destroyed: %v", got)
+	run(time.Date(2026, 4, 20, 0, 0, 0, 0, seoul)) // days 5 and 7 are due; only day 5 is held
+	if got := present(); len(got) != 1 || got[0] != held.ID {
+		t.Fatalf("after day 7's due time: stills %v, want only the held %d", got, held.ID)
 	}
 	if err := p.engine.Holds().Release(ctx, h.ID, "kim"); err != nil {
 		t.Fatal(err)
@@ -129,10 +134,10 @@ func TestStillsFollowFootageRetention(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ents) != 2 {
-		t.Fatalf("%d 파기 rows, want 2 (one per run that destroyed)", len(ents))
+	if len(ents) != 3 {
+		t.Fatalf("%d 파기 rows, want 3 (one per run that destroyed)", len(ents))
 	}
-	for i, want := range []int64{first.ID, held.ID} {
+	for i, want := range []int64{first.ID, after.ID, held.ID} {
 		e := ents[i]
 		if e.Object != "점검 정지화상 1건" || len(e.Cameras) != 1 || e.Cameras[0] != "demo-1" || e.Site != "hq" ||
 			!strings.Contains(e.Detail, "still "+strconv.FormatInt(want, 10)+" ") || !strings.Contains(e.Detail, "sha256:") {

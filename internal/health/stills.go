@@ -20,6 +20,7 @@ import (
 	_ "modernc.org/sqlite" // driver "sqlite"
 
 	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/durable"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/seal"
 )
@@ -285,13 +286,8 @@ func writeSynced(path string, data []byte) error {
 }
 
 func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return errs.E(opStills, errs.IO, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return errs.E(opStills, errs.IO, fmt.Errorf("fsync %s: %w", dir, err))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/durable"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
@@ -119,7 +120,7 @@ func (e *Engine) writeIntent(in *intent) error {
 	if err != nil {
 		return errs.E("retention.writeIntent", errs.Internal, err)
 	}
-	if err := writeFileSync(filepath.Join(e.pendingDir(), in.Run+".json"), b); err != nil {
+	if err := durable.WriteFile(filepath.Join(e.pendingDir(), in.Run+".json"), b, 0o600); err != nil {
 		return errs.E("retention.writeIntent", errs.IO, err)
 	}
 	return nil
@@ -176,7 +177,7 @@ func (e *Engine) finish(ctx context.Context, in *intent, gone map[int64]int64, r
 			return out, errs.E(op, errs.IO, err)
 		}
 	}
-	if err := syncDir(e.pendingDir()); err != nil {
+	if err := durable.SyncDir(e.pendingDir()); err != nil {
 		return out, errs.E(op, errs.IO, err)
 	}
 	return out, nil
@@ -229,7 +230,7 @@ func writeReceipts(dir string, rs []*Receipt, sign func(*Receipt) ([]byte, error
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return nil, errs.E(op, errs.IO, err)
 	}
 	return files, nil

@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/gwanje/gwanje/internal/errs"
@@ -60,38 +59,4 @@ func keyOf(op string, k *seal.SigningKey, err error) (*Key, error) {
 		return nil, errs.Errorf(op, errs.Invalid, "receipt %v", err)
 	}
 	return nil, errs.E(op, errs.IO, err)
-}
-
-// writeFileSync writes b to path crash-safely with mode 0600: temporary
-// file, write, fsync, close, rename, fsync the directory.
-func writeFileSync(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

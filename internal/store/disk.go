@@ -2,13 +2,13 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/gwanje/gwanje/internal/durable"
 	"github.com/gwanje/gwanje/internal/errs"
 )
 
@@ -173,13 +173,8 @@ func (d *Disk) List() ([]FileRef, error) {
 }
 
 func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return errs.E("store.syncDir", errs.IO, err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return errs.E("store.syncDir", errs.IO, fmt.Errorf("fsync %s: %w", dir, err))
 	}
 	return nil
 }
