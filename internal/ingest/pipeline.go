@@ -3,12 +3,9 @@ package ingest
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
-	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/pion/rtcp"
@@ -89,10 +86,12 @@ type ClockMapping struct {
 }
 
 // Pipeline turns the RTP packets of one camera's video into frames for a
-// Sink: it depacketizes (RFC 6184, RFC 7798), merges in-band and SDP
+// Sink: it depacketizes (RFC 6184, RFC 7798; depack.go), merges in-band and SDP
 // parameter sets, drops what follows packet loss until the next key frame,
 // unwraps 32-bit RTP timestamps, anchors frames to the server clock and
-// bounds the memory any input can take. It does no I/O and is driven by
+// bounds the memory any input can take. It keeps no reference to a packet
+// once Packet has returned, so the caller may reuse packets and their
+// payload memory. It does no I/O and is driven by
 // Packet and SenderReport calls, so tests need no sockets. A Pipeline is not
 // safe for concurrent use.
 type Pipeline struct {
@@ -103,10 +102,8 @@ type Pipeline struct {
 
 	track   Track
 	started bool
-	dec     interface {
-		Decode(*rtp.Packet) ([][]byte, error)
-	}
-	dts interface {
+	dp      *depacketizer
+	dts     interface {
 		Extract([][]byte, int64) (int64, error)
 	}
 
@@ -121,15 +118,11 @@ type Pipeline struct {
 	lastTS uint32
 	extTS  int64
 
-	// The access unit being assembled: its NAL units, its timestamp, and
-	// the payload bytes received for it (including fragments the decoder
-	// still holds).
-	au       [][]byte
-	auTS     uint32
-	auBytes  int
-	maxNALUs int
-	skipTS   bool // discarding the rest of an oversized access unit
-	skipAt   uint32
+	// The access unit being assembled is in dp; auTS is the timestamp of
+	// its first packet.
+	auTS   uint32
+	skipTS bool // discarding the rest of a discarded access unit
+	skipAt uint32
 
 	// The current run.
 	inRun      bool
@@ -147,11 +140,8 @@ type Pipeline struct {
 	mapping  ClockMapping
 	firstSR  *ClockMapping
 
+	views   [][]byte // the NAL units of the access unit handed over, into dp's buffer
 	scratch [][]byte
-
-	// freshDec is set when the decoder was replaced after a large access
-	// unit and has not decoded a packet since.
-	freshDec bool
 
 	// pooled: frame buffers come from the frame pools, because the
 	// supervisor gives them back (its sink is a FrameCopier). Otherwise
@@ -159,10 +149,11 @@ type Pipeline struct {
 	pooled bool
 }
 
-// releaseBytes is the size of an access unit after which the pipeline
-// replaces its RTP decoder, so the decoder does not keep the unit's
-// packets alive (a key frame's, some 30 KiB per camera for a 2 Mbit/s
-// stream, for a second).
+// releaseBytes is the most buffer memory the depacketizer keeps between
+// access units: a buffer grown beyond it for a large one (a key frame,
+// some 30 KiB per camera for a 2 Mbit/s stream) goes back to the frame
+// pools when the unit is handed over, instead of staying pinned per camera
+// until the next key frame.
 const releaseBytes = 16 << 10
 
 // PipelineOptions are a Pipeline's limits; zero fields take the Camera
@@ -208,12 +199,22 @@ func (p *Pipeline) Start(t Track) error {
 	default:
 		return errs.Errorf(op, errs.Invalid, "codec %v is not supported (H.264 or H.265 only)", t.Codec)
 	}
+	switch {
+	case t.Codec == media.CodecH264 && t.PacketizationMode != 0 && t.PacketizationMode != 1:
+		return errs.Errorf(op, errs.Invalid, "H.264 packetization-mode %d is not supported (0 or 1 only)", t.PacketizationMode)
+	case t.Codec == media.CodecH265 && t.MaxDONDiff != 0:
+		return errs.Errorf(op, errs.Invalid, "H.265 sprop-max-don-diff %d is not supported (0 only: no DONL fields)", t.MaxDONDiff)
+	}
 	p.track = t
 	p.params = nil
-	p.maxNALUs = h264.MaxNALUsPerAccessUnit
+	maxNALUs := h264.MaxNALUsPerAccessUnit
 	if t.Codec == media.CodecH265 {
-		p.maxNALUs = h265.MaxNALUsPerAccessUnit
+		maxNALUs = h265.MaxNALUsPerAccessUnit
 	}
+	if p.dp != nil {
+		p.dp.reset()
+	}
+	p.dp = newDepacketizer(t.Codec, p.maxAU, maxNALUs)
 	p.next = &media.Params{Codec: t.Codec}
 	if t.Params != nil {
 		n := *t.Params
@@ -222,9 +223,6 @@ func (p *Pipeline) Start(t Track) error {
 		n.SPS = clone(n.SPS)
 		n.PPS = clone(n.PPS)
 		p.next = &n
-	}
-	if err := p.resetDecoder(); err != nil {
-		return errs.E(op, errs.Invalid, err)
 	}
 	p.haveSeq, p.haveTS, p.skipTS = false, false, false
 	p.firstSR = nil
@@ -245,26 +243,6 @@ func (p *Pipeline) Mapping() ClockMapping { return p.mapping }
 // Params returns the parameter sets in force (nil before the first key
 // frame).
 func (p *Pipeline) Params() *media.Params { return p.params }
-
-func (p *Pipeline) resetDecoder() error {
-	p.auBytes = 0
-	p.freshDec = false
-	switch p.track.Codec {
-	case media.CodecH264:
-		d := &rtph264.Decoder{PacketizationMode: p.track.PacketizationMode}
-		if err := d.Init(); err != nil {
-			return err
-		}
-		p.dec = d
-	case media.CodecH265:
-		d := &rtph265.Decoder{MaxDONDiff: p.track.MaxDONDiff}
-		if err := d.Init(); err != nil {
-			return err
-		}
-		p.dec = d
-	}
-	return nil
-}
 
 // discontinuity ends the current run. A Break goes to the sink only if a
 // frame was handed over since the last one.
@@ -316,12 +294,10 @@ func (p *Pipeline) Packet(pkt *rtp.Packet, now time.Time) error {
 
 // dropPartial discards the access unit being assembled.
 func (p *Pipeline) dropPartial() {
-	if p.auBytes > 0 {
+	if p.dp.pending() {
 		p.counters.Dropped++
 	}
-	clear(p.au)
-	p.au = p.au[:0]
-	_ = p.resetDecoder()
+	p.dp.reset()
 }
 
 func (p *Pipeline) decode(pkt *rtp.Packet, now time.Time) error {
@@ -340,85 +316,58 @@ func (p *Pipeline) decode(pkt *rtp.Packet, now time.Time) error {
 	}
 
 	// A new timestamp completes the access unit before it, even without a
-	// marker bit (some cameras never set it).
+	// marker bit (some cameras never set it). The continuation of an open
+	// fragmented NAL unit belongs to the unit it started in, whatever its
+	// timestamp; a packet that is not is rejected by the depacketizer.
 	var err error
-	if len(p.au) > 0 && pkt.Timestamp != p.auTS {
+	if p.dp.units() > 0 && !p.dp.fragmentOpen() && pkt.Timestamp != p.auTS {
 		err = p.flush(now)
 	}
+	if !p.dp.pending() {
+		p.auTS = pkt.Timestamp
+	}
 
-	// Bound the bytes buffered since the last access unit was handed over,
-	// before the decoder buffers more.
-	if p.auBytes+len(pkt.Payload) > p.maxAU {
-		size := p.auBytes + len(pkt.Payload)
+	// The depacketizer copies the payload into the access unit and bounds
+	// its bytes and NAL units.
+	derr := p.dp.add(pkt.Payload)
+	tl, tooLarge := derr.(*tooLargeError)
+	switch {
+	case derr == nil:
+	case derr == errOrphan:
+		// A fragment whose start came before the stream was joined (at
+		// connect, or after a loss or a discarded unit).
+		p.counters.Ignored++
+		return err
+	case tooLarge:
 		p.counters.Oversize++
 		p.dropPartial()
 		p.discontinuity("access unit too large")
 		p.skipTS, p.skipAt = true, pkt.Timestamp
-		return errs.Errorf(op, errs.TooLarge, "access unit at RTP timestamp %d exceeds %d bytes (%d so far): discarded", pkt.Timestamp, p.maxAU, size)
-	}
-
-	// The library decoder reassembles fragments; access units are
-	// assembled here, by timestamp and marker bit, so every codec gets the
-	// same treatment and the same limits. Forcing the marker makes the
-	// decoder return each packet's NAL units at once.
-	q := *pkt
-	q.Marker = true
-	nalus, derr := p.dec.Decode(&q)
-	switch {
-	case derr == nil:
-		p.freshDec = false
-	case errors.Is(derr, rtph264.ErrMorePacketsNeeded), errors.Is(derr, rtph265.ErrMorePacketsNeeded):
-		p.freshDec = false
-		p.auTS = pkt.Timestamp
-		p.auBytes += len(pkt.Payload)
-		return err
-	case !p.freshDec && (errors.Is(derr, rtph264.ErrNonStartingPacketAndNoPrevious) || errors.Is(derr, rtph265.ErrNonStartingPacketAndNoPrevious)):
-		// A fragment before any start since the connection began: the
-		// stream was joined mid-unit. (After a decoder replaced to free
-		// memory, the same is a broken unit, handled below.)
-		p.counters.Ignored++
-		return err
+		if tl.nalus > 0 {
+			return errs.Errorf(op, errs.TooLarge, "access unit at RTP timestamp %d has more than %d NAL units: discarded", pkt.Timestamp, tl.nalus)
+		}
+		return errs.Errorf(op, errs.TooLarge, "access unit at RTP timestamp %d exceeds %d bytes (%d so far): discarded", pkt.Timestamp, p.maxAU, tl.bytes)
 	default:
 		p.dropPartial()
 		p.discontinuity("invalid RTP payload")
 		p.skipTS, p.skipAt = true, pkt.Timestamp
 		return errs.Errorf(op, errs.Invalid, "RTP packet %d: %v", pkt.SequenceNumber, derr)
 	}
-	if len(p.au)+len(nalus) > p.maxNALUs {
-		n := len(p.au) + len(nalus)
-		p.counters.Oversize++
-		p.dropPartial()
-		p.discontinuity("access unit too large")
-		p.skipTS, p.skipAt = true, pkt.Timestamp
-		return errs.Errorf(op, errs.TooLarge, "access unit at RTP timestamp %d has more than %d NAL units (%d): discarded", pkt.Timestamp, p.maxNALUs, n)
-	}
-	p.au = append(p.au, nalus...)
-	p.auTS = pkt.Timestamp
-	p.auBytes += len(pkt.Payload)
-	if pkt.Marker {
-		big := p.auBytes >= releaseBytes
+	if pkt.Marker && !p.dp.fragmentOpen() {
 		if ferr := p.flush(now); ferr != nil {
 			return ferr
-		}
-		if big {
-			// The decoder keeps its fragment list's backing array, and
-			// with it every packet of the largest unit so far (a key
-			// frame) until as many fragments overwrite them. Between
-			// units it holds nothing else, so a new one loses nothing.
-			_ = p.resetDecoder()
-			p.freshDec = true
 		}
 	}
 	return err
 }
 
-// flush hands over the access unit assembled so far.
+// flush hands over the access unit assembled so far and empties the
+// depacketizer.
 func (p *Pipeline) flush(now time.Time) error {
-	au := p.au
-	p.au = p.au[:0]
-	p.auBytes = 0
-	err := p.accessUnit(au, p.auTS, now)
-	clear(au)
+	p.views = p.dp.nalus(p.views[:0])
+	err := p.accessUnit(p.views, p.dp.avcc(), p.auTS, now)
+	clear(p.views)
+	p.dp.next()
 	return err
 }
 
@@ -487,8 +436,9 @@ func classify(codec media.Codec, n []byte) naluKind {
 	return kindOther
 }
 
-// accessUnit processes one complete access unit with RTP timestamp ts.
-func (p *Pipeline) accessUnit(nalus [][]byte, ts uint32, now time.Time) error {
+// accessUnit processes one complete access unit with RTP timestamp ts:
+// its NAL units, and the same in AVCC form.
+func (p *Pipeline) accessUnit(nalus [][]byte, avcc []byte, ts uint32, now time.Time) error {
 	const op = "ingest.Pipeline.Packet"
 	pts := p.unwrap(ts)
 
@@ -594,13 +544,17 @@ func (p *Pipeline) accessUnit(nalus [][]byte, ts uint32, now time.Time) error {
 	} else {
 		data = make([]byte, 0, size)
 	}
-	for _, n := range nalus {
-		switch classify(p.track.Codec, n) {
-		case kindVPS, kindSPS, kindPPS, kindDrop:
-			continue
+	if kept == len(nalus) {
+		data = append(data, avcc...)
+	} else {
+		for _, n := range nalus {
+			switch classify(p.track.Codec, n) {
+			case kindVPS, kindSPS, kindPPS, kindDrop:
+				continue
+			}
+			data = binary.BigEndian.AppendUint32(data, uint32(len(n)))
+			data = append(data, n...)
 		}
-		data = binary.BigEndian.AppendUint32(data, uint32(len(n)))
-		data = append(data, n...)
 	}
 	f := &media.Frame{
 		Wall:      wall,
