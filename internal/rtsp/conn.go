@@ -82,7 +82,6 @@ type Conn struct {
 	channels       int // interleaved channels proposed so far
 	sessionTimeout time.Duration
 	getParameter   bool // the server listed GET_PARAMETER in Public
-	played         bool
 	buffered       []byte
 
 	// wmu serializes writes and guards the fields below.
@@ -90,6 +89,7 @@ type Conn struct {
 	cseq    int
 	sender  *auth.Sender
 	session string
+	played  bool // written under wmu by the handshake goroutine
 	closed  bool
 }
 
@@ -308,7 +308,9 @@ func (c *Conn) Play(ctx context.Context) error {
 		c.buffered = append([]byte(nil), b...)
 	}
 	c.br = nil
+	c.wmu.Lock()
 	c.played = true
+	c.wmu.Unlock()
 	if err := c.nc.SetDeadline(time.Time{}); err != nil {
 		return fmt.Errorf("rtsp: PLAY %s: %w", u, err)
 	}
@@ -353,6 +355,9 @@ func (c *Conn) Keepalive() error {
 	defer c.wmu.Unlock()
 	if c.closed {
 		return fmt.Errorf("rtsp: %s %s: %w", method, u, net.ErrClosed)
+	}
+	if !c.played {
+		return fmt.Errorf("rtsp: %s %s: keepalive before PLAY", method, u)
 	}
 	c.prepare(req)
 	if err := c.writeLocked(req, c.timeout); err != nil {
@@ -480,7 +485,7 @@ func (c *Conn) do(ctx context.Context, method base.Method, u *base.URL, h base.H
 			return nil, fmt.Errorf("rtsp: %s %s: %w", method, u, err)
 		}
 		if pub, ok := res.Header["Public"]; ok && len(pub) > 0 {
-			c.getParameter = listsMethod(pub[0], base.GetParameter)
+			c.getParameter = c.getParameter || listsMethod(pub[0], base.GetParameter)
 		}
 		if res.StatusCode == base.StatusUnauthorized && !retried && c.hasCreds {
 			www := res.Header["WWW-Authenticate"]

@@ -428,6 +428,9 @@ func TestHandshakeFailures(t *testing.T) {
 		if err := c.Play(context.Background()); err == nil || !strings.Contains(err.Error(), "no media was set up") {
 			t.Fatalf("PLAY without SETUP: %v", err)
 		}
+		if err := c.Keepalive(); err == nil || !strings.Contains(err.Error(), "before PLAY") {
+			t.Fatalf("Keepalive before PLAY: %v", err)
+		}
 	})
 	t.Run("not SDP", func(t *testing.T) {
 		s := newScripted(t, func(*base.Request) (*base.Response, []byte) {
