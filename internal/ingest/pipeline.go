@@ -257,6 +257,8 @@ func (p *Pipeline) discontinuity(reason string) {
 
 // Packet takes one RTP packet of the video track, received at now on the
 // server clock. It hands any access unit the packet completes to the sink.
+// It keeps no reference to pkt nor to any byte of pkt.Payload once it has
+// returned: the caller may reuse both for the next packet.
 // A non-nil error describes input that was discarded (the pipeline has
 // already recovered: it waits for the next key frame) or a sink failure;
 // the caller logs it and carries on.

@@ -632,7 +632,7 @@ func (discard) WriteFrame(*media.Frame) error { return nil }
 func (discard) Break(string)                  {}
 
 // Some cameras never set the RTP marker bit: an access unit then ends when
-// the timestamp changes (gortsplib's H.265 decoder alone would merge them).
+// the timestamp changes.
 func TestNoMarkerBit(t *testing.T) {
 	for _, codec := range codecs {
 		t.Run(codec.String(), func(t *testing.T) {
