@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -269,15 +270,24 @@ func TestDepackAllocations(t *testing.T) {
 			}
 			feed(false) // the key frame and a P-frame: buffers reach steady size
 			feed(false)
-			perFrame[max] = testing.AllocsPerRun(20, func() { feed(false) })
-			for range 2 {
+			// Mallocs counts the whole process (goroutines other tests left
+			// behind too): the least of three rounds is the pipeline's.
+			perFrame[max] = math.Inf(1)
+			for range 3 {
+				perFrame[max] = min(perFrame[max], testing.AllocsPerRun(4, func() { feed(false) }))
+			}
+			least := uint64(math.MaxUint64)
+			for range 3 {
+				nonFinalAllocs = 0
 				feed(true)
+				feed(true)
+				least = min(least, nonFinalAllocs)
 			}
-			if sink.frames != 25 {
-				t.Fatalf("%v: %d frames handed over, want 25", codec, sink.frames)
+			if sink.frames != 23 {
+				t.Fatalf("%v: %d frames handed over, want 23", codec, sink.frames)
 			}
-			if nonFinal == 0 || nonFinalAllocs != 0 {
-				t.Errorf("%v, payloads of %d bytes: %d allocations in %d packets that complete no frame, want 0", codec, max, nonFinalAllocs, nonFinal)
+			if nonFinal == 0 || least != 0 {
+				t.Errorf("%v, payloads of %d bytes: %d allocations in the packets of two P-frames that complete no frame, want 0", codec, max, least)
 			}
 		}
 		if perFrame[200] != perFrame[1450] || perFrame[200] > 8 {
@@ -424,6 +434,27 @@ func TestDepackMalformed(t *testing.T) {
 				t.Fatalf("AVCC % x and NAL units % x disagree", d.avcc(), re)
 			}
 		})
+	}
+}
+
+func TestHasStartCode(t *testing.T) {
+	for _, tc := range []struct {
+		b    []byte
+		want bool
+	}{
+		{nil, false},
+		{[]byte{1}, false},
+		{[]byte{0, 1}, false},
+		{[]byte{0, 0, 1}, true},
+		{[]byte{1, 0, 0, 1}, true},
+		{[]byte{0, 1, 0, 1, 0, 0, 2, 0, 0, 3, 1}, false},
+		{[]byte{5, 6, 7, 0, 0, 0, 1, 8}, true},
+		{[]byte{5, 1, 0, 0, 1}, true},
+		{[]byte{0, 0, 0, 0}, false},
+	} {
+		if got := hasStartCode(tc.b); got != tc.want || got != bytes.Contains(tc.b, startCode) {
+			t.Errorf("hasStartCode(% x) = %v, want %v", tc.b, got, tc.want)
+		}
 	}
 }
 

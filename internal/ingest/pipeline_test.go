@@ -581,10 +581,12 @@ func benchPacketsToFrames(b *testing.B, codec media.Codec, reuse bool) {
 			c := loadClip(b, codec)
 			pk := newPacketizer(b, codec)
 			var pkts []*rtp.Packet
+			var tss []uint32 // each packet's timestamp in the clip
 			var bytes int
 			for i, au := range c.AUs {
 				for _, k := range pk.packets(b, au.NALUs, uint32(i*clip.FrameDuration)) {
 					pkts = append(pkts, k)
+					tss = append(tss, k.Timestamp)
 					bytes += len(k.Payload)
 				}
 			}
@@ -604,9 +606,10 @@ func benchPacketsToFrames(b *testing.B, codec media.Codec, reuse bool) {
 			b.ResetTimer()
 			for b.Loop() {
 				for j, k := range pkts {
-					// Continue sequence and time across loops of the clip.
+					// Continue sequence and time across loops of the clip
+					// (both wrap, as a camera's do).
 					k.SequenceNumber = uint16(j + int(loop)*len(pkts))
-					k.Timestamp = uint32(int64(k.Timestamp)%c.Duration) + loop*uint32(c.Duration)
+					k.Timestamp = tss[j] + loop*uint32(c.Duration)
 					if err := p.Packet(k, now); err != nil {
 						b.Fatal(err)
 					}
