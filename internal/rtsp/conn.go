@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/auth"
@@ -91,6 +93,7 @@ type Conn struct {
 	session string
 	played  bool // written under wmu by the handshake goroutine
 	closed  bool
+	fd      int // after Detach: the socket's descriptor; -1 before
 }
 
 // Dial opens a TCP connection to u's host (default port 554) and returns a
@@ -131,6 +134,7 @@ func Dial(ctx context.Context, u *base.URL, timeout time.Duration, dial func(ctx
 		br:      bufio.NewReaderSize(nc, readBufferSize),
 		url:     clean,
 		timeout: timeout,
+		fd:      -1,
 	}
 	if u.User != nil {
 		c.user = u.User.Username()
@@ -320,6 +324,65 @@ func (c *Conn) Play(ctx context.Context) error {
 // NetConn returns the connection's socket. Read it only after Play.
 func (c *Conn) NetConn() net.Conn { return c.nc }
 
+// Detach, after Play, takes the socket out of Go's network poller and
+// returns a non-blocking file descriptor for the caller to read with
+// read(2). It is for a recorder reading many cameras from a few
+// goroutines on a timer: a socket Go's poller watches wakes a thread for
+// every packet that arrives, even when no goroutine waits for it. The
+// descriptor stays the Conn's: Close closes it, and the caller must have
+// stopped reading it before calling Close (the number may be reused at
+// once). After Detach, NetConn is closed, and Keepalive, Respond and
+// Close's TEARDOWN write to the descriptor directly: they fail rather than
+// wait when the socket's send buffer is full (a camera that reads nothing
+// of ours is gone anyway).
+func (c *Conn) Detach() (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	switch {
+	case c.closed:
+		return -1, fmt.Errorf("rtsp: detach %s: %w", c.url, net.ErrClosed)
+	case !c.played:
+		return -1, fmt.Errorf("rtsp: detach %s: before PLAY", c.url)
+	case c.fd >= 0:
+		return c.fd, nil
+	}
+	sc, ok := c.nc.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("rtsp: detach %s: the connection gives no access to its socket", c.url)
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1, fmt.Errorf("rtsp: detach %s: %w", c.url, err)
+	}
+	dup := -1
+	var derr error
+	if err := raw.Control(func(fd uintptr) {
+		syscall.ForkLock.RLock()
+		dup, derr = syscall.Dup(int(fd))
+		if derr == nil {
+			syscall.CloseOnExec(dup)
+		}
+		syscall.ForkLock.RUnlock()
+	}); err != nil {
+		return -1, fmt.Errorf("rtsp: detach %s: %w", c.url, err)
+	}
+	if derr != nil {
+		return -1, fmt.Errorf("rtsp: detach %s: dup: %w", c.url, derr)
+	}
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return -1, fmt.Errorf("rtsp: detach %s: %w", c.url, err)
+	}
+	// Closing the net.Conn removes its descriptor from Go's poller and
+	// closes it; the socket lives on in dup.
+	if err := c.nc.Close(); err != nil {
+		syscall.Close(dup)
+		return -1, fmt.Errorf("rtsp: detach %s: %w", c.url, err)
+	}
+	c.fd = dup
+	return dup, nil
+}
+
 // Buffered returns the bytes read past the PLAY response, to be fed to a
 // Demuxer before anything read from NetConn. It is nil before Play.
 func (c *Conn) Buffered() []byte { return c.buffered }
@@ -428,6 +491,12 @@ func (c *Conn) Close() error {
 	}
 	c.closed = true
 	c.wmu.Unlock()
+	if c.fd >= 0 {
+		if err := syscall.Close(c.fd); err != nil {
+			return fmt.Errorf("rtsp: close %s: %w", c.url, err)
+		}
+		return nil
+	}
 	if err := c.nc.Close(); err != nil {
 		return fmt.Errorf("rtsp: close %s: %w", c.url, err)
 	}
@@ -460,6 +529,9 @@ func (c *Conn) writeLocked(req *base.Request, d time.Duration) error {
 // writeBytesLocked writes b with a write deadline d from now; with d = 0
 // the deadline already set (the handshake's) stays. wmu is held.
 func (c *Conn) writeBytesLocked(b []byte, d time.Duration) error {
+	if c.fd >= 0 {
+		return writeFD(c.fd, b)
+	}
 	if d > 0 {
 		if err := c.nc.SetWriteDeadline(time.Now().Add(d)); err != nil {
 			return err
@@ -467,6 +539,24 @@ func (c *Conn) writeBytesLocked(b []byte, d time.Duration) error {
 	}
 	_, err := c.nc.Write(b)
 	return err
+}
+
+// writeFD writes b to a detached non-blocking socket, failing if the send
+// buffer cannot take it all now.
+func writeFD(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := syscall.Write(fd, b)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EAGAIN:
+			return errors.New("socket send buffer full: the camera reads nothing")
+		case err != nil:
+			return os.NewSyscallError("write", err)
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 // do sends a handshake request and reads its response, answering one 401
