@@ -1,8 +1,11 @@
 // Package ingest records cameras: a Supervisor per camera connects over
-// RTSP (gortsplib), sets up the video track only (never audio: PIPA Art.
-// 25⑤ forbids recording sound), turns RTP into complete access units with a
-// Pipeline and hands them to the store's Sink from one goroutine per
-// camera, reconnecting with exponential backoff when anything fails.
+// RTSP, sets up the video track only (never audio: PIPA Art. 25⑤ forbids
+// recording sound), turns RTP into complete access units with a Pipeline
+// and hands them to the store's Sink, reconnecting with exponential backoff
+// when anything fails. Over TCP (the default) gwanje's own RTSP client
+// (internal/rtsp) sets the session up and a few pollers read every
+// camera's socket on a timer tick; over UDP gortsplib's Client does both
+// and frames reach the sink through a queue and a goroutine per camera.
 // docs/design/ingest.md describes the pipeline and how clocks are handled.
 package ingest
 
@@ -12,7 +15,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -100,8 +102,13 @@ type Supervisor struct {
 	overruns   uint64
 	lastLog    time.Time // rate limit of per-packet error logs
 	suppressed int
+	// The pipeline's counters and mapping as of the last snapshotLocked.
+	snapCounters Counters
+	snapMapping  ClockMapping
 
 	q          chan item
+	direct     bool // frames go to the sink from the pipeline's goroutine, not through q
+	failed     bool // guarded by pmu when direct: the sink failed; skipping to a key frame
 	copies     bool // the sink is a FrameCopier: frames it wrote may be reused
 	overrun    bool // guarded by pmu: dropping until a key frame
 	lastPacket atomic.Int64
@@ -154,22 +161,40 @@ func New(cam Camera, sink Sink, opts Options) (*Supervisor, error) {
 	}
 	s.pipe = NewPipeline(fanout{s}, PipelineOptions{MaxAccessUnit: cam.MaxAccessUnit, Reanchor: cam.Reanchor})
 	s.pipe.pooled = s.copies
+	// Over TCP, a poller goroutine serving many cameras runs the pipeline
+	// and writes to the sink itself: a goroutine per camera woken for
+	// every frame cost more than the writing (docs/design/ingest.md,
+	// "Supervisor"). A sink that blocks holds the camera's bytes in the kernel's
+	// socket buffer, then TCP makes the camera wait.
+	s.direct = cam.Transport != UDP
 	s.status, s.since = Connecting, s.clk.Now()
 	return s, nil
 }
 
 // State returns a snapshot of the supervisor.
+// It never waits for a sink that blocks: the pipeline's counters are then
+// those of the last read (State must show a stalled camera as stalled).
 func (s *Supervisor) State() State {
-	s.pmu.Lock()
-	c, m := s.pipe.Counters(), s.pipe.Mapping()
-	s.pmu.Unlock()
+	if s.pmu.TryLock() {
+		s.snapshotLocked()
+		s.pmu.Unlock()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return State{
 		Camera: s.cam.ID, Status: s.status, Since: s.since, LastError: s.lastErr,
-		Counters: c, Reconnects: s.reconnects, SinkErrors: s.sinkErrs, Overruns: s.overruns,
-		Clock: m,
+		Counters: s.snapCounters, Reconnects: s.reconnects, SinkErrors: s.sinkErrs, Overruns: s.overruns,
+		Clock: s.snapMapping,
 	}
+}
+
+// snapshotLocked copies the pipeline's counters and clock mapping for
+// State. Called with pmu held.
+func (s *Supervisor) snapshotLocked() {
+	c, m := s.pipe.Counters(), s.pipe.Mapping()
+	s.mu.Lock()
+	s.snapCounters, s.snapMapping = c, m
+	s.mu.Unlock()
 }
 
 func (s *Supervisor) setStatus(st Status) {
@@ -206,14 +231,18 @@ func (s *Supervisor) noteErr(err error, perPacket bool) string {
 // returns ctx's error once every goroutine it started has ended, after
 // closing every Subscription. Call Run once per Supervisor.
 func (s *Supervisor) Run(ctx context.Context) error {
-	done := make(chan struct{})
-	s.q = make(chan item, s.cam.QueueFrames)
-	go s.drain(done)
-	defer func() {
-		close(s.q)
-		<-done
-		s.closeSubs()
-	}()
+	if s.direct {
+		defer s.closeSubs()
+	} else {
+		done := make(chan struct{})
+		s.q = make(chan item, s.cam.QueueFrames)
+		go s.drain(done)
+		defer func() {
+			close(s.q)
+			<-done
+			s.closeSubs()
+		}()
+	}
 
 	attempt := 0
 	for {
@@ -267,18 +296,20 @@ func Backoff(attempt int, min, max time.Duration, rnd func(int64) int64) time.Du
 // session runs one connection. It reports whether any frame was handed
 // over, and why the connection ended.
 func (s *Supervisor) session(ctx context.Context) (recorded bool, err error) {
+	if s.cam.Transport != UDP {
+		return s.sessionTCP(ctx)
+	}
+	return s.sessionUDP(ctx)
+}
+
+// sessionUDP runs one connection with RTP over UDP, on gortsplib's Client.
+func (s *Supervisor) sessionUDP(ctx context.Context) (recorded bool, err error) {
 	const op = "ingest.connect"
-	u, err := base.ParseURL(s.cam.URL)
+	u, err := s.cameraURL()
 	if err != nil {
-		return false, errs.Errorf(op, errs.Invalid, "camera %q: url %s: %v", s.cam.ID, s.red.String(s.cam.URL), err)
+		return false, err
 	}
-	if s.cam.Username != "" {
-		u.User = url.UserPassword(s.cam.Username, s.cam.Password)
-	}
-	proto := gortsplib.ProtocolTCP
-	if s.cam.Transport == UDP {
-		proto = gortsplib.ProtocolUDP
-	}
+	proto := gortsplib.ProtocolUDP
 	c := &gortsplib.Client{
 		Scheme:      u.Scheme,
 		Host:        u.Host,
@@ -288,13 +319,6 @@ func (s *Supervisor) session(ctx context.Context) (recorded bool, err error) {
 		// pipeline; gortsplib's own reports would repeat them.
 		OnPacketsLost: func(uint64) {},
 		OnDecodeError: func(error) {},
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			return newReadConn(nc), nil
-		},
 	}
 	if err := c.Start(); err != nil {
 		return false, errs.E(op, errs.Unavailable, err)
@@ -371,6 +395,18 @@ func (s *Supervisor) session(ctx context.Context) (recorded bool, err error) {
 	}
 }
 
+// cameraURL parses the camera's URL and puts the credentials in it.
+func (s *Supervisor) cameraURL() (*base.URL, error) {
+	u, err := base.ParseURL(s.cam.URL)
+	if err != nil {
+		return nil, errs.Errorf("ingest.connect", errs.Invalid, "camera %q: url %s: %v", s.cam.ID, s.red.String(s.cam.URL), err)
+	}
+	if s.cam.Username != "" {
+		u.User = url.UserPassword(s.cam.Username, s.cam.Password)
+	}
+	return u, nil
+}
+
 func (s *Supervisor) frames() uint64 {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
@@ -419,6 +455,10 @@ func (o fanout) WriteFrame(f *media.Frame) error {
 	s := o.s
 	s.setStatus(Recording)
 	reuse := !s.publish(f) && s.copies
+	if s.direct {
+		s.failed = s.write(f, reuse, s.failed)
+		return nil
+	}
 	if s.overrun {
 		if !f.Key {
 			s.countOverrun()
@@ -451,6 +491,11 @@ func (o fanout) WriteFrame(f *media.Frame) error {
 func (o fanout) Break(reason string) {
 	s := o.s
 	s.gapSubs()
+	if s.direct {
+		s.sink.Break(reason)
+		s.failed = false
+		return
+	}
 	if s.overrun {
 		return // a Break is sent before the next key frame anyway
 	}
@@ -479,23 +524,28 @@ func (s *Supervisor) drain(done chan<- struct{}) {
 			failed = false
 			continue
 		}
-		if failed && !it.f.Key {
-			s.release(it.f, it.reuse)
-			continue
-		}
-		failed = false
-		err := s.sink.WriteFrame(it.f)
-		s.release(it.f, it.reuse)
-		if err != nil {
-			s.mu.Lock()
-			s.sinkErrs++
-			s.mu.Unlock()
-			msg := s.noteErr(err, true)
-			s.log.Error("sink failed to write a frame", "err", msg)
-			s.sink.Break("sink error")
-			failed = true
-		}
+		failed = s.write(it.f, it.reuse, failed)
 	}
+}
+
+// write hands f to the sink, unless an earlier write failed (failed) and
+// f is not a key frame. It reports whether the stream is still skipping to
+// a key frame after a sink error.
+func (s *Supervisor) write(f *media.Frame, reuse, failed bool) bool {
+	defer s.release(f, reuse)
+	if failed && !f.Key {
+		return true
+	}
+	if err := s.sink.WriteFrame(f); err != nil {
+		s.mu.Lock()
+		s.sinkErrs++
+		s.mu.Unlock()
+		msg := s.noteErr(err, true)
+		s.log.Error("sink failed to write a frame", "err", msg)
+		s.sink.Break("sink error")
+		return true
+	}
+	return false
 }
 
 // release gives f's memory back for later frames when reuse is set:

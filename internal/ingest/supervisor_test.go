@@ -526,10 +526,12 @@ func (b *blockingSink) WriteFrame(f *media.Frame) error {
 	return b.recSink.WriteFrame(f)
 }
 
+// Over UDP frames are queued to the sink's goroutine: a sink that falls
+// QueueFrames behind is reported, and recording resumes at a key frame.
 func TestSlowSinkIsReported(t *testing.T) {
-	tc := newTestCamera(t, cameraOpts{codec: media.CodecH264})
+	tc := newTestCamera(t, cameraOpts{codec: media.CodecH264, udp: true})
 	sink := &blockingSink{release: make(chan struct{})}
-	sup := startSupervisor(t, Camera{ID: "cam1", URL: tc.url(), QueueFrames: 10}, sink, Options{})
+	sup := startSupervisor(t, Camera{ID: "cam1", URL: tc.url(), Transport: UDP, ReadTimeout: 5 * time.Second, QueueFrames: 10}, sink, Options{})
 	tc.waitPlay()
 	snd := tc.sender(media.CodecH264)
 	streamUntil(t, snd, "an overrun", func() bool { return sup.State().Overruns > 0 })
@@ -553,6 +555,57 @@ func TestSlowSinkIsReported(t *testing.T) {
 			break
 		}
 	}
+}
+
+// Over TCP the poller writes to the sink itself: a sink that blocks holds
+// the camera's bytes in the socket, and once it resumes every frame is
+// there, in order, with no overrun and no break.
+func TestBlockedSinkOverTCPLosesNothing(t *testing.T) {
+	tc := newTestCamera(t, cameraOpts{codec: media.CodecH264})
+	sink := &gateSink{entered: make(chan struct{}), release: make(chan struct{})}
+	sup := startSupervisor(t, Camera{ID: "cam1", URL: tc.url(), ReadTimeout: time.Minute}, sink, Options{})
+	tc.waitPlay()
+	snd := tc.sender(media.CodecH264)
+	streamUntil(t, snd, "the sink to block", func() bool {
+		select {
+		case <-sink.entered:
+			return true
+		default:
+			return false
+		}
+	})
+	// While the sink blocks, State still answers (health pages must see
+	// a stalled camera), and 100 more frames are sent.
+	_ = sup.State()
+	snd.send(100)
+	close(sink.release)
+	waitFor(t, "every frame written", func() bool {
+		n := len(sink.frames())
+		return n >= 100 && uint64(n) == sup.State().Frames
+	})
+	if st := sup.State(); st.Overruns != 0 || st.Breaks != 0 || st.LostPackets != 0 {
+		t.Fatalf("state %+v: want no overrun, break or loss", st)
+	}
+	frames := sink.frames()
+	for i := 1; i < len(frames); i++ {
+		if frames[i].Wall-frames[i-1].Wall != clip.FrameDuration {
+			t.Fatalf("frame %d: Wall step %d, want %d", i, frames[i].Wall-frames[i-1].Wall, clip.FrameDuration)
+		}
+	}
+}
+
+// gateSink blocks its first WriteFrame until released.
+type gateSink struct {
+	recSink
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gateSink) WriteFrame(f *media.Frame) error {
+	g.once.Do(func() { close(g.entered) })
+	<-g.release
+	return g.recSink.WriteFrame(f)
 }
 
 // copySink is a FrameCopier: it keeps copies of the frames' bytes and the
