@@ -95,7 +95,6 @@ func (p *poller) drop(m *pollMember) {
 func (p *poller) run() {
 	buf := make([]byte, pollBufSize)
 	var list []*pollMember
-	next := time.Now()
 	for {
 		p.mu.Lock()
 		if len(p.members) == 0 {
@@ -109,12 +108,13 @@ func (p *poller) run() {
 			m.service(buf)
 		}
 		clear(list)
-		next = next.Add(pollInterval)
-		if d := time.Until(next); d > 0 {
-			time.Sleep(d)
-		} else {
-			next = time.Now() // behind: do not try to catch up ticks
-		}
+		// Every poller wakes on the same multiples of pollInterval, and
+		// nothing else of a recording camera needs a timer (its read
+		// timeout and keepalive are checked here): the fewer distinct
+		// wake-ups, the less the Go runtime spins up after each
+		// (sysmon polls at 20 µs for a while after every one).
+		now := time.Now()
+		time.Sleep(now.Truncate(pollInterval).Add(pollInterval).Sub(now))
 	}
 }
 
@@ -124,6 +124,9 @@ type pollMember struct {
 	// feed takes the bytes read; they are valid only during the call. An
 	// error ends the member.
 	feed func(b []byte) error
+	// check, if set, runs once a tick after the socket was read (the
+	// camera's read timeout and keepalive). An error ends the member.
+	check func() error
 	// done receives why reading ended (io.EOF when the camera closed the
 	// connection), once; it is not sent to after stop.
 	done chan error
@@ -133,17 +136,27 @@ type pollMember struct {
 	gone bool
 }
 
-func newPollMember(fd int, feed func([]byte) error) *pollMember {
-	return &pollMember{fd: fd, feed: feed, done: make(chan error, 1)}
+func newPollMember(fd int, feed func([]byte) error, check func() error) *pollMember {
+	return &pollMember{fd: fd, feed: feed, check: check, done: make(chan error, 1)}
 }
 
-// service reads everything the socket holds and feeds it.
+// service reads everything the socket holds and feeds it, then runs check.
 func (m *pollMember) service(buf []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.gone {
 		return
 	}
+	if m.read(buf) && m.check != nil {
+		if err := m.check(); err != nil {
+			m.end(err)
+		}
+	}
+}
+
+// read reads and feeds until the socket is empty. It reports false if it
+// ended the member.
+func (m *pollMember) read(buf []byte) bool {
 	for {
 		n, err := syscall.Read(m.fd, buf)
 		if err == syscall.EINTR {
@@ -152,23 +165,20 @@ func (m *pollMember) service(buf []byte) {
 		if n > 0 {
 			if ferr := m.feed(buf[:n]); ferr != nil {
 				m.end(ferr)
-				return
+				return false
 			}
 		}
 		switch {
 		case err == syscall.EAGAIN:
-			return
+			return true
 		case err != nil:
-			if _, ok := err.(syscall.Errno); ok {
-				err = os.NewSyscallError("read", err)
-			}
-			m.end(err)
-			return
+			m.end(os.NewSyscallError("read", err))
+			return false
 		case n == 0:
 			m.end(io.EOF)
-			return
+			return false
 		case n < len(buf):
-			return
+			return true
 		}
 	}
 }

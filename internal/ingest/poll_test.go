@@ -71,7 +71,7 @@ func TestPollersFeedEveryByte(t *testing.T) {
 	for i := range n {
 		fd, peer := socketPair(t)
 		c := &collector{}
-		m := newPollMember(fd, c.feed)
+		m := newPollMember(fd, c.feed, nil)
 		pollers.add(m)
 		peers, cols, ms = append(peers, peer), append(cols, c), append(ms, m)
 		size := 1000 + i*997
@@ -140,7 +140,7 @@ func TestPollersFeedEveryByte(t *testing.T) {
 func TestPollMemberStopAndFeedError(t *testing.T) {
 	fd, peer := socketPair(t)
 	c := &collector{err: errors.New("bad stream")}
-	m := newPollMember(fd, c.feed)
+	m := newPollMember(fd, c.feed, nil)
 	pollers.add(m)
 	syscall.Write(peer, []byte("x"))
 	select {
@@ -163,6 +163,13 @@ func TestPollMemberStopAndFeedError(t *testing.T) {
 			late++
 		}
 		return nil
+	}, func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			late++
+		}
+		return nil
 	})
 	p := &poller{} // one poller for m2 and om below, so om's ticks are m2's
 	p.add(m2)
@@ -175,7 +182,7 @@ func TestPollMemberStopAndFeedError(t *testing.T) {
 	// Let the pollers run a few ticks with bytes waiting.
 	other, otherPeer := socketPair(t)
 	oc := &collector{}
-	om := newPollMember(other, oc.feed)
+	om := newPollMember(other, oc.feed, nil)
 	p.add(om)
 	defer om.stop()
 	for range 3 {

@@ -119,31 +119,36 @@ func (s *Supervisor) sessionTCP(ctx context.Context) (recorded bool, err error) 
 	if err != nil {
 		return false, errs.E(op, errs.Internal, err)
 	}
-	m := newPollMember(fd, feed)
+	keepalive := c.KeepaliveInterval()
+	nextKeepalive := s.clk.Now().Add(keepalive)
+	// Run by the poller once a tick, so a recording camera needs no timer
+	// of its own (poll.go: fewer wake-ups).
+	check := func() error {
+		now := s.clk.Now()
+		last := time.Unix(0, s.lastPacket.Load())
+		if idle := now.Sub(last); idle >= s.cam.ReadTimeout {
+			return errs.Errorf(op, errs.Unavailable, "no video from the camera for %v (read timeout)", idle.Round(time.Millisecond))
+		}
+		if !now.Before(nextKeepalive) {
+			if err := c.Keepalive(); err != nil {
+				return errs.E(op, errs.Unavailable, fmt.Errorf("keepalive: %w", err))
+			}
+			nextKeepalive = now.Add(keepalive)
+		}
+		return nil
+	}
+	m := newPollMember(fd, feed, check)
 	pollers.add(m)
 	defer m.stop()
 
-	keepalive := c.KeepaliveInterval()
-	nextKeepalive := s.clk.Now().Add(keepalive)
-	tick := min(s.cam.ReadTimeout/4, keepalive)
-	for {
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case err := <-m.done:
-			return false, errs.E(op, errs.Unavailable, fmt.Errorf("reading from the camera: %w", err))
-		case <-s.clk.After(tick):
-			now := s.clk.Now()
-			last := time.Unix(0, s.lastPacket.Load())
-			if idle := now.Sub(last); idle >= s.cam.ReadTimeout {
-				return false, errs.Errorf(op, errs.Unavailable, "no video from the camera for %v (read timeout)", idle.Round(time.Millisecond))
-			}
-			if !now.Before(nextKeepalive) {
-				if err := c.Keepalive(); err != nil {
-					return false, errs.E(op, errs.Unavailable, fmt.Errorf("keepalive: %w", err))
-				}
-				nextKeepalive = now.Add(keepalive)
-			}
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case err := <-m.done:
+		var e *errs.Error
+		if errors.As(err, &e) {
+			return false, err // the check's own
 		}
+		return false, errs.E(op, errs.Unavailable, fmt.Errorf("reading from the camera: %w", err))
 	}
 }
