@@ -45,17 +45,6 @@ func (c *collector) len() int {
 	return c.buf.Len()
 }
 
-func wait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // Many sockets on the pollers: every byte written to each reaches its own
 // feed, in order, including more than one read buffer's worth at once;
 // a closed peer ends its member with io.EOF; and the pollers' goroutines
@@ -99,7 +88,7 @@ func TestPollersFeedEveryByte(t *testing.T) {
 		}()
 	}
 	for i, c := range cols {
-		wait(t, "every byte", func() bool { return c.len() >= len(want[i]) })
+		waitFor(t, "every byte", func() bool { return c.len() >= len(want[i]) })
 		c.mu.Lock()
 		if !bytes.Equal(c.buf.Bytes(), want[i]) {
 			t.Errorf("member %d: fed bytes differ from those written", i)
@@ -120,7 +109,7 @@ func TestPollersFeedEveryByte(t *testing.T) {
 			m.stop()
 		}
 	}
-	wait(t, "the pollers to stop", func() bool {
+	waitFor(t, "the pollers to stop", func() bool {
 		pollers.mu.Lock()
 		defer pollers.mu.Unlock()
 		for _, p := range pollers.list {
@@ -188,7 +177,7 @@ func TestPollMemberStopAndFeedError(t *testing.T) {
 	for range 3 {
 		syscall.Write(otherPeer, []byte("tick"))
 		k := oc.len()
-		wait(t, "a tick", func() bool { return oc.len() > k })
+		waitFor(t, "a tick", func() bool { return oc.len() > k })
 	}
 	mu.Lock()
 	defer mu.Unlock()

@@ -324,12 +324,7 @@ func (s *Supervisor) sessionUDP(ctx context.Context) (recorded bool, err error) 
 		return false, errs.E(op, errs.Unavailable, err)
 	}
 	framesBefore := s.frames()
-	defer func() {
-		s.pmu.Lock()
-		s.pipe.Stop("connection ended")
-		s.pmu.Unlock()
-		recorded = s.frames() > framesBefore
-	}()
+	defer func() { recorded = s.endConnection(framesBefore) }()
 	defer c.Close()
 
 	desc, _, err := c.Describe(u)
@@ -405,6 +400,15 @@ func (s *Supervisor) cameraURL() (*base.URL, error) {
 		u.User = url.UserPassword(s.cam.Username, s.cam.Password)
 	}
 	return u, nil
+}
+
+// endConnection ends the pipeline's run when a connection ends, and
+// reports whether frames were handed over since framesBefore.
+func (s *Supervisor) endConnection(framesBefore uint64) bool {
+	s.pmu.Lock()
+	s.pipe.Stop("connection ended")
+	s.pmu.Unlock()
+	return s.frames() > framesBefore
 }
 
 func (s *Supervisor) frames() uint64 {

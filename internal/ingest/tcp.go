@@ -55,12 +55,7 @@ func (s *Supervisor) sessionTCP(ctx context.Context) (recorded bool, err error) 
 		return false, errs.E(op, err)
 	}
 	framesBefore := s.frames()
-	defer func() {
-		s.pmu.Lock()
-		s.pipe.Stop("connection ended")
-		s.pmu.Unlock()
-		recorded = s.frames() > framesBefore
-	}()
+	defer func() { recorded = s.endConnection(framesBefore) }()
 
 	// now is the arrival time of the bytes being fed: one clock reading
 	// per read, not per packet.
