@@ -26,10 +26,12 @@ const pollInterval = 100 * time.Millisecond
 const pollBufSize = 256 << 10
 
 // pollers serve every camera recorded over TCP: a camera is added to the
-// poller with the fewest cameras. Their number is the number of CPUs the
-// process may use (at least 2), so that a sink that blocks (a segment's
-// index row waiting for the disk) stalls only the cameras of its poller,
-// and those only as long as the kernel's socket buffers hold.
+// poller with the fewest cameras. There are twice as many as the CPUs the
+// process may use, at least four: a sink that blocks (a segment's index row
+// waiting for a busy disk) stalls the cameras of its poller, whose bytes
+// wait in the kernel's socket buffers and then in the cameras, so the
+// fewer cameras a poller has, the fewer wait. Pollers wake together, so
+// more of them cost little.
 var pollers pollSet
 
 type pollSet struct {
@@ -41,7 +43,7 @@ type pollSet struct {
 func (ps *pollSet) add(m *pollMember) {
 	ps.mu.Lock()
 	if ps.list == nil {
-		n := max(2, runtime.GOMAXPROCS(0))
+		n := max(4, 2*runtime.GOMAXPROCS(0))
 		for range n {
 			ps.list = append(ps.list, &poller{})
 		}
