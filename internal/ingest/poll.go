@@ -27,8 +27,9 @@ const pollBufSize = 256 << 10
 
 // pollers serve every camera recorded over TCP: a camera is added to the
 // poller with the fewest cameras. There are twice as many as the CPUs the
-// process may use, at least four: a sink that blocks (a segment's index row
-// waiting for a busy disk) stalls the cameras of its poller, whose bytes
+// process may use, at least four: a sink that blocks without saying so
+// beforehand (Waiter; a write into a full page cache) stalls the cameras of
+// its poller, whose bytes
 // wait in the kernel's socket buffers and then in the cameras, so the
 // fewer cameras a poller has, the fewer wait. Pollers wake together, so
 // more of them cost little.

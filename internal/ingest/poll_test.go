@@ -8,6 +8,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gwanje/gwanje/internal/clip"
+	"github.com/gwanje/gwanje/internal/media"
 )
 
 // socketPair returns a connected pair: a non-blocking end for a poller
@@ -183,5 +186,77 @@ func TestPollMemberStopAndFeedError(t *testing.T) {
 	defer mu.Unlock()
 	if late != 0 {
 		t.Fatalf("feed called %d times after stop returned", late)
+	}
+}
+
+// onePoller makes every camera the test starts share one poller.
+func onePoller(t *testing.T) {
+	pollers.mu.Lock()
+	saved := pollers.list
+	pollers.list = []*poller{{}}
+	pollers.mu.Unlock()
+	t.Cleanup(func() {
+		pollers.mu.Lock()
+		pollers.list = saved
+		pollers.mu.Unlock()
+	})
+}
+
+// waitingSink is a Waiter whose key frames would wait, and do: WriteFrame
+// of a key frame blocks until released.
+type waitingSink struct {
+	recSink
+	once    sync.Once
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (w *waitingSink) WouldWait(f *media.Frame) bool { return f.Key }
+
+func (w *waitingSink) WriteFrame(f *media.Frame) error {
+	if f.Key {
+		w.once.Do(func() { close(w.entered) })
+		<-w.release
+	}
+	return w.recSink.WriteFrame(f)
+}
+
+// A sink that waits to start a segment holds up only its own camera: the
+// other camera on the same poller keeps recording, and once the sink
+// resumes, the waiting camera's frames are all there, in order.
+func TestWaitingSinkHoldsUpOnlyItsCamera(t *testing.T) {
+	onePoller(t)
+	slowCam := newTestCamera(t, cameraOpts{codec: media.CodecH264})
+	fastCam := newTestCamera(t, cameraOpts{codec: media.CodecH264})
+	slow := &waitingSink{entered: make(chan struct{}), release: make(chan struct{})}
+	fast := &recSink{}
+	slowSup := startSupervisor(t, Camera{ID: "slow", URL: slowCam.url(), ReadTimeout: time.Minute}, slow, Options{})
+	startSupervisor(t, Camera{ID: "fast", URL: fastCam.url(), ReadTimeout: time.Minute}, fast, Options{})
+	slowCam.waitPlay()
+	fastCam.waitPlay()
+	slowSnd, fastSnd := slowCam.sender(media.CodecH264), fastCam.sender(media.CodecH264)
+	streamUntil(t, slowSnd, "the slow sink to block", func() bool {
+		select {
+		case <-slow.entered:
+			return true
+		default:
+			return false
+		}
+	})
+	slowSnd.send(100) // queued for the slow camera's goroutine
+	streamUntil(t, fastSnd, "the other camera to record 100 frames", func() bool { return len(fast.frames()) >= 100 })
+	close(slow.release)
+	waitFor(t, "the slow camera to catch up", func() bool {
+		n := len(slow.frames())
+		return n >= 100 && uint64(n) == slowSup.State().Frames
+	})
+	if st := slowSup.State(); st.Overruns != 0 || st.Breaks != 0 {
+		t.Fatalf("slow camera %+v: want no overrun or break", st)
+	}
+	fr := slow.frames()
+	for i := 1; i < len(fr); i++ {
+		if fr[i].Wall-fr[i-1].Wall != clip.FrameDuration {
+			t.Fatalf("slow camera frame %d: Wall step %d", i, fr[i].Wall-fr[i-1].Wall)
+		}
 	}
 }

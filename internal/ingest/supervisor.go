@@ -106,9 +106,14 @@ type Supervisor struct {
 	snapCounters Counters
 	snapMapping  ClockMapping
 
-	q          chan item
-	direct     bool // frames go to the sink from the pipeline's goroutine, not through q
-	failed     bool // guarded by pmu when direct: the sink failed; skipping to a key frame
+	q      chan item
+	direct bool // frames go to the sink from the pipeline's goroutine, not through q, unless async
+	async  bool // guarded by pmu: direct, but frames go through q until the sink goroutine has caught up
+	waits  Waiter
+	// failed: the sink failed and frames are skipped to a key frame. It
+	// is used by the pipeline's goroutine while writing directly, by the
+	// sink goroutine otherwise; async changes hands under pmu.
+	failed     bool
 	copies     bool // the sink is a FrameCopier: frames it wrote may be reused
 	overrun    bool // guarded by pmu: dropping until a key frame
 	lastPacket atomic.Int64
@@ -167,6 +172,7 @@ func New(cam Camera, sink Sink, opts Options) (*Supervisor, error) {
 	// "Supervisor"). A sink that blocks holds the camera's bytes in the kernel's
 	// socket buffer, then TCP makes the camera wait.
 	s.direct = cam.Transport != UDP
+	s.waits, _ = sink.(Waiter)
 	s.status, s.since = Connecting, s.clk.Now()
 	return s, nil
 }
@@ -231,18 +237,14 @@ func (s *Supervisor) noteErr(err error, perPacket bool) string {
 // returns ctx's error once every goroutine it started has ended, after
 // closing every Subscription. Call Run once per Supervisor.
 func (s *Supervisor) Run(ctx context.Context) error {
-	if s.direct {
-		defer s.closeSubs()
-	} else {
-		done := make(chan struct{})
-		s.q = make(chan item, s.cam.QueueFrames)
-		go s.drain(done)
-		defer func() {
-			close(s.q)
-			<-done
-			s.closeSubs()
-		}()
-	}
+	done := make(chan struct{})
+	s.q = make(chan item, s.cam.QueueFrames)
+	go s.drain(done)
+	defer func() {
+		close(s.q)
+		<-done
+		s.closeSubs()
+	}()
 
 	attempt := 0
 	for {
@@ -459,9 +461,15 @@ func (o fanout) WriteFrame(f *media.Frame) error {
 	s := o.s
 	s.setStatus(Recording)
 	reuse := !s.publish(f) && s.copies
-	if s.direct {
-		s.failed = s.write(f, reuse, s.failed)
-		return nil
+	if s.direct && !s.async {
+		if s.waits == nil || !s.waits.WouldWait(f) {
+			s.failed = s.write(f, reuse, s.failed)
+			return nil
+		}
+		// Writing f would wait for the index and the disk: the camera's
+		// own goroutine writes it, and the frames after it until it has
+		// caught up, so the poller's other cameras do not wait.
+		s.async = true
 	}
 	if s.overrun {
 		if !f.Key {
@@ -495,7 +503,7 @@ func (o fanout) WriteFrame(f *media.Frame) error {
 func (o fanout) Break(reason string) {
 	s := o.s
 	s.gapSubs()
-	if s.direct {
+	if s.direct && !s.async {
 		s.sink.Break(reason)
 		s.failed = false
 		return
@@ -521,14 +529,23 @@ func (s *Supervisor) countOverrun() {
 // frame.
 func (s *Supervisor) drain(done chan<- struct{}) {
 	defer close(done)
-	failed := false
 	for it := range s.q {
 		if it.f == nil {
 			s.sink.Break(it.brk)
-			failed = false
-			continue
+			s.failed = false
+		} else {
+			s.failed = s.write(it.f, it.reuse, s.failed)
 		}
-		failed = s.write(it.f, it.reuse, failed)
+		if s.direct && len(s.q) == 0 {
+			// Caught up: the pipeline's goroutine writes again, from the
+			// next frame on (it enqueues under pmu, so nothing can be
+			// left behind in q).
+			s.pmu.Lock()
+			if len(s.q) == 0 {
+				s.async = false
+			}
+			s.pmu.Unlock()
+		}
 	}
 }
 
@@ -559,6 +576,15 @@ func (s *Supervisor) release(f *media.Frame, reuse bool) {
 		putFrameBuf(f.Data)
 		f.Data = nil
 	}
+}
+
+// Waiter is a Sink that can tell which frames would make WriteFrame wait
+// for slow storage. The store's writer is one: starting a segment commits
+// an index row. Over TCP, where a poller writes the frames of many cameras
+// itself, such a frame and those after it go to the camera's own goroutine
+// until it has caught up, so that one camera's wait is not every camera's.
+type Waiter interface {
+	WouldWait(f *media.Frame) bool
 }
 
 // LiveFrame is a frame for a live viewer. Gap is true when frames were

@@ -369,3 +369,42 @@ func TestSyncerFsyncsOnItsClock(t *testing.T) {
 		runtime.Gosched()
 	}
 }
+
+// WouldWait is true exactly for the frames that start a segment (the only
+// writes that wait for an index commit): the first key frame, a key frame
+// past the segment's length, a key frame with new parameters.
+func TestWouldWaitMatchesSegmentStarts(t *testing.T) {
+	e := newEnv(t)
+	e.cfg.SegmentDuration = 3 * time.Second
+	s := e.open()
+	w, _ := s.Writer("cam")
+	in := frames(t, media.CodecH264, t0, 250)
+	p2 := *in[0].Params
+	p2.SPS = append(bytes.Clone(p2.SPS), 0)
+	for _, f := range in[125:] {
+		f.Params = &p2
+	}
+	starts := map[int64]bool{}
+	for _, f := range in {
+		if w.WouldWait(f) {
+			starts[f.Wall] = true
+		}
+		if err := w.WriteFrame(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	if w.WouldWait(in[0]) {
+		t.Error("a closed writer would wait")
+	}
+	segs, _, _ := readAll(t, s, "cam")
+	if len(segs) < 4 || len(segs) != len(starts) {
+		t.Fatalf("%d segments, WouldWait true for %d frames", len(segs), len(starts))
+	}
+	for _, g := range segs {
+		if !starts[g.Start] {
+			t.Errorf("segment at %d started without WouldWait", g.Start)
+		}
+	}
+	s.Close()
+}

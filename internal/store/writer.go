@@ -188,6 +188,18 @@ func (w *Writer) WriteFrame(f *media.Frame) error {
 	return nil
 }
 
+// WouldWait reports whether WriteFrame(f) would start a segment, the one
+// step of writing a frame that waits for the index (a commit) and the disk
+// (ingest.Waiter).
+func (w *Writer) WouldWait(f *media.Frame) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || f == nil || !f.Key {
+		return false
+	}
+	return !w.havePend || w.seg == nil || !f.Params.Equal(w.seg.params) || f.Wall-w.seg.row.Start >= w.target
+}
+
 // hold keeps f as the pending frame: its bytes go into buf after the
 // chunk's, where they stay when the next frame gives its duration.
 func (w *Writer) hold(f *media.Frame) {
