@@ -112,6 +112,20 @@ func (d *depacketizer) nalus(dst [][]byte) [][]byte {
 	return dst
 }
 
+// take hands over the buffer, which holds the complete access unit in AVCC
+// form, for a frame's Data, saving a copy of every frame. A buffer of the
+// same size class takes its place, unless the unit was large (a key frame),
+// whose buffer would otherwise stay pinned (release). Only with no
+// fragment open; call next after it.
+func (d *depacketizer) take() []byte {
+	b := d.buf
+	d.buf = nil
+	if cap(b) <= releaseBytes {
+		d.buf = getFrameBuf(cap(b))
+	}
+	return b
+}
+
 // next forgets the complete NAL units once they were handed over. It must
 // not be called with a fragmented NAL unit open.
 func (d *depacketizer) next() {

@@ -128,56 +128,63 @@ func TestDepackKeepsNoPacketBytes(t *testing.T) {
 	}
 	for _, codec := range codecs {
 		for _, mode := range modes {
-			t.Run(codec.String()+"/"+mode.name, func(t *testing.T) {
-				c := loadClip(t, codec)
-				p, s := newTestPipeline(t, codec, nil, PipelineOptions{})
-				var wire [70000]byte
-				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96}}
-				seq := uint16(65500)
-				types := map[int]int{}
-				now := t0
-				for i, au := range c.AUs {
-					payloads := mode.payloads(t, codec, au.NALUs)
-					for j, pl := range payloads {
-						types[payloadType(codec, pl)]++
-						pkt.SequenceNumber = seq
-						pkt.Timestamp = uint32(i * clip.FrameDuration)
-						pkt.Marker = j == len(payloads)-1
-						pkt.Payload = wire[:copy(wire[:], pl)]
-						if err := p.Packet(pkt, now); err != nil {
-							t.Fatalf("frame %d packet %d: %v", i, j, err)
+			// pooled: frame buffers come from the pools and the
+			// depacketizer's buffer becomes a frame's Data (take); the
+			// sink here keeps every frame, so a buffer still in use that
+			// were written again would show.
+			for _, pooled := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/%s/pooled=%v", codec, mode.name, pooled), func(t *testing.T) {
+					c := loadClip(t, codec)
+					p, s := newTestPipeline(t, codec, nil, PipelineOptions{})
+					p.pooled = pooled
+					var wire [70000]byte
+					pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96}}
+					seq := uint16(65500)
+					types := map[int]int{}
+					now := t0
+					for i, au := range c.AUs {
+						payloads := mode.payloads(t, codec, au.NALUs)
+						for j, pl := range payloads {
+							types[payloadType(codec, pl)]++
+							pkt.SequenceNumber = seq
+							pkt.Timestamp = uint32(i * clip.FrameDuration)
+							pkt.Marker = j == len(payloads)-1
+							pkt.Payload = wire[:copy(wire[:], pl)]
+							if err := p.Packet(pkt, now); err != nil {
+								t.Fatalf("frame %d packet %d: %v", i, j, err)
+							}
+							for k := range pkt.Payload {
+								pkt.Payload[k] = 0xA5
+							}
+							pkt.Payload = nil
+							seq++
 						}
-						for k := range pkt.Payload {
-							pkt.Payload[k] = 0xA5
+						now = now.Add(40 * time.Millisecond)
+					}
+					want := mode.want
+					if codec == media.CodecH265 {
+						want = map[int]int{h264FUA: h265FU, h264STAPA: h265AP}[want]
+					}
+					if types[want] == 0 {
+						t.Fatalf("no packet of type %d among %v: the mode does not exercise what it is for", want, types)
+					}
+					frames := s.frames()
+					if len(frames) != len(c.AUs) {
+						t.Fatalf("%d frames, want %d", len(frames), len(c.AUs))
+					}
+					for i, fr := range frames {
+						if want := avcc(codec, c.AUs[i].NALUs); !bytes.Equal(fr.Data, want) {
+							t.Fatalf("frame %d differs from the clip's access unit (%d bytes, want %d)", i, len(fr.Data), len(want))
 						}
-						pkt.Payload = nil
-						seq++
+						if fr.Key != c.AUs[i].Key {
+							t.Fatalf("frame %d: Key %v, want %v", i, fr.Key, c.AUs[i].Key)
+						}
 					}
-					now = now.Add(40 * time.Millisecond)
-				}
-				want := mode.want
-				if codec == media.CodecH265 {
-					want = map[int]int{h264FUA: h265FU, h264STAPA: h265AP}[want]
-				}
-				if types[want] == 0 {
-					t.Fatalf("no packet of type %d among %v: the mode does not exercise what it is for", want, types)
-				}
-				frames := s.frames()
-				if len(frames) != len(c.AUs) {
-					t.Fatalf("%d frames, want %d", len(frames), len(c.AUs))
-				}
-				for i, fr := range frames {
-					if want := avcc(codec, c.AUs[i].NALUs); !bytes.Equal(fr.Data, want) {
-						t.Fatalf("frame %d differs from the clip's access unit (%d bytes, want %d)", i, len(fr.Data), len(want))
+					if !frames[0].Params.Equal(c.Params) {
+						t.Fatal("parameter sets differ from the clip's")
 					}
-					if fr.Key != c.AUs[i].Key {
-						t.Fatalf("frame %d: Key %v, want %v", i, fr.Key, c.AUs[i].Key)
-					}
-				}
-				if !frames[0].Params.Equal(c.Params) {
-					t.Fatal("parameter sets differ from the clip's")
-				}
-			})
+				})
+			}
 		}
 	}
 }

@@ -541,21 +541,27 @@ func (p *Pipeline) accessUnit(nalus [][]byte, avcc []byte, ts uint32, now time.T
 	p.mapping.WallAhead = media.Duration90k(wall - nowWall)
 
 	var data []byte
-	if p.pooled {
-		data = getFrameBuf(size)
+	if p.pooled && kept == len(nalus) && len(avcc) == p.dp.buffered() {
+		// Frame buffers come back to the pools (the sink copies): the
+		// depacketizer's buffer becomes the frame's Data as it is.
+		data = p.dp.take()
 	} else {
-		data = make([]byte, 0, size)
-	}
-	if kept == len(nalus) {
-		data = append(data, avcc...)
-	} else {
-		for _, n := range nalus {
-			switch classify(p.track.Codec, n) {
-			case kindVPS, kindSPS, kindPPS, kindDrop:
-				continue
+		if p.pooled {
+			data = getFrameBuf(size)
+		} else {
+			data = make([]byte, 0, size)
+		}
+		if kept == len(nalus) {
+			data = append(data, avcc...)
+		} else {
+			for _, n := range nalus {
+				switch classify(p.track.Codec, n) {
+				case kindVPS, kindSPS, kindPPS, kindDrop:
+					continue
+				}
+				data = binary.BigEndian.AppendUint32(data, uint32(len(n)))
+				data = append(data, n...)
 			}
-			data = binary.BigEndian.AppendUint32(data, uint32(len(n)))
-			data = append(data, n...)
 		}
 	}
 	f := &media.Frame{
