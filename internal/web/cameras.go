@@ -56,7 +56,7 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].ID < out[k].ID })
 	for i := range out {
-		if segs, err := s.opt.Footage.Segments(r.Context(), out[i].ID, media.Time90k(time.Now().Add(-time.Hour)), 1<<62); err == nil && len(segs) > 0 {
+		if segs, err := s.opt.Footage.Segments(r.Context(), out[i].ID, media.Time90k(s.clk.Now().Add(-time.Hour)), 1<<62); err == nil && len(segs) > 0 {
 			out[i].Codec = segs[len(segs)-1].Codec.String()
 		}
 	}
