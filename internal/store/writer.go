@@ -192,9 +192,12 @@ func (w *Writer) WriteFrame(f *media.Frame) error {
 // step of writing a frame that waits for the index (a commit) and the disk
 // (ingest.Waiter).
 func (w *Writer) WouldWait(f *media.Frame) bool {
+	if f == nil || !f.Key {
+		return false // only a key frame starts a segment: no lock for the others
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.closed || f == nil || !f.Key {
+	if w.closed {
 		return false
 	}
 	return !w.havePend || w.seg == nil || !f.Params.Equal(w.seg.params) || f.Wall-w.seg.row.Start >= w.target
