@@ -57,11 +57,25 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", k)
 }
 
+// Code is a stable, public name of what went wrong, "footage.none": the one
+// thing about an error an HTTP client is told besides its message, which
+// the message catalogue (internal/i18n) holds for each code in each
+// language. Codes are append-only like Kinds: clients and tests match them.
+// An error without a Code is known to clients by its Kind's default code
+// (Kind.Code).
+type Code string
+
+// Params are the public values a Code's message names ({max} in "at most
+// {max}"). They are shown to the client: never put internal text in them.
+type Params map[string]string
+
 // Error is the error type of gwanje.
 type Error struct {
-	Op   string // the operation, "store.Open"
-	Kind Kind
-	Err  error
+	Op     string // the operation, "store.Open"
+	Kind   Kind
+	Code   Code   // the public code, "" to use the Kind's
+	Params Params // values for the Code's message
+	Err    error
 }
 
 func (e *Error) Error() string {
@@ -93,6 +107,10 @@ func E(op string, args ...any) error {
 		switch a := a.(type) {
 		case Kind:
 			e.Kind = a
+		case Code:
+			e.Code = a
+		case Params:
+			e.Params = a
 		case error:
 			e.Err = a
 		case string:
@@ -125,6 +143,66 @@ func KindOf(err error) Kind {
 		err = e.Err
 	}
 	return Other
+}
+
+// CodeOf returns the outermost Code in err's chain, or the default code of
+// err's Kind when none has one.
+func CodeOf(err error) Code {
+	for e := err; e != nil; {
+		var x *Error
+		if !errors.As(e, &x) {
+			break
+		}
+		if x.Code != "" {
+			return x.Code
+		}
+		e = x.Err
+	}
+	return KindOf(err).Code()
+}
+
+// ParamsOf returns the Params of the outermost Error in err's chain that
+// has a Code (those are the values that Code's message names).
+func ParamsOf(err error) Params {
+	for e := err; e != nil; {
+		var x *Error
+		if !errors.As(e, &x) {
+			return nil
+		}
+		if x.Code != "" {
+			return x.Params
+		}
+		e = x.Err
+	}
+	return nil
+}
+
+// Code is the default public code of a Kind, used for errors that carry
+// no Code of their own.
+func (k Kind) Code() Code {
+	switch k {
+	case Invalid:
+		return "request.invalid"
+	case NotExist, Private:
+		return "not_found"
+	case Exist:
+		return "exists"
+	case Permission:
+		return "forbidden"
+	case Unauthorized:
+		return "unauthorized"
+	case Unavailable:
+		return "unavailable"
+	case Conflict:
+		return "conflict"
+	case TooLarge:
+		return "too_large"
+	case Held:
+		return "held"
+	case Canceled:
+		return "canceled"
+	}
+	return "internal"
 }
 
 // Is reports whether err has the given Kind.

@@ -31,7 +31,7 @@ func (s *Server) listCameras(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Summaries != nil {
 		var err error
 		if sums, err = s.opt.Summaries(r.Context()); err != nil {
-			s.fail(w, r, err, "")
+			s.fail(w, r, err)
 			return
 		}
 	}
@@ -78,12 +78,12 @@ func (s *Server) recordings(w http.ResponseWriter, r *http.Request) {
 	start, err1 := time.Parse(time.RFC3339, r.URL.Query().Get("start"))
 	end, err2 := time.Parse(time.RFC3339, r.URL.Query().Get("end"))
 	if err1 != nil || err2 != nil || !end.After(start) {
-		s.fail(w, r, errs.E(op, errs.Invalid, "bad range"), "start and end are RFC 3339 times, end after start")
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("range.invalid"), "bad range"))
 		return
 	}
 	segs, err := s.opt.Footage.Segments(r.Context(), r.PathValue("id"), media.Time90k(start), media.Time90k(end))
 	if err != nil {
-		s.fail(w, r, err, "")
+		s.fail(w, r, err)
 		return
 	}
 	runs := []runJSON{}

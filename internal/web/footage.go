@@ -54,28 +54,28 @@ type viewResponse struct {
 }
 
 // readPurpose decodes and checks a viewing request body.
-func readPurpose(r *http.Request, v *viewRequest) (string, error) {
+func readPurpose(r *http.Request, v *viewRequest) error {
 	const op = "web.readPurpose"
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		return "send a JSON body", errs.E(op, errs.Invalid, "not JSON")
+		return errs.E(op, errs.Invalid, errs.Code("request.json"), "not JSON")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 16<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return "bad JSON: " + err.Error(), errs.E(op, errs.Invalid, err)
+		return errs.E(op, errs.Invalid, errs.Code("request.json"), err)
 	}
 	ok := false
 	for _, c := range PurposeCategories {
 		ok = ok || v.Purpose == c
 	}
 	if !ok {
-		return "purpose must be one of " + strings.Join(PurposeCategories, ", "), errs.E(op, errs.Invalid, "no purpose")
+		return errs.E(op, errs.Invalid, errs.Code("purpose.category"), "no purpose")
 	}
 	v.Reason = strings.TrimSpace(v.Reason)
 	if v.Reason == "" || utf8.RuneCountInString(v.Reason) > 200 {
-		return "reason is required (at most 200 characters)", errs.E(op, errs.Invalid, "no reason")
+		return errs.E(op, errs.Invalid, errs.Code("purpose.reason"), errs.Params{"max": "200"}, "no reason")
 	}
-	return "", nil
+	return nil
 }
 
 func newToken() string {
@@ -89,8 +89,8 @@ func newToken() string {
 func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 	const op = "web.createView"
 	var req viewRequest
-	if detail, err := readPurpose(r, &req); err != nil {
-		s.fail(w, r, err, detail)
+	if err := readPurpose(r, &req); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	now := s.clk.Now()
@@ -98,11 +98,11 @@ func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 		req.End = now
 	}
 	if req.Start.IsZero() || !req.End.After(req.Start) {
-		s.fail(w, r, errs.E(op, errs.Invalid, "bad range"), "start and end are required, end after start")
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("range.invalid"), "bad range"))
 		return
 	}
 	if req.End.Sub(req.Start) > s.opt.MaxSpan {
-		s.fail(w, r, errs.E(op, errs.Invalid, "range too long"), fmt.Sprintf("at most %v per viewing", s.opt.MaxSpan))
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("range.too_long"), errs.Params{"max": s.opt.MaxSpan.String()}, "range too long"))
 		return
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
@@ -121,13 +121,13 @@ func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createLive(w http.ResponseWriter, r *http.Request) {
 	const op = "web.createLive"
 	var req viewRequest
-	if detail, err := readPurpose(r, &req); err != nil {
-		s.fail(w, r, err, detail)
+	if err := readPurpose(r, &req); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
 	if _, ok := s.opt.Cameras.State(cam.ID); !ok {
-		s.fail(w, r, errs.Errorf(op, errs.Unavailable, "camera %q is not recording", cam.ID), "")
+		s.fail(w, r, errs.Errorf(op, errs.Unavailable, "camera %q is not recording", cam.ID))
 		return
 	}
 	p := principal(r)
@@ -147,7 +147,7 @@ func (s *Server) grant(w http.ResponseWriter, r *http.Request, e ledger.Entry, v
 	got, err := s.opt.Ledger.Append(r.Context(), e)
 	if err != nil {
 		// Without its ledger row, no footage.
-		s.fail(w, r, errs.E(op, errs.Unavailable, err), "")
+		s.fail(w, r, errs.E(op, errs.Unavailable, err))
 		return
 	}
 	v.token = newToken()
@@ -197,7 +197,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.views[r.PathValue("token")]
 	s.mu.Unlock()
 	if !ok || v.session != p.Session || s.clk.Now().After(v.expires) {
-		s.fail(w, r, errs.E(op, errs.Private, "no such view"), "")
+		s.fail(w, r, errs.E(op, errs.Private, "no such view"))
 		return
 	}
 	if v.live {
@@ -213,7 +213,7 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		c, err := playback.Build(context.WithoutCancel(r.Context()), s.opt.Footage, v.camera, v.start, v.end)
 		if err != nil {
 			v.mu.Unlock()
-			s.fail(w, r, err, "")
+			s.fail(w, r, err)
 			return
 		}
 		v.clip = c
@@ -244,7 +244,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 	const op = "web.serveLive"
 	sub, ok := s.opt.Cameras.Subscribe(v.camera)
 	if !ok {
-		s.fail(w, r, errs.Errorf(op, errs.Unavailable, "camera %q is not recording", v.camera), "")
+		s.fail(w, r, errs.Errorf(op, errs.Unavailable, "camera %q is not recording", v.camera))
 		return
 	}
 	defer sub.Close()
@@ -274,12 +274,12 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 				var err error
 				fr, err = media.NewFragmenter(f.Frame.Params)
 				if err != nil {
-					s.fail(w, r, err, "")
+					s.fail(w, r, err)
 					return
 				}
 				init, err := media.Init(f.Frame.Params)
 				if err != nil {
-					s.fail(w, r, err, "")
+					s.fail(w, r, err)
 					return
 				}
 				w.Header().Set("Content-Type", "video/mp4")

@@ -94,7 +94,7 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 	const op = "web.ackAlarm"
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
-		s.fail(w, r, errs.E(op, errs.Invalid, err), "the alarm id must be a number")
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("request.id"), err))
 		return
 	}
 	var body struct {
@@ -108,7 +108,7 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 	}
 	body.Note = strings.TrimSpace(body.Note)
 	if err != nil || utf8.RuneCountInString(body.Note) > 500 {
-		s.fail(w, r, errs.E(op, errs.Invalid, "bad body"), `body is optional JSON {"note": "..."}, note at most 500 characters`)
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("alarm.note"), errs.Params{"max": "500"}, "bad body"))
 		return
 	}
 	// One acknowledgement at a time: the ledger row is written only for
@@ -119,11 +119,11 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 	vis := s.visibility(r)
 	cam, isCamera, visible := vis.camera(a.Subject)
 	if !ok || !visible {
-		s.fail(w, r, errs.Errorf(op, errs.Private, "no alarm %d", id), "")
+		s.fail(w, r, errs.Errorf(op, errs.Private, "no alarm %d", id))
 		return
 	}
 	if a.Acked() {
-		s.fail(w, r, errs.Errorf(op, errs.Conflict, "alarm %d already acknowledged by %s", id, a.AckedBy), "")
+		s.fail(w, r, errs.Errorf(op, errs.Conflict, "alarm %d already acknowledged by %s", id, a.AckedBy))
 		return
 	}
 	p := principal(r)
@@ -139,12 +139,12 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 		e.Site, e.Cameras = cam.Site, []string{cam.ID}
 	}
 	if _, err := s.opt.Ledger.Append(r.Context(), e); err != nil {
-		s.fail(w, r, errs.E(op, errs.Unavailable, err), "")
+		s.fail(w, r, errs.E(op, errs.Unavailable, err))
 		return
 	}
 	got, err := s.opt.Alarms.Ack(id, p.User, body.Note)
 	if err != nil {
-		s.fail(w, r, err, "")
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, got)
@@ -182,12 +182,12 @@ func (s *Server) listStills(w http.ResponseWriter, r *http.Request) {
 	start, err1 := time.Parse(time.RFC3339, r.URL.Query().Get("start"))
 	end, err2 := time.Parse(time.RFC3339, r.URL.Query().Get("end"))
 	if err1 != nil || err2 != nil || !end.After(start) {
-		s.fail(w, r, errs.E(op, errs.Invalid, "bad range"), "start and end are RFC 3339 times, end after start")
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("range.invalid"), "bad range"))
 		return
 	}
 	list, err := s.opt.Stills.List(r.Context(), r.PathValue("id"), start, end)
 	if err != nil {
-		s.fail(w, r, err, "")
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, list)
@@ -199,20 +199,20 @@ func (s *Server) listStills(w http.ResponseWriter, r *http.Request) {
 func (s *Server) createStillView(w http.ResponseWriter, r *http.Request) {
 	const op = "web.createStillView"
 	var vr viewRequest // start and end, if sent, are not used
-	detail, err := readPurpose(r, &vr)
+	err := readPurpose(r, &vr)
 	if err != nil {
-		s.fail(w, r, err, detail)
+		s.fail(w, r, err)
 		return
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
 	id, err := strconv.ParseInt(r.PathValue("still"), 10, 64)
 	if err != nil {
-		s.fail(w, r, errs.E(op, errs.Invalid, err), "the still id must be a number")
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("request.id"), err))
 		return
 	}
 	st, err := s.opt.Stills.Get(r.Context(), id)
 	if err != nil || st.Camera != cam.ID {
-		s.fail(w, r, errs.Errorf(op, errs.Private, "no still %d of camera %q", id, cam.ID), "")
+		s.fail(w, r, errs.Errorf(op, errs.Private, "no still %d of camera %q", id, cam.ID))
 		return
 	}
 	p := principal(r)
@@ -229,7 +229,7 @@ func (s *Server) createStillView(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveStill(w http.ResponseWriter, r *http.Request, v *view) {
 	st, img, err := s.opt.Stills.Image(context.WithoutCancel(r.Context()), v.still)
 	if err != nil {
-		s.fail(w, r, err, "")
+		s.fail(w, r, err)
 		return
 	}
 	h := w.Header()

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 )
 
 // status is the one place an error Kind becomes an HTTP status.
@@ -28,41 +29,58 @@ func status(k errs.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case errs.Unavailable:
 		return http.StatusServiceUnavailable
+	case errs.Canceled:
+		return 499 // the client went away; nobody reads this
 	}
 	return http.StatusInternalServerError
 }
 
-// publicMessage is what a client is told. Internal error text never
-// leaves the server: it goes to the log.
-func publicMessage(k errs.Kind) string {
-	switch k {
-	case errs.Invalid:
-		return "invalid request"
-	case errs.NotExist, errs.Private:
-		return "not found"
-	case errs.Other, errs.Internal, errs.IO, errs.Corrupt:
-		return "internal error"
-	}
-	return k.String()
+// ErrorBody is every error response of the API: a stable code and the
+// catalogue's message for it in the reader's language, with the public
+// values the message names. Internal error text never leaves the server.
+type ErrorBody struct {
+	Code    errs.Code   `json:"code"`
+	Message string      `json:"message"`
+	Params  errs.Params `json:"params,omitempty"`
 }
 
-// fail logs err and writes a JSON error with the status for its kind. A
-// client sees the kind and, for Invalid, the detail it needs to fix its
-// request (detail must never carry internal text).
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, detail string) {
+// WriteError is the one HTTP error writer: it logs err (with its internal
+// text) and writes the status for its Kind and an ErrorBody. A Private
+// error is told as "not_found", whatever its code, so that "not allowed"
+// and "does not exist" look the same.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	k := errs.KindOf(err)
 	code := status(k)
 	lvl := slog.LevelInfo
 	if code >= 500 {
 		lvl = slog.LevelError
 	}
-	s.log.Log(r.Context(), lvl, "request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
-	body := map[string]string{"error": publicMessage(k)}
-	if detail != "" && k == errs.Invalid {
-		body["detail"] = detail
+	if log != nil {
+		log.Log(r.Context(), lvl, "request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 	}
-	writeJSON(w, code, body)
+	c, params := errs.CodeOf(err), errs.ParamsOf(err)
+	if k == errs.Private {
+		c, params = errs.NotExist.Code(), nil
+	}
+	if !i18n.Has(string(c)) {
+		// A code without a message is a bug; the client still gets
+		// the kind's words rather than a key.
+		if log != nil {
+			log.Error("error code missing from the catalogue", "code", c)
+		}
+		c = k.Code()
+	}
+	lang := langOf(r)
+	writeJSON(w, code, ErrorBody{Code: c, Message: i18n.T(lang, string(c), params), Params: params})
 }
+
+// fail is WriteError with the server's logger.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(w, r, s.log, err)
+}
+
+// langOf is the language of the reader of r's response.
+func langOf(r *http.Request) i18n.Lang { return i18n.FromRequest(r) }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

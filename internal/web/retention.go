@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -50,7 +51,7 @@ func (s *Server) retentionRoutes() []route {
 func (s *Server) retentionStatus(w http.ResponseWriter, r *http.Request) {
 	st, err := s.opt.Retention.Status(r.Context())
 	if err != nil {
-		s.fail(w, r, errs.E("web.retentionStatus", err), "")
+		s.fail(w, r, errs.E("web.retentionStatus", err))
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -79,7 +80,7 @@ func toHoldJSON(h retention.Hold) holdJSON {
 func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) {
 	hs, err := s.opt.Retention.Holds(r.Context(), r.URL.Query().Get("all") == "1")
 	if err != nil {
-		s.fail(w, r, errs.E("web.listHolds", err), "")
+		s.fail(w, r, errs.E("web.listHolds", err))
 		return
 	}
 	out := make([]holdJSON, 0, len(hs))
@@ -96,21 +97,20 @@ func (s *Server) placeHold(w http.ResponseWriter, r *http.Request) {
 		To     time.Time `json:"to"`
 		Reason string    `json:"reason"`
 	}
-	const usage = `want JSON {"from": RFC 3339, "to": RFC 3339 after from, "reason": "why (at most 500 characters)"}`
 	dec := json.NewDecoder(io.LimitReader(r.Body, 8<<10))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&body)
 	body.Reason = strings.TrimSpace(body.Reason)
 	if err != nil || body.From.IsZero() || !body.To.After(body.From) || body.Reason == "" ||
 		utf8.RuneCountInString(body.Reason) > 500 {
-		s.fail(w, r, errs.E(op, errs.Invalid, "bad hold request"), usage)
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("hold.invalid"), errs.Params{"max": "500"}, "bad hold request"))
 		return
 	}
 	p := principal(r)
 	h, err := s.opt.Retention.Hold(r.Context(), retention.Hold{Owner: retention.OwnerManual, Reason: body.Reason,
 		Actor: p.User, Cameras: []string{r.PathValue("id")}, From: body.From, To: body.To})
 	if err != nil {
-		s.fail(w, r, errs.E(op, err), "")
+		s.fail(w, r, errs.E(op, err))
 		return
 	}
 	writeJSON(w, http.StatusCreated, toHoldJSON(h))
@@ -120,14 +120,14 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) {
 	const op = "web.releaseHold"
 	id, err := strconv.ParseInt(r.PathValue("hold"), 10, 64)
 	if err != nil {
-		s.fail(w, r, errs.E(op, errs.Invalid, err), "the hold id must be a number")
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("request.id"), err))
 		return
 	}
 	// The hold must be this camera's: scope was checked for the camera
 	// in the path, so a hold of another site's camera is "not found".
 	hs, err := s.opt.Retention.Holds(r.Context(), false)
 	if err != nil {
-		s.fail(w, r, errs.E(op, err), "")
+		s.fail(w, r, errs.E(op, err))
 		return
 	}
 	cam := r.PathValue("id")
@@ -135,16 +135,16 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) {
 	if i < 0 || slices.ContainsFunc(hs[i].Cameras, func(c string) bool {
 		return c != cam && !s.mayHandle(r, c)
 	}) {
-		s.fail(w, r, errs.Errorf(op, errs.NotExist, "no active hold %d on camera %s", id, cam), "")
+		s.fail(w, r, errs.Errorf(op, errs.NotExist, "no active hold %d on camera %s", id, cam))
 		return
 	}
 	if hs[i].Owner != retention.OwnerManual {
-		s.fail(w, r, errs.Errorf(op, errs.Conflict, "hold %d belongs to %s %s: it is released when that closes",
-			id, hs[i].Owner, hs[i].Ref), "")
+		s.fail(w, r, errs.E(op, errs.Conflict, errs.Code("hold.owned"),
+			fmt.Errorf("hold %d belongs to %s %s: it is released when that closes", id, hs[i].Owner, hs[i].Ref)))
 		return
 	}
 	if err := s.opt.Retention.Release(r.Context(), id, principal(r).User); err != nil {
-		s.fail(w, r, errs.E(op, err), "")
+		s.fail(w, r, errs.E(op, err))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

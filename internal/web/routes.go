@@ -128,7 +128,7 @@ func (s *Server) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		const op = "web.guard"
 		if !safeMethod(r.Method) && !sameOrigin(r) {
-			s.fail(w, r, errs.E(op, errs.Permission, "cross-origin request"), "")
+			s.fail(w, r, errs.E(op, errs.Permission, "cross-origin request"))
 			return
 		}
 		if rt.rule == rulePublic {
@@ -137,17 +137,17 @@ func (s *Server) guard(rt route) http.Handler {
 		}
 		p, err := s.opt.Guard.Authenticate(r)
 		if err != nil {
-			s.fail(w, r, errs.E(op, errs.Unauthorized, err), "")
+			s.fail(w, r, errs.E(op, errs.Unauthorized, err))
 			return
 		}
 		if !safeMethod(r.Method) {
 			if err := s.opt.Guard.CheckCSRF(r, p); err != nil {
-				s.fail(w, r, errs.E(op, errs.Permission, err), "")
+				s.fail(w, r, errs.E(op, errs.Permission, err))
 				return
 			}
 		}
 		if p.MustChangePassword && !rt.allowMustChange {
-			s.fail(w, r, errs.E(op, errs.Permission, "the password must be changed first"), "")
+			s.fail(w, r, errs.E(op, errs.Permission, "the password must be changed first"))
 			return
 		}
 		if rt.rule == rulePerm {
@@ -155,7 +155,7 @@ func (s *Server) guard(rt route) http.Handler {
 			if rt.scoped {
 				cam, ok := s.opt.Cameras.Camera(r.PathValue("id"))
 				if !ok {
-					s.fail(w, r, errs.Errorf(op, errs.Private, "no camera %q", r.PathValue("id")), "")
+					s.fail(w, r, errs.Errorf(op, errs.Private, "no camera %q", r.PathValue("id")))
 					return
 				}
 				site = cam.Site
@@ -164,7 +164,7 @@ func (s *Server) guard(rt route) http.Handler {
 				if rt.footage {
 					s.recordRefusal(r.Context(), r, p, rt, site, err)
 				}
-				s.fail(w, r, err, "")
+				s.fail(w, r, err)
 				return
 			}
 		}

@@ -204,7 +204,7 @@ func uiHandler() http.Handler {
 func (s *Server) index(w http.ResponseWriter, r *http.Request) {
 	b, err := uiFS.ReadFile("ui/index.html")
 	if err != nil {
-		s.fail(w, r, errs.E("web.index", errs.Internal, err), "")
+		s.fail(w, r, errs.E("web.index", errs.Internal, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

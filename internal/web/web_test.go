@@ -375,8 +375,42 @@ func TestErrorsNeverLeakInternalText(t *testing.T) {
 	rec := httptest.NewRecorder()
 	s := &Server{log: discardLogger()}
 	req := httptest.NewRequest("GET", "/x", nil)
-	s.fail(rec, req, errs.E("op", errs.Internal, errors.New("secret path /var/lib/x")), "")
-	if strings.Contains(rec.Body.String(), "secret") || rec.Code != 500 {
+	s.fail(rec, req, errs.E("op", errs.Internal, errors.New("secret path /var/lib/x")))
+	if strings.Contains(rec.Body.String(), "secret") || strings.Contains(rec.Body.String(), "op") || rec.Code != 500 {
 		t.Errorf("%d %s", rec.Code, rec.Body.String())
+	}
+	var body ErrorBody
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Code != "internal" || body.Message == "" {
+		t.Errorf("body %s: want code internal and a message", rec.Body.String())
+	}
+}
+
+func TestErrorCodesAndLanguage(t *testing.T) {
+	s := &Server{log: discardLogger()}
+	for _, c := range []struct {
+		err    error
+		lang   string
+		status int
+		code   errs.Code
+		msg    string
+	}{
+		{errs.E("op", errs.Invalid, errs.Code("range.too_long"), errs.Params{"max": "1h0m0s"}, "x"), "", 400, "range.too_long", "최대 1h0m0s"},
+		{errs.E("op", errs.Invalid, errs.Code("range.too_long"), errs.Params{"max": "1h0m0s"}, "x"), "en", 400, "range.too_long", "At most 1h0m0s"},
+		// Private reads as not found, whatever code it carries.
+		{errs.E("op", errs.Private, errs.Code("range.too_long"), "x"), "", 404, "not_found", "찾을 수 없습니다"},
+		// A code missing from the catalogue falls back to its kind's.
+		{errs.E("op", errs.Conflict, errs.Code("no.such.code"), "x"), "", 409, "conflict", "충돌"},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", "/x", nil)
+		if c.lang != "" {
+			req.Header.Set("Cookie", "gwanje_lang="+c.lang)
+		}
+		s.fail(rec, req, c.err)
+		var body ErrorBody
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != c.status || body.Code != c.code || !strings.Contains(body.Message, c.msg) {
+			t.Errorf("%v (%s): %d %+v, want %d %s containing %q", c.err, c.lang, rec.Code, body, c.status, c.code, c.msg)
+		}
 	}
 }

@@ -20,7 +20,7 @@ async function api(method, path, body) {
   const r = await fetch(path, opt);
   let data = null;
   try { data = await r.json(); } catch (_) { /* no body */ }
-  if (!r.ok) throw new Error((data && (data.detail || data.error)) || r.statusText);
+  if (!r.ok) throw new Error((data && (data.message || data.error)) || r.statusText);
   return data;
 }
 
