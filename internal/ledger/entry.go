@@ -40,6 +40,7 @@ const (
 	DeviceCheck                  // a periodic camera/device check
 	AccessRefused                // a footage request refused (network, scope, purpose)
 	Hold                         // 보존 조치: a hold placed on footage or released
+	SignOff                      // 관리책임자 확인: the manager's periodic sign-off of the 관리대장
 	kindEnd                      // keep last
 )
 
@@ -66,6 +67,7 @@ var kindInfo = [...]struct {
 	DeviceCheck:      {"device-check", "기기 점검", ""},
 	AccessRefused:    {"access-refused", "접근 거부", ""},
 	Hold:             {"hold", "보존 조치", ""},
+	SignOff:          {"sign-off", "관리책임자 확인", ""},
 }
 
 // Category is the 구분 column of the official 관리대장: 이용, 제공, 열람 or 파기.

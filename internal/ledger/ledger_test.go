@@ -414,6 +414,10 @@ func TestKinds(t *testing.T) {
 	if !reflect.DeepEqual(got, want) || Login.Official() || UserChange.Official() {
 		t.Fatalf("official categories %v", got)
 	}
+	// Values are stored in the chain: a kind added later must not move.
+	if Hold != 18 || SignOff != 19 || SignOff.Label() != "관리책임자 확인" {
+		t.Errorf("Hold=%d SignOff=%d %q: the kind list is append-only", Hold, SignOff, SignOff.Label())
+	}
 }
 
 // The CLI may append while the server runs: two writers on one ledger.db
