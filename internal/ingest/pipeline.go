@@ -131,10 +131,20 @@ type Pipeline struct {
 	anchorDTS  int64
 	lastDTS    int64
 
-	// Across runs and connections: Wall never goes backwards.
+	// How far Wall is behind the server clock over the run (lagging):
+	// the least lag of the lag window begun at lagStart, and of the window
+	// before it.
+	lagStart, lagMin, lagPrev int64
+	haveLagPrev               bool
+
+	// Across runs and connections: Wall never goes backwards. lastStep is
+	// the step between the run's last two frames (0 after its first);
+	// minNext is where the next run may start: the last frame's Wall plus
+	// media.LastFrameDuration(lastStep), the end the store gives it.
 	haveLast bool
 	lastWall int64
-	lastDur  int64
+	lastStep int64
+	minNext  int64
 
 	counters Counters
 	mapping  ClockMapping
@@ -169,6 +179,14 @@ type PipelineOptions struct {
 // from monitoring, so it is a discontinuity instead. Two seconds allows
 // cameras down to 0.5 frames per second.
 const maxFrameStep = 2 * media.Hz
+
+// lagWindow is how long Wall must stay more than the Reanchor bound behind
+// the server clock before a run is re-anchored. A recorder starved of CPU
+// reads a backlog of frames late, all at once: their Wall (from RTP) is
+// right and the server clock at reading is not, and the backlog drains in
+// seconds. Only a lag that lasts, a camera clock that runs slow, moves the
+// anchor.
+const lagWindow = 10 * media.Hz
 
 // NewPipeline returns a Pipeline handing frames to sink. Call Start before
 // the first packet of each connection.
@@ -249,6 +267,8 @@ func (p *Pipeline) Params() *media.Params { return p.params }
 func (p *Pipeline) discontinuity(reason string) {
 	if p.inRun {
 		p.inRun = false
+		p.minNext = p.lastWall + media.LastFrameDuration(p.lastStep)
+		p.lastStep = 0
 		p.counters.Breaks++
 		p.sink.Break(reason)
 	}
@@ -517,27 +537,26 @@ func (p *Pipeline) accessUnit(nalus [][]byte, avcc []byte, ts uint32, now time.T
 				p.counters.Dropped++
 				return errs.Errorf(op, errs.Invalid, "access unit at RTP timestamp %d: timestamp jumped by %d ticks: waiting for a key frame", ts, step)
 			}
-		case key && nowWall-wall > p.reanchor:
-			// Wall has fallen behind the server clock: re-anchor (it moves
-			// forward, never back).
+		case p.lagging(nowWall, wall) && key:
+			// Wall has stayed behind the server clock for a whole lag
+			// window: re-anchor (it moves forward, never back).
 			p.discontinuity(fmt.Sprintf("clock drift: wall %s behind server clock", media.Duration90k(nowWall-wall)))
 		}
 	}
 	if !p.inRun {
 		anchor := nowWall
-		if p.haveLast && anchor < p.lastWall+p.lastDur {
-			anchor = p.lastWall + p.lastDur
+		if p.haveLast && anchor < p.minNext {
+			anchor = p.minNext
 		}
 		p.inRun, p.waitKey = true, false
 		p.anchorWall, p.anchorDTS = anchor, dts
 		wall = anchor
-	} else if p.haveLast {
-		p.lastDur = wall - p.lastWall
+		p.lastStep = 0
+		p.lagStart, p.lagMin, p.haveLagPrev = nowWall, nowWall-wall, false
+	} else {
+		p.lastStep = wall - p.lastWall
 	}
 	p.haveLast, p.lastWall, p.lastDTS = true, wall, dts
-	if p.lastDur <= 0 {
-		p.lastDur = 1
-	}
 	p.mapping.WallAhead = media.Duration90k(wall - nowWall)
 
 	var data []byte
@@ -581,6 +600,21 @@ func (p *Pipeline) accessUnit(nalus [][]byte, avcc []byte, ts uint32, now time.T
 		return errs.E(op, err)
 	}
 	return nil
+}
+
+// lagging takes the lag of one frame of the run (server clock nowWall,
+// frame Wall wall) and reports whether Wall has been more than the
+// Reanchor bound behind the server clock at every frame for at least a
+// whole lagWindow (at most two).
+func (p *Pipeline) lagging(nowWall, wall int64) bool {
+	lag := nowWall - wall
+	if nowWall-p.lagStart >= lagWindow {
+		p.lagPrev, p.haveLagPrev = p.lagMin, true
+		p.lagStart, p.lagMin = nowWall, lag
+	} else if lag < p.lagMin {
+		p.lagMin = lag
+	}
+	return p.haveLagPrev && min(p.lagPrev, p.lagMin) > p.reanchor
 }
 
 // extractDTS returns the decode time of an access unit. A fresh extractor

@@ -12,10 +12,6 @@ import (
 	"github.com/gwanje/gwanje/internal/seal"
 )
 
-// nominalDuration is given to the only frame of a segment ended by a Break
-// or Close, whose duration nothing tells (1/30 s).
-const nominalDuration = media.Hz / 30
-
 // maxChunkBytes cuts a chunk early when frames are large.
 const maxChunkBytes = 8 << 20
 
@@ -79,7 +75,13 @@ type Writer struct {
 	pend     media.Frame // held back until the next frame gives its duration; Data is nil (its bytes are in buf)
 	pendSize int
 	havePend bool
+	// lastDur is the step between the last two frames received since the
+	// last Break (written or not; 0 after one frame): the last frame's
+	// duration when a Break ends its segment (media.LastFrameDuration,
+	// the rule ingest anchors its next run by).
 	lastDur  int64
+	prevWall int64
+	havePrev bool
 	disc     bool // the next segment follows a discontinuity
 
 	// chunk holds the frames of the chunk being assembled. buf is the
@@ -152,6 +154,10 @@ func (w *Writer) WriteFrame(f *media.Frame) error {
 		w.breakLocked("non-monotonic wall clock")
 		return err
 	}
+	if w.havePrev {
+		w.lastDur = f.Wall - w.prevWall
+	}
+	w.havePrev, w.prevWall = true, f.Wall
 	if !w.havePend {
 		if !f.Key {
 			w.dropped++
@@ -169,7 +175,6 @@ func (w *Writer) WriteFrame(f *media.Frame) error {
 		w.havePend, w.disc = false, true
 		return errs.E(op, err)
 	}
-	w.lastDur = dur
 	switch {
 	case f.Key && (!f.Params.Equal(w.seg.params) || f.Wall-w.seg.row.Start >= w.target):
 		w.endSegment()
@@ -229,17 +234,14 @@ func (w *Writer) Break(reason string) {
 }
 
 func (w *Writer) breakLocked(reason string) {
+	defer func() { w.havePrev, w.lastDur = false, 0 }()
 	if w.closed || !w.havePend {
 		w.disc = true
 		return
 	}
-	d := w.lastDur
-	if d <= 0 {
-		d = nominalDuration
-	}
-	err := w.appendPending(d)
+	err := w.appendPending(media.LastFrameDuration(w.lastDur))
 	w.endSegment()
-	w.havePend, w.disc, w.lastDur = false, true, 0
+	w.havePend, w.disc = false, true
 	w.s.log.Info("recording discontinuity", "camera", w.camera, "reason", reason)
 	if err != nil {
 		w.s.log.Error("ending segment", "camera", w.camera, "err", err)
