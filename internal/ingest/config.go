@@ -22,7 +22,7 @@ const (
 	DefaultMaxAccessUnit = 8 << 20
 	DefaultBackoffMin    = 1 * time.Second
 	DefaultBackoffMax    = 60 * time.Second
-	DefaultReanchor      = 1 * time.Second
+	DefaultReanchor      = 10 * time.Second
 	DefaultQueueFrames   = 250 // ten seconds at 25 fps
 )
 
@@ -45,8 +45,10 @@ type Camera struct {
 	// BackoffMin and BackoffMax bound the reconnection delay, which doubles
 	// on every failed attempt (with full jitter).
 	BackoffMin, BackoffMax time.Duration
-	// Reanchor is how far Wall may fall behind the server clock before ingest
-	// re-anchors a run (with a Break) at the next key frame.
+	// Reanchor is how far Wall may fall behind the server clock, at every
+	// frame for a whole lag window (10 s), before ingest re-anchors a run
+	// (with a Break) at the next key frame. A recorder briefly starved of
+	// CPU reads frames late without moving them (docs/design/ingest.md).
 	Reanchor time.Duration
 	// QueueFrames is how many frames may wait for a slow Sink before ingest
 	// drops frames (with a Break) and reports the overrun.

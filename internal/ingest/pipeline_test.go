@@ -300,7 +300,7 @@ func TestReanchorWhenWallFallsBehind(t *testing.T) {
 	p, s := newTestPipeline(t, media.CodecH264, nil, PipelineOptions{Reanchor: time.Second})
 	f := newFeeder(t, media.CodecH264, p)
 	f.step = 50 * time.Millisecond // the camera's clock runs 25% slow
-	f.feed(150)
+	f.feed(600)
 	ev := s.snapshot()
 	var brk int
 	for i, e := range ev {
@@ -312,13 +312,19 @@ func TestReanchorWhenWallFallsBehind(t *testing.T) {
 			break
 		}
 	}
-	// Drift grows by 10 ms per frame; it passes 1 s after frame 100, and the
-	// next key frame is frame 125.
-	if brk != 125 {
-		t.Fatalf("re-anchored at event %d, want 125", brk)
+	// Drift grows by 10 ms per frame; it passes 1 s after frame 100 (5 s).
+	// The lag windows (10 s, 200 frames) start at frames 0, 200, 400: the
+	// one from 200 to 400 is the first above 1 s throughout, so the run is
+	// re-anchored at the first key frame from frame 400 on.
+	want := 400
+	for !f.c.AUs[want%len(f.c.AUs)].Key {
+		want++
+	}
+	if brk != want {
+		t.Fatalf("re-anchored at event %d, want %d", brk, want)
 	}
 	after := ev[brk+1].frame
-	if !after.Key || after.Wall != media.Time90k(t0.Add(125*50*time.Millisecond)) {
+	if !after.Key || after.Wall != media.Time90k(t0.Add(time.Duration(want)*50*time.Millisecond)) {
 		t.Fatalf("frame after the break: key %v wall %d; want a key frame at the server clock", after.Key, after.Wall)
 	}
 	frames := s.frames()
@@ -326,6 +332,43 @@ func TestReanchorWhenWallFallsBehind(t *testing.T) {
 		if frames[i].Wall <= frames[i-1].Wall {
 			t.Fatalf("frame %d: Wall did not increase", i)
 		}
+	}
+}
+
+// A recorder starved of CPU reads three seconds of a camera's frames late,
+// all at once: the camera sent them on time, so they keep the camera's own
+// timing (RTP) and the run goes on, with no Break and no hole in Wall.
+// (Re-anchoring on the late key frame put a 1–3 s hole in playback and
+// shifted every frame after it.)
+func TestStarvedRecorderKeepsCameraTiming(t *testing.T) {
+	for _, codec := range codecs {
+		t.Run(codec.String(), func(t *testing.T) {
+			p, s := newTestPipeline(t, codec, nil, PipelineOptions{})
+			f := newFeeder(t, codec, p)
+			f.step = 40 * time.Millisecond // on time: 25 fps, the clip's rate
+			for range 3 {
+				f.feed(100)
+				// Starved: nothing is read for 3 s, then the 75 frames of
+				// those 3 s are read in one burst.
+				late := f.now
+				f.now, f.step = late.Add(3*time.Second), 0
+				f.feed(75)
+				f.step = 40 * time.Millisecond
+				f.now = f.now.Add(f.step)
+			}
+			f.feed(100)
+			if brks := s.breaks(); len(brks) != 0 {
+				t.Fatalf("breaks %q; a backlog read late is not a discontinuity", brks)
+			}
+			frames := s.frames()
+			if len(frames) != f.i {
+				t.Fatalf("%d frames handed over, want %d", len(frames), f.i)
+			}
+			checkFrames(t, f, frames, 0)
+			if frames[0].Wall != media.Time90k(t0) {
+				t.Fatalf("first frame at %d, want the server clock %d", frames[0].Wall, media.Time90k(t0))
+			}
+		})
 	}
 }
 
