@@ -100,14 +100,18 @@ type tracker struct {
 	learned   float64      // highest nominal rate seen from the stream's timing
 	lastKey   *media.Frame // latest key frame, for the still-frame check
 
-	outage   alarm.Kind // CameraDown or CameraStalled while active
-	lowSince time.Time
+	outage alarm.Kind // CameraDown or CameraStalled while active
+	// fresh: the camera has (re)connected or resumed after an outage and no
+	// frame of the new connection has been counted yet. Rates are measured
+	// over the frames since the connection only, so the time it was away
+	// never reads as a low frame rate.
+	fresh bool
 	cause    string // what the last outage or break was about, for gaps
 	h        CameraHealth
 }
 
 func newTracker(c Camera, now time.Time) *tracker {
-	return &tracker{cam: c, started: now, lastAdv: now}
+	return &tracker{cam: c, started: now, lastAdv: now, fresh: true}
 }
 
 // frame takes one live frame.
@@ -175,9 +179,18 @@ func (t *tracker) expected() float64 {
 // evaluate updates the signals from a state snapshot and raises or
 // clears this camera's alarms.
 func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *alarm.Manager) {
-	if st.Frames > t.last.Frames || !t.everSeen && st.Frames > 0 {
+	advanced := st.Frames > t.last.Frames || !t.everSeen && st.Frames > 0
+	if advanced {
 		t.lastAdv = now
 		t.everSeen = true
+	}
+	if st.Status != ingest.Recording || st.Reconnects != t.last.Reconnects {
+		t.fresh = true
+	}
+	if t.fresh && advanced && st.Status == ingest.Recording {
+		// The first frames of a connection: the rate window starts here.
+		t.samples = t.samples[:0]
+		t.fresh = false
 	}
 	if st.LastError != "" && st.LastError != t.last.LastError {
 		t.cause = st.LastError
@@ -237,8 +250,9 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 		if st.LastError != "" {
 			t.cause += ": " + st.LastError
 		}
-		// Rates mean nothing without frames; frozen needs frames too.
-		t.lowSince = time.Time{}
+		// Rates mean nothing without frames; measured again from the
+		// first frames after it.
+		t.fresh = true
 	} else if t.outage != "" {
 		am.Clear(t.outage, t.cam.ID)
 		t.outage = ""
@@ -252,11 +266,12 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 	if end := t.lastAdv; end.After(first.at) && end.Before(now) {
 		flowFPS = float64(st.Frames-first.frames) / end.Sub(first.at).Seconds()
 	}
-	low := t.outage == "" && full && exp > 0 && flowFPS < exp*th.LowFPSFraction
+	measured := t.outage == "" && !t.fresh
+	low := measured && full && exp > 0 && flowFPS < exp*th.LowFPSFraction
 	if low {
 		am.Raise(alarm.LowFrameRate, t.cam.ID, alarm.Warning,
 			fmt.Sprintf("%.1f frames/s, expected %.1f", flowFPS, exp))
-	} else if t.outage == "" && (!full || exp == 0 || flowFPS >= exp*th.LowFPSFraction) {
+	} else if measured && full && (exp == 0 || flowFPS >= exp*th.LowFPSFraction) {
 		am.Clear(alarm.LowFrameRate, t.cam.ID)
 	}
 

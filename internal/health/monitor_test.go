@@ -176,6 +176,37 @@ func TestLowFrameRate(t *testing.T) {
 	}
 }
 
+// A camera that comes back after an outage or a reconnect is measured over
+// the frames since its connection: the seconds it was away are not a low
+// frame rate (a false low_frame_rate followed every reconnect).
+func TestNoLowFrameRateAfterReconnect(t *testing.T) {
+	for _, away := range []int{3, 7} { // shorter and longer than NoVideo
+		r := newRig(t, Options{}, "cam1")
+		c := r.cams["cam1"]
+		for range 12 {
+			r.second(func() { c.stream(25) })
+		}
+		c.set(func(s *ingest.State) { s.Status, s.LastError = ingest.Connecting, "EOF" })
+		for range away {
+			r.second(nil)
+		}
+		c.set(func(s *ingest.State) { s.Reconnects++ })
+		for i := range 20 {
+			r.second(func() { c.stream(25) })
+			if r.active(alarm.LowFrameRate, "cam1") {
+				t.Fatalf("away %d s: low frame rate raised %d s after the camera came back", away, i+1)
+			}
+		}
+		if r.active(alarm.CameraDown, "cam1") {
+			t.Fatalf("away %d s: camera down not cleared", away)
+		}
+		// A camera that really is slow after its reconnect is still caught.
+		if n := r.secondsUntil(alarm.LowFrameRate, "cam1", 30, func() { c.stream(6) }); n > 30 {
+			t.Fatalf("away %d s: low frame rate not raised for a slow camera", away)
+		}
+	}
+}
+
 func TestExpectedFPSLearnedFromStreamTiming(t *testing.T) {
 	clk := clock.NewFake(t0)
 	tr := newTracker(Camera{ID: "c"}, t0)
