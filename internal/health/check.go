@@ -10,6 +10,7 @@ import (
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/stills"
 )
 
 // StillChecker judges one decoded key frame of a camera; it returns the
@@ -24,9 +25,10 @@ type StillImager interface {
 	StillImage(ctx context.Context, f *media.Frame) ([]byte, error)
 }
 
-// StillKeeper keeps the pictures of the check; *StillStore implements it.
+// StillKeeper keeps the pictures of the check; the still store
+// (stills.Store) implements it.
 type StillKeeper interface {
-	Put(ctx context.Context, camera string, recordedAt time.Time, jpeg []byte, findings []string) (Still, error)
+	Put(ctx context.Context, camera string, recordedAt time.Time, jpeg []byte, findings []string) (stills.Still, error)
 }
 
 // CheckResult is the outcome of one scheduled check of one device.

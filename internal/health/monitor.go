@@ -95,7 +95,7 @@ type Options struct {
 	// the scheduled check (see FFmpegStill).
 	Still StillChecker
 	// Stills, if set with a Still that is also a StillImager, keeps the
-	// checked picture encrypted (see StillStore).
+	// checked picture encrypted (a stills.Store).
 	Stills StillKeeper
 }
 

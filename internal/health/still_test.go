@@ -1,16 +1,21 @@
 package health
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clip"
+	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/stills"
 )
 
 func TestStillJudge(t *testing.T) {
@@ -137,5 +142,61 @@ func TestCheckRecordsStillFindings(t *testing.T) {
 	}
 	if _, ok := r.am.ActiveFor(alarm.ImageProblem, "cam2"); ok {
 		t.Fatal("image_problem alarm for cam2, which had no picture to judge")
+	}
+}
+
+// With ffmpeg, the scheduled check keeps each camera's picture sealed and
+// names it in the ledger entry; the picture is the camera's, as a JPEG,
+// recorded at the frame's time.
+func TestCheckKeepsStill(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ffmpeg missing on CI")
+		}
+		t.Skip("ffmpeg not installed")
+	}
+	ctx := context.Background()
+	keys, err := seal.NewKeyring(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stills, err := stills.Open(ctx, stills.Config{Dir: t.TempDir(), Keys: keys, Clock: clock.NewFake(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stills.Close()
+	led := &fakeLedger{}
+	r := newRig(t, Options{Ledger: led, Still: FFmpegStill{}, Stills: stills}, "cam1")
+	for range 3 {
+		r.second(func() { r.cams["cam1"].stream(25) })
+	}
+	c, err := clip.Load(media.CodecH264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := keyFrameOf(t, c)
+	f.Wall = media.Time90k(t0.Add(-time.Second))
+	r.m.mu.Lock()
+	r.m.cams[0].frame(ingest.LiveFrame{Frame: f}, r.clk.Now(), r.m.th)
+	r.m.mu.Unlock()
+	res, err := r.m.RunCheck(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Still == 0 {
+		t.Fatalf("no still kept: %+v", res[0])
+	}
+	if d := led.e[0].Detail; !strings.Contains(d, "정지화상") {
+		t.Fatalf("ledger detail %q does not name the still", d)
+	}
+	st, img, err := stills.Image(ctx, res[0].Still)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(img) < 1000 || img[0] != 0xFF || img[1] != 0xD8 {
+		t.Fatalf("kept picture is not a JPEG (%d bytes)", len(img))
+	}
+	if !st.RecordedAt.Equal(media.FromTime90k(f.Wall)) {
+		t.Fatalf("recorded at %v, want the frame's time %v", st.RecordedAt, media.FromTime90k(f.Wall))
 	}
 }

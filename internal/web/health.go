@@ -15,18 +15,19 @@ import (
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/stills"
 )
 
 // Monitoring routes: alarms (list, acknowledge), the health snapshot, the
 // monthly report, the still frames of the scheduled checks and /metrics.
 // docs/ref/http.md lists them with who may use them.
 
-// Stills is what web needs of the still store; *health.StillStore
+// Stills is what web needs of the still store; a stills.Store
 // implements it.
 type Stills interface {
-	List(ctx context.Context, camera string, from, to time.Time) ([]health.Still, error)
-	Get(ctx context.Context, id int64) (health.Still, error)
-	Image(ctx context.Context, id int64) (health.Still, []byte, error)
+	List(ctx context.Context, camera string, from, to time.Time) ([]stills.Still, error)
+	Get(ctx context.Context, id int64) (stills.Still, error)
+	Image(ctx context.Context, id int64) (stills.Still, []byte, error)
 }
 
 // AckPurpose is the Purpose of the ledger entry that records an alarm

@@ -18,6 +18,7 @@ import (
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/metrics"
 	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/stills"
 )
 
 // monitoring is the health side of a test server: alarms (1: storage
@@ -26,7 +27,7 @@ import (
 type monitoring struct {
 	src     *source
 	am      *alarm.Manager
-	stills  *health.StillStore
+	stills  *stills.SQLite
 	report  http.Handler
 	metrics http.Handler
 }
@@ -49,7 +50,7 @@ func newMonitoring(t *testing.T, dir string, clk clock.Clock, lg *ledger.Ledger,
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.stills, err = health.OpenStills(context.Background(), health.StillsConfig{Dir: dir + "/stills", Keys: keys, Clock: clk}); err != nil {
+	if m.stills, err = stills.Open(context.Background(), stills.Config{Dir: dir + "/stills", Keys: keys, Clock: clk}); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.stills.Close() })
@@ -169,7 +170,7 @@ func TestAckRecordedInLedger(t *testing.T) {
 // picture through the granted URL only.
 func TestStillViewLedgeredFirst(t *testing.T) {
 	h, _ := newHealthHarness(t)
-	list := decode[[]health.Still](t, h.do("GET", "/api/cameras/cam-a/stills?start=2026-06-01T00:00:00Z&end=2026-06-02T00:00:00Z", "viewer", nil))
+	list := decode[[]stills.Still](t, h.do("GET", "/api/cameras/cam-a/stills?start=2026-06-01T00:00:00Z&end=2026-06-02T00:00:00Z", "viewer", nil))
 	if len(list) != 1 || list[0].ID != 1 {
 		t.Fatalf("stills %+v", list)
 	}

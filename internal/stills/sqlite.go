@@ -1,4 +1,4 @@
-package health
+package stills
 
 import (
 	"bytes"
@@ -17,21 +17,12 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // driver "sqlite"
-
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/durable"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/sqlitedb"
 )
-
-// Still-frame storage. A still decoded by the scheduled check is a picture
-// of people, so it is kept like footage: sealed under a fresh data key,
-// the data key wrapped by the master keyring and kept only in the index
-// row, the file fsynced before the row that points to it is committed,
-// and destroyed by deleting the row (the wrapped key goes with it:
-// crypto-shredding) and then the file. docs/design/health.md ("Stills")
-// states the format and the invariants.
 
 // Still file format, version 1:
 //
@@ -41,22 +32,26 @@ import (
 // The blob is sealed for id -ID (stills' ids are negated in every AAD so
 // they never meet a segment's) with purpose "still v1 <camera> <recorded
 // unix ns>", so a row whose camera or time was changed does not open.
+
 // opStills names the still store in errors of its helpers.
-const opStills = "health.StillStore"
+const opStills = "stills.SQLite"
 
 const (
 	stillHeaderSize = 20
 	stillVersion    = 1
 	stillExt        = ".gst"
-	stillSchema     = 1
 )
 
 var stillMagic = [8]byte{'G', 'W', 'J', 'S', 'T', 'L', '\r', '\n'}
 
-const stillDDL = `
+// migrations are the schema of index.db (sqlitedb's convention: append
+// only). docs/design/health.md comments each column; keep the two in step.
+// The meta table's schema_version is the version files written before the
+// convention kept (legacyVersion reads it); it stays 1.
+var migrations = []string{`
 CREATE TABLE meta (
   id             INTEGER PRIMARY KEY CHECK (id = 1), -- exactly one row
-  schema_version INTEGER NOT NULL,                   -- 1
+  schema_version INTEGER NOT NULL,                   -- 1; superseded by PRAGMA user_version
   next_id        INTEGER NOT NULL                    -- next still id; ids are never reused
 );
 CREATE TABLE still (
@@ -72,30 +67,29 @@ CREATE TABLE still (
 );
 CREATE INDEX still_camera_time ON still (camera, recorded_ns);
 INSERT INTO meta (id, schema_version, next_id) VALUES (1, 1, 1);
-`
+`}
 
-// Still describes one stored still frame (not its picture).
-type Still struct {
-	ID         int64     `json:"id"`
-	Camera     string    `json:"camera"`
-	RecordedAt time.Time `json:"recorded_at"` // the frame's time: retention counts from it
-	StoredAt   time.Time `json:"stored_at"`
-	Findings   []string  `json:"findings,omitempty"` // what the check saw; none for a good picture
-	Bytes      int64     `json:"bytes"`              // size of the sealed file
-	SHA256     []byte    `json:"-"`                  // of the sealed file, for a destruction receipt
-	KeyID      string    `json:"-"`                  // master key the data key was wrapped under
+// legacyVersion reads the version an index.db written before sqlitedb's
+// convention kept in its meta table.
+func legacyVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT schema_version FROM meta`).Scan(&v); err != nil {
+		return 0, errs.E(opStills, errs.Corrupt, err)
+	}
+	return v, nil
 }
 
-// StillsConfig configures a StillStore.
-type StillsConfig struct {
+// Config configures a SQLite still store.
+type Config struct {
 	Dir    string // e.g. <data>/stills; created with mode 0700
 	Keys   *seal.Keyring
 	Clock  clock.Clock
 	Logger *slog.Logger
 }
 
-// StillStore keeps the still frames of the scheduled checks, sealed.
-type StillStore struct {
+// SQLite is the still store on a local directory: index.db (through
+// sqlitedb, mode 0600) and one sealed .gst file per still.
+type SQLite struct {
 	dir  string
 	keys *seal.Keyring
 	clk  clock.Clock
@@ -104,12 +98,13 @@ type StillStore struct {
 	mu   sync.Mutex // one Put or destruction at a time
 }
 
-// OpenStills opens (creating if needed) the still store in cfg.Dir and
-// finishes whatever a crash interrupted: temporary files and files no row
-// points to (written but never indexed, or indexed and then destroyed) are
-// removed.
-func OpenStills(ctx context.Context, cfg StillsConfig) (*StillStore, error) {
-	const op = "health.OpenStills"
+var _ Store = (*SQLite)(nil)
+
+// Open opens (creating if needed) the still store in cfg.Dir and finishes
+// whatever a crash interrupted: temporary files and files no row points to
+// (written but never indexed, or indexed and then destroyed) are removed.
+func Open(ctx context.Context, cfg Config) (*SQLite, error) {
+	const op = "stills.Open"
 	if cfg.Dir == "" || cfg.Keys == nil {
 		return nil, errs.E(op, errs.Invalid, "a directory and the master keyring are required")
 	}
@@ -122,18 +117,12 @@ func OpenStills(ctx context.Context, cfg StillsConfig) (*StillStore, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, errs.E(op, errs.IO, err)
 	}
-	dsn := "file:" + filepath.Join(cfg.Dir, "index.db") + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
-		"&_pragma=secure_delete(ON)&_pragma=busy_timeout(10000)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlitedb.Open(ctx, op, filepath.Join(cfg.Dir, "index.db"),
+		sqlitedb.Options{Migrations: migrations, Legacy: legacyVersion})
 	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
+		return nil, err
 	}
-	db.SetMaxOpenConns(1)
-	s := &StillStore{dir: cfg.Dir, keys: cfg.Keys, clk: cfg.Clock, log: cfg.Logger, db: db}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, errs.E(op, err)
-	}
+	s := &SQLite{dir: cfg.Dir, keys: cfg.Keys, clk: cfg.Clock, log: cfg.Logger, db: db}
 	if err := s.recover(ctx); err != nil {
 		db.Close()
 		return nil, errs.E(op, err)
@@ -141,29 +130,8 @@ func OpenStills(ctx context.Context, cfg StillsConfig) (*StillStore, error) {
 	return s, nil
 }
 
-func (s *StillStore) migrate(ctx context.Context) error {
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n); err != nil {
-		return errs.E(opStills, errs.IO, err)
-	}
-	if n == 0 {
-		if _, err := s.db.ExecContext(ctx, stillDDL); err != nil {
-			return errs.E(opStills, errs.IO, err)
-		}
-		return nil
-	}
-	var v int
-	if err := s.db.QueryRowContext(ctx, `SELECT schema_version FROM meta`).Scan(&v); err != nil {
-		return errs.E(opStills, errs.Corrupt, err)
-	}
-	if v != stillSchema {
-		return errs.Errorf("health.OpenStills", errs.Invalid, "still index schema version %d; this gwanje knows %d", v, stillSchema)
-	}
-	return nil
-}
-
 // recover removes temporary files and files without a row.
-func (s *StillStore) recover(ctx context.Context) error {
+func (s *SQLite) recover(ctx context.Context) error {
 	ents, err := os.ReadDir(s.dir)
 	if err != nil {
 		return errs.E(opStills, errs.IO, err)
@@ -203,9 +171,9 @@ func (s *StillStore) recover(ctx context.Context) error {
 }
 
 // Close closes the index.
-func (s *StillStore) Close() error { return s.db.Close() }
+func (s *SQLite) Close() error { return s.db.Close() }
 
-func (s *StillStore) path(id int64) string {
+func (s *SQLite) path(id int64) string {
 	return filepath.Join(s.dir, fmt.Sprintf("%016x%s", id, stillExt))
 }
 
@@ -216,8 +184,8 @@ func stillPurpose(camera string, recorded time.Time) string {
 // Put seals and stores a JPEG still of camera recorded at recordedAt,
 // with the findings of its check. The file is durable (fsynced, renamed,
 // directory fsynced) before the index row that points to it is committed.
-func (s *StillStore) Put(ctx context.Context, camera string, recordedAt time.Time, jpeg []byte, findings []string) (Still, error) {
-	const op = "health.StillStore.Put"
+func (s *SQLite) Put(ctx context.Context, camera string, recordedAt time.Time, jpeg []byte, findings []string) (Still, error) {
+	const op = "stills.SQLite.Put"
 	if camera == "" || recordedAt.IsZero() || len(jpeg) == 0 {
 		return Still{}, errs.E(op, errs.Invalid, "a camera, a recording time and an image are required")
 	}
@@ -241,18 +209,8 @@ func (s *StillStore) Put(ctx context.Context, camera string, recordedAt time.Tim
 	b.Write(dk.SealBlob(-id, stillPurpose(camera, recordedAt), jpeg))
 	sum := sha256.Sum256(b.Bytes())
 
-	final := s.path(id)
-	tmp := final + ".tmp"
-	if err := writeSynced(tmp, b.Bytes()); err != nil {
-		os.Remove(tmp)
+	if err := durable.WriteFile(s.path(id), b.Bytes(), 0o600); err != nil {
 		return Still{}, errs.E(op, errs.IO, err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.Remove(tmp)
-		return Still{}, errs.E(op, errs.IO, err)
-	}
-	if err := syncDir(s.dir); err != nil {
-		return Still{}, errs.E(op, err)
 	}
 	if findings == nil {
 		findings = []string{}
@@ -267,22 +225,6 @@ func (s *StillStore) Put(ctx context.Context, camera string, recordedAt time.Tim
 	}
 	return Still{ID: id, Camera: camera, RecordedAt: recordedAt, StoredAt: now, Findings: findings,
 		Bytes: int64(b.Len()), SHA256: sum[:], KeyID: keyID}, nil
-}
-
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 func syncDir(dir string) error {
@@ -311,8 +253,8 @@ func scanStill(r rowScanner) (Still, error) {
 }
 
 // List returns the stills of camera recorded in [from, to), oldest first.
-func (s *StillStore) List(ctx context.Context, camera string, from, to time.Time) ([]Still, error) {
-	const op = "health.StillStore.List"
+func (s *SQLite) List(ctx context.Context, camera string, from, to time.Time) ([]Still, error) {
+	const op = "stills.SQLite.List"
 	rows, err := s.db.QueryContext(ctx, `SELECT `+stillCols+` FROM still WHERE camera = ? AND recorded_ns >= ? AND recorded_ns < ?
 		ORDER BY recorded_ns, id`, camera, from.UnixNano(), to.UnixNano())
 	if err != nil {
@@ -334,8 +276,8 @@ func (s *StillStore) List(ctx context.Context, camera string, from, to time.Time
 }
 
 // Get returns one still's description; errs.NotExist if there is none.
-func (s *StillStore) Get(ctx context.Context, id int64) (Still, error) {
-	const op = "health.StillStore.Get"
+func (s *SQLite) Get(ctx context.Context, id int64) (Still, error) {
+	const op = "stills.SQLite.Get"
 	st, err := scanStill(s.db.QueryRowContext(ctx, `SELECT `+stillCols+` FROM still WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Still{}, errs.Errorf(op, errs.NotExist, "no still %d", id)
@@ -348,8 +290,8 @@ func (s *StillStore) Get(ctx context.Context, id int64) (Still, error) {
 
 // Image decrypts and returns still id's JPEG. Call it only after the
 // viewing is recorded in the ledger.
-func (s *StillStore) Image(ctx context.Context, id int64) (Still, []byte, error) {
-	const op = "health.StillStore.Image"
+func (s *SQLite) Image(ctx context.Context, id int64) (Still, []byte, error) {
+	const op = "stills.SQLite.Image"
 	var wrapped []byte
 	row := s.db.QueryRowContext(ctx, `SELECT `+stillCols+`, wrapped_key FROM still WHERE id = ?`, id)
 	var st Still
@@ -389,8 +331,8 @@ func (s *StillStore) Image(ctx context.Context, id int64) (Still, []byte, error)
 // Delete destroys one still (unrecoverable: its wrapped data key is
 // deleted with its row) and returns what it was, for the destruction
 // record; errs.NotExist if there is none.
-func (s *StillStore) Delete(ctx context.Context, id int64) (Still, error) {
-	const op = "health.StillStore.Delete"
+func (s *SQLite) Delete(ctx context.Context, id int64) (Still, error) {
+	const op = "stills.SQLite.Delete"
 	got, err := s.destroy(ctx, `SELECT `+stillCols+` FROM still WHERE id = ?`, id)
 	if err != nil {
 		return Still{}, errs.E(op, err)
@@ -404,8 +346,8 @@ func (s *StillStore) Delete(ctx context.Context, id int64) (Still, error) {
 // DestroyBefore destroys every still of camera recorded before t (the
 // retention engine calls it with the camera's retention cut-off) and
 // returns them, oldest first, for the destruction record (파기 기록).
-func (s *StillStore) DestroyBefore(ctx context.Context, camera string, t time.Time) ([]Still, error) {
-	const op = "health.StillStore.DestroyBefore"
+func (s *SQLite) DestroyBefore(ctx context.Context, camera string, t time.Time) ([]Still, error) {
+	const op = "stills.SQLite.DestroyBefore"
 	got, err := s.destroy(ctx, `SELECT `+stillCols+` FROM still WHERE camera = ? AND recorded_ns < ? ORDER BY recorded_ns, id`,
 		camera, t.UnixNano())
 	if err != nil {
@@ -419,7 +361,7 @@ func (s *StillStore) DestroyBefore(ctx context.Context, camera string, t time.Ti
 // file, and a WAL checkpoint removes them from the log), then unlinks the
 // files and fsyncs the directory. Once the transaction has committed the
 // stills are gone; an interrupted unlink is finished by the next Open.
-func (s *StillStore) destroy(ctx context.Context, query string, args ...any) ([]Still, error) {
+func (s *SQLite) destroy(ctx context.Context, query string, args ...any) ([]Still, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
