@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gwanje/gwanje/internal/app"
 	"github.com/gwanje/gwanje/internal/seal"
 	"github.com/gwanje/gwanje/internal/store"
 )
@@ -37,14 +38,10 @@ func (f *storeFlags) keyPath() string {
 	return filepath.Join(f.data, "keys", "master.key")
 }
 
-// keys loads the master keys: from the environment variable
-// GWANJE_MASTER_KEY if set (the key file's text), else from the key file.
-func (f *storeFlags) keys() (*seal.Keyring, error) {
-	if v := os.Getenv("GWANJE_MASTER_KEY"); v != "" {
-		return seal.ParseKeyring("environment variable GWANJE_MASTER_KEY", []byte(v))
-	}
-	return seal.LoadKeyFile(f.keyPath())
-}
+// keys loads the master keys (app.LoadKeys): from the environment
+// variable GWANJE_MASTER_KEY if set, else from the key file; it never
+// creates one.
+func (f *storeFlags) keys() (*seal.Keyring, error) { return app.LoadKeys(f.keyPath(), false, nil) }
 
 func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const help = "usage: gwanje key new|rotate|ids [-data DIR] [-keyfile FILE]"

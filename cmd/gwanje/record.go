@@ -4,24 +4,18 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/app"
 	"github.com/gwanje/gwanje/internal/ingest"
-	"github.com/gwanje/gwanje/internal/media"
-	"github.com/gwanje/gwanje/internal/recorder"
-	"github.com/gwanje/gwanje/internal/seal"
 	"github.com/gwanje/gwanje/internal/store"
 )
 
@@ -64,23 +58,6 @@ func readCameraList(path string) ([]ingest.Camera, error) {
 		out = append(out, ingest.Camera{ID: fields[0], URL: fields[1]})
 	}
 	return out, sc.Err()
-}
-
-// loadOrCreateKeys loads the master keys, creating the key file on first
-// run. It never creates a key when GWANJE_MASTER_KEY is set.
-func loadOrCreateKeys(sf *storeFlags, log *slog.Logger) (*seal.Keyring, error) {
-	k, err := sf.keys()
-	if err == nil || os.Getenv("GWANJE_MASTER_KEY") != "" || !errors.Is(err, fs.ErrNotExist) {
-		return k, err
-	}
-	if err := os.MkdirAll(filepath.Dir(sf.keyPath()), 0o700); err != nil {
-		return nil, err
-	}
-	k, err = seal.CreateKeyFile(sf.keyPath())
-	if err == nil {
-		log.Info("created a new footage master key; back it up apart from the footage", "file", sf.keyPath(), "key_id", k.Active())
-	}
-	return k, err
 }
 
 func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -128,43 +105,16 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		lvl = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl}))
-	log.Debug("garbage collector", "memory_limit", recorder.TuneGC(len(cams)))
+	rec, err := app.StartRecording(ctx, app.RecordingConfig{Dir: sf.data, KeyFile: sf.keyPath(), SegmentDuration: *segment,
+		Cameras: cams, Ramp: *ramp, Discard: *discard, Logger: log})
+	if err != nil {
+		return err
+	}
 	if *discard {
-		return recordDiscard(ctx, cams, *dur, log, stdout, *stats)
+		log.Info("receiving and discarding", "cameras", len(cams))
+	} else {
+		log.Info("recording", "cameras", len(cams), "data", sf.data)
 	}
-	keys, err := loadOrCreateKeys(&sf, log)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, store.Config{Dir: sf.data, Keys: keys, SegmentDuration: *segment, Logger: log})
-	if err != nil {
-		return err
-	}
-	rec := recorder.New(st, ingest.Options{Logger: log})
-	// Cameras start a few milliseconds apart (-ramp), so hundreds of
-	// first segments, each an index commit, do not all wait at once with
-	// their frames queued in memory.
-	if *ramp < 0 {
-		*ramp = min(time.Duration(len(cams))*20*time.Millisecond, 5*time.Second)
-	}
-	step := time.Duration(0)
-	if len(cams) > 1 {
-		step = *ramp / time.Duration(len(cams)-1)
-	}
-	for i, c := range cams {
-		if i > 0 && step > 0 {
-			select {
-			case <-ctx.Done():
-			case <-time.After(step):
-			}
-		}
-		if err := rec.Start(ctx, c); err != nil {
-			rec.Close()
-			st.Close()
-			return err
-		}
-	}
-	log.Info("recording", "cameras", len(cams), "data", sf.data)
 	if *dur > 0 {
 		select {
 		case <-ctx.Done():
@@ -181,8 +131,7 @@ func runRecord(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			log.Error("writing heap profile", "file", *memprofile, "err", err)
 		}
 	}
-	rec.Close()
-	if err := st.Close(); err != nil {
+	if err := rec.Close(); err != nil {
 		return err
 	}
 	if *stats {
@@ -207,49 +156,4 @@ func writeHeapProfile(path string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// discardSink takes frames and keeps nothing.
-type discardSink struct{}
-
-func (discardSink) WriteFrame(*media.Frame) error { return nil }
-func (discardSink) Break(string)                  {}
-func (discardSink) CopiesFrames() bool            { return true }
-
-// recordDiscard runs ingest for cams with a sink that keeps nothing, so a
-// benchmark can tell ingest's cost from the store's.
-func recordDiscard(ctx context.Context, cams []ingest.Camera, dur time.Duration, log *slog.Logger, stdout io.Writer, stats bool) error {
-	if dur > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, dur)
-		defer cancel()
-	}
-	var sups []*ingest.Supervisor
-	var wg sync.WaitGroup
-	for _, c := range cams {
-		sup, err := ingest.New(c, discardSink{}, ingest.Options{Logger: log})
-		if err != nil {
-			return err
-		}
-		sups = append(sups, sup)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sup.Run(ctx)
-		}()
-	}
-	log.Info("receiving and discarding", "cameras", len(cams))
-	<-ctx.Done()
-	var states []ingest.State
-	for _, sup := range sups {
-		states = append(states, sup.State())
-	}
-	wg.Wait()
-	if stats {
-		enc := json.NewEncoder(stdout)
-		for _, st := range states {
-			enc.Encode(st)
-		}
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/gwanje/gwanje/internal/app"
 	"github.com/gwanje/gwanje/internal/config"
 )
 
@@ -27,15 +28,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	a, err := startApp(ctx, cfg, log)
+	a, err := app.Start(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	fmt.Fprintf(stdout, "gwanje: serving %s\n", a.URL())
-	if a.AdminPassword != "" {
+	if pw := a.AdminPassword(); pw != "" {
 		// Shown once on the terminal, never logged.
-		fmt.Fprintf(stdout, "gwanje: first administrator \"admin\", one-time password: %s (change it at first login)\n", a.AdminPassword)
+		fmt.Fprintf(stdout, "gwanje: first administrator \"admin\", one-time password: %s (change it at first login)\n", pw)
 	}
 	<-ctx.Done()
 	log.Info("stopping")

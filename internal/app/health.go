@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/gwanje/gwanje/internal/config"
 	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/metrics"
+	"github.com/gwanje/gwanje/internal/stills"
 	"github.com/gwanje/gwanje/internal/web"
 )
 
@@ -24,7 +25,7 @@ type healthParts struct {
 	journal *alarm.FileJournal
 	hooks   *alarm.Webhooks
 	monitor *health.Monitor
-	stills  *health.StillStore
+	stills  *stills.SQLite
 	metrics http.Handler // nil: metrics.access is off
 	report  http.Handler
 	cancel  context.CancelFunc
@@ -39,11 +40,12 @@ func journalPath(dataDir string) string { return filepath.Join(dataDir, "alarms.
 // volume, with the scheduled check at cfg.Health.CheckInterval. Every alarm
 // goes to the log, the journal, the webhooks and the dashboard. Call it
 // after the recorder has started its cameras and before the web server is
-// built; stopHealth undoes it.
-func (a *app) startHealth(ctx context.Context) error {
+// built; Close undoes it (stopHealth).
+func (a *App) startHealth(ctx context.Context) error {
 	cfg := a.cfg
 	h := &healthParts{}
 	a.health = h
+	a.onClose(a.stopHealth)
 	alog := a.log.With("component", "alarm")
 	events, err := alarm.ReadJournal(journalPath(cfg.DataDir))
 	if err != nil {
@@ -101,7 +103,7 @@ func (a *app) startHealth(ctx context.Context) error {
 			a.log.Warn("health.still_check: ffmpeg not found; scheduled checks run without judging a still frame", "ffmpeg", bin)
 		} else {
 			opt.Still = health.FFmpegStill{FFmpeg: bin}
-			if h.stills, err = health.OpenStills(ctx, health.StillsConfig{Dir: filepath.Join(cfg.DataDir, "stills"),
+			if h.stills, err = stills.Open(ctx, stills.Config{Dir: filepath.Join(cfg.DataDir, "stills"),
 				Keys: a.keys, Clock: a.clk, Logger: a.log.With("component", "stills")}); err != nil {
 				return err
 			}
@@ -173,7 +175,7 @@ func metricsHandler(cfg *config.Config, src metrics.Sources) (http.Handler, erro
 }
 
 // healthWebOptions hands the monitoring handlers to the web server.
-func (a *app) healthWebOptions(opt *web.Options) {
+func (a *App) healthWebOptions(opt *web.Options) {
 	h := a.health
 	if h == nil {
 		return
@@ -193,7 +195,7 @@ func (a *app) healthWebOptions(opt *web.Options) {
 // stopHealth stops the Monitor and the webhooks and closes the journal
 // and the still store. Called before the recorder stops, so stopping the
 // cameras is not reported as an outage.
-func (a *app) stopHealth() {
+func (a *App) stopHealth() {
 	h := a.health
 	if h == nil {
 		return

@@ -1,6 +1,7 @@
-package main
+package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
@@ -23,6 +23,7 @@ import (
 	"github.com/gwanje/gwanje/internal/config"
 	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/stills"
 )
 
 // Every permission metrics.permission accepts is one the access service
@@ -38,7 +39,7 @@ func TestMetricsPermissionsAreAccessPerms(t *testing.T) {
 // healthApp starts gwanje on a camera simulator with thresholds shortened
 // (each names its production value) and returns the app, the simulator
 // and a 관리책임자's client.
-func healthApp(t *testing.T, n int) (*app, *camsim.Server, *client) {
+func healthApp(t *testing.T, n int) (*App, *camsim.Server, *client) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	sim, err := camsim.Start(camsim.Config{Addr: "127.0.0.1:0", Cameras: n})
@@ -46,18 +47,16 @@ func healthApp(t *testing.T, n int) (*app, *camsim.Server, *client) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	var cams []demoCamera
+	var cams []DemoCamera
 	for i := 1; i <= n; i++ {
-		cams = append(cams, demoCamera{ID: fmt.Sprintf("cam-%d", i), URL: sim.URL(i)})
+		cams = append(cams, DemoCamera{ID: fmt.Sprintf("cam-%d", i), URL: sim.URL(i)})
 	}
-	today := time.Now().In(mustZone("Asia/Seoul")).Format("2006-01-02")
-	tmpl := template.Must(template.New("r").Funcs(template.FuncMap{"today": func() string { return today }}).Parse(demoRegistry))
-	var reg strings.Builder
-	if err := tmpl.Execute(&reg, cams); err != nil {
+	reg, err := RenderDemoRegistry(cams, time.Now().In(seoul()).Format("2006-01-02"))
+	if err != nil {
 		t.Fatal(err)
 	}
 	regPath := filepath.Join(dir, "registry.yaml")
-	if err := os.WriteFile(regPath, []byte(reg.String()), 0o600); err != nil {
+	if err := os.WriteFile(regPath, []byte(reg), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
@@ -78,7 +77,7 @@ func healthApp(t *testing.T, n int) (*app, *camsim.Server, *client) {
 	var logs strings.Builder
 	lw := &lockedWriter{w: &logs}
 	log := slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := startApp(ctx, cfg, log)
+	a, err := Start(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +99,38 @@ func healthApp(t *testing.T, n int) (*app, *camsim.Server, *client) {
 	c := &client{t: t, base: strings.TrimSuffix(a.URL(), "/"), hc: &http.Client{Jar: jar}}
 	c.loginChanging("manager", pw)
 	return a, sim, c
+}
+
+// client is a browser-like HTTP client: cookies and the CSRF token of its
+// session.
+type client struct {
+	t    *testing.T
+	base string
+	hc   *http.Client
+	csrf string
+}
+
+func (c *client) do(method, path string, body any) (*http.Response, []byte) {
+	c.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method != "GET" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, b
 }
 
 // lockedWriter serialises log writes from many goroutines.
@@ -291,7 +322,7 @@ func TestServeHealthEndToEnd(t *testing.T) {
 		if res[0].Still == 0 {
 			t.Fatalf("no still kept: %+v", res[0])
 		}
-		var stills []health.Still
+		var stills []stills.Still
 		c.getJSON("/api/cameras/cam-1/stills?"+span, &stills)
 		if len(stills) != 1 {
 			t.Fatalf("stills %+v", stills)
