@@ -95,6 +95,19 @@ func Row(e ledger.Entry) []string {
 	}
 }
 
+// CSVCell makes a cell safe to open in a spreadsheet: a cell starting
+// with = + - @, a tab or a carriage return would be read as a formula
+// (a login name "=HYPERLINK(...)" is typed by whoever tries to log in),
+// so it gets a leading apostrophe, as OWASP recommends for CSV
+// injection. The register's own cells (numbers, times, Korean labels)
+// never start with one of those.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
 // WriteCSV writes the register as UTF-8 CSV with a byte-order mark.
 func WriteCSV(w io.Writer, es []ledger.Entry) error {
 	const op = "report.WriteCSV"
@@ -105,7 +118,11 @@ func WriteCSV(w io.Writer, es []ledger.Entry) error {
 	cw.UseCRLF = true // what Excel expects
 	cw.Write(Columns)
 	for _, e := range es {
-		cw.Write(Row(e))
+		r := Row(e)
+		for i := range r {
+			r[i] = CSVCell(r[i])
+		}
+		cw.Write(r)
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
@@ -118,7 +135,9 @@ func WriteCSV(w io.Writer, es []ledger.Entry) error {
 const SheetName = "관리대장"
 
 // WriteXLSX writes the register as an XLSX workbook: a title, the period,
-// the header row and one row per entry, text wrapped.
+// the header row and one row per entry, text wrapped. Every cell is
+// written as a string, never a formula, so a cell typed as "=..." by a
+// user stays text.
 func WriteXLSX(w io.Writer, es []ledger.Entry, m Meta) error {
 	const op = "report.WriteXLSX"
 	f := excelize.NewFile()
