@@ -241,6 +241,9 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, name, displa
 	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
 		return User{}, "", errs.E(op, err)
 	}
+	if err := s.mayGive(actor, grants); err != nil {
+		return User{}, "", errs.E(op, err)
+	}
 	pw, err := randomPassword()
 	if err != nil {
 		return User{}, "", errs.E(op, errs.Internal, err)
@@ -311,12 +314,18 @@ func (s *Service) SetGrants(ctx context.Context, actor *Principal, name string, 
 			return errs.E(op, err)
 		}
 	}
-	acc, err := s.st.accountByName(ctx, name)
+	acc, err := s.managed(ctx, actor, name)
 	if err != nil {
 		return errs.E(op, err)
 	}
+	if actor != nil && acc.ID == actor.ID {
+		return errs.E(op, errs.Permission, errs.Code("user.self_grants"), "a user cannot change their own grants")
+	}
+	if err := s.mayGive(actor, grants); err != nil {
+		return errs.E(op, err)
+	}
 	if !acc.Active {
-		return errs.Errorf(op, errs.Invalid, "user %q is deactivated", name)
+		return errs.E(op, errs.Invalid, errs.Code("user.deactivated"), fmt.Errorf("user %q is deactivated", name))
 	}
 	if err := s.st.setGrants(ctx, acc.ID, grants); err != nil {
 		return errs.E(op, err)
@@ -338,12 +347,12 @@ func (s *Service) Deactivate(ctx context.Context, actor *Principal, name string,
 	if _, err := ParseReason(string(reason)); err != nil {
 		return errs.E(op, err)
 	}
-	acc, err := s.st.accountByName(ctx, name)
+	acc, err := s.managed(ctx, actor, name)
 	if err != nil {
 		return errs.E(op, err)
 	}
 	if actor != nil && acc.ID == actor.ID {
-		return errs.Errorf(op, errs.Invalid, "a user cannot deactivate themself")
+		return errs.E(op, errs.Invalid, errs.Code("user.self_deactivate"), "a user cannot deactivate themself")
 	}
 	now := s.now()
 	if err := s.st.deactivate(ctx, acc.ID, string(reason), now); err != nil {
@@ -359,7 +368,17 @@ func (s *Service) Users(ctx context.Context, actor *Principal) ([]User, error) {
 	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
 		return nil, errs.E("access.Users", err)
 	}
-	return s.st.listAccounts(ctx)
+	all, err := s.st.listAccounts(ctx)
+	if err != nil {
+		return nil, errs.E("access.Users", err)
+	}
+	var out []User
+	for _, u := range all {
+		if s.sees(actor, u) {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 // Session is what a successful login returns. Token is the cookie value;
@@ -571,12 +590,17 @@ func (s *Service) ResetPassword(ctx context.Context, actor *Principal, name stri
 	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
 		return "", errs.E(op, err)
 	}
-	acc, err := s.st.accountByName(ctx, name)
+	acc, err := s.managed(ctx, actor, name)
 	if err != nil {
 		return "", errs.E(op, err)
 	}
+	if actor != nil && acc.ID == actor.ID {
+		// A stolen session must not turn into a new password: one's own
+		// password is changed with the current one (ChangePassword).
+		return "", errs.E(op, errs.Permission, errs.Code("user.self_reset"), "a user cannot reset their own password")
+	}
 	if !acc.Active {
-		return "", errs.Errorf(op, errs.Invalid, "user %q is deactivated", name)
+		return "", errs.E(op, errs.Invalid, errs.Code("user.deactivated"), fmt.Errorf("user %q is deactivated", name))
 	}
 	pw, err := randomPassword()
 	if err != nil {

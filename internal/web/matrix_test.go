@@ -53,12 +53,13 @@ func matrix(t0 time.Time) map[string]want {
 		"GET /api/me":                  {mustChange: true, path: "/api/me", ok: 200},
 		// {pw} is the caller's own password: a wrong one is refused by the
 		// handler, which is not what this test is about.
-		"POST /api/password":           {mustChange: true, path: "/api/password", body: map[string]string{"old": "{pw}", "new": "{pw}"}},
-		"POST /api/totp":               {path: "/api/totp", ok: 200},
-		"POST /api/totp/confirm":       {path: "/api/totp/confirm", body: map[string]string{"code": "000000"}},
-		"GET /api/users":               {perm: access.ManageUsers, path: "/api/users", ok: 200},
-		"POST /api/users":              {perm: access.ManageUsers, path: "/api/users", body: map[string]any{"name": ""}},
-		"PUT /api/users/{name}/grants": {perm: access.ManageUsers, path: "/api/users/target/grants", body: map[string]any{}},
+		"POST /api/password":     {mustChange: true, path: "/api/password", body: map[string]string{"old": "{pw}", "new": "{pw}"}},
+		"POST /api/totp":         {path: "/api/totp", ok: 200},
+		"POST /api/totp/confirm": {path: "/api/totp/confirm", body: map[string]string{"code": "000000"}},
+		"GET /api/users":         {perm: access.ManageUsers, path: "/api/users", ok: 200},
+		"POST /api/users":        {perm: access.ManageUsers, path: "/api/users", body: map[string]any{"name": ""}},
+		"PUT /api/users/{name}/grants": {perm: access.ManageUsers, path: "/api/users/target/grants",
+			body: map[string]any{"grants": []map[string]any{{"role": "staff", "sites": []string{"site-a"}}}}},
 		"POST /api/users/{name}/deactivate": {perm: access.ManageUsers, path: "/api/users/target/deactivate",
 			body: map[string]any{"reason": "퇴직"}},
 		// Monitoring. Alarm 1 is a storage alarm every session may see;
