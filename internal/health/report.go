@@ -33,7 +33,32 @@ type ReportSources struct {
 	Segments Segments      // uptime and gaps
 	Alarms   []alarm.Event // the alarm journal (alarm.ReadJournal)
 	MinGap   time.Duration // shortest gap reported; default 1 s
+	// Visible, when set, says whether the reader may see a subject (a
+	// camera id, or a volume or "system"): the report then holds only
+	// the cameras, gaps, checks and alarms of what the reader may see,
+	// so a reader of one site learns nothing of another's.
+	Visible func(subject string) bool
 }
+
+// visible applies src.Visible (everything when unset).
+func (src ReportSources) visible(subject string) bool {
+	return src.Visible == nil || src.Visible(subject)
+}
+
+// entryVisible: a check is shown when every camera it names is visible
+// (a check naming none is about the system).
+func (src ReportSources) entryVisible(e ledger.Entry) bool {
+	for _, c := range e.Cameras {
+		if !src.visible(c) {
+			return false
+		}
+	}
+	return src.Visible == nil || e.Site == "" || len(e.Cameras) > 0 || src.Visible(siteSubject(e.Site))
+}
+
+// siteSubject is the subject Visible is asked about for a check that
+// names a site but no camera.
+func siteSubject(site string) string { return "site:" + site }
 
 // CameraUptime is one camera's recording over the month.
 type CameraUptime struct {
@@ -92,6 +117,9 @@ func MonthlyReport(ctx context.Context, src ReportSources, year int, month time.
 	if src.Segments != nil {
 		a, b := media.Time90k(from), media.Time90k(end)
 		for _, cam := range src.Cameras {
+			if !src.visible(cam) {
+				continue
+			}
 			segs, err := src.Segments.Segments(ctx, cam, a, b)
 			if err != nil {
 				return nil, errs.E(op, err)
@@ -124,9 +152,17 @@ func MonthlyReport(ctx context.Context, src ReportSources, year int, month time.
 		if err != nil {
 			return nil, errs.E(op, err)
 		}
-		r.Checks = es
+		for _, e := range es {
+			if src.entryVisible(e) {
+				r.Checks = append(r.Checks, e)
+			}
+		}
 	}
-	r.Alarms = alarm.Between(src.Alarms, from, to)
+	for _, a := range alarm.Between(src.Alarms, from, to) {
+		if src.visible(a.Subject) {
+			r.Alarms = append(r.Alarms, a)
+		}
+	}
 	return r, nil
 }
 

@@ -11,7 +11,8 @@ import (
 
 // ReportHandler serves the monthly report: GET ?month=2026-03&format=csv
 // (or pdf). sources is called per request (so the journal is re-read).
-// The report names cameras and people: mount it behind authentication.
+// The report names cameras and people: mount it behind authentication,
+// and scope it to the reader with WithVisible (the web layer does).
 func ReportHandler(sources func(ctx context.Context) (ReportSources, error), loc *time.Location, clk clock.Clock) http.Handler {
 	if clk == nil {
 		clk = clock.Real{}
@@ -38,6 +39,9 @@ func ReportHandler(sources func(ctx context.Context) (ReportSources, error), loc
 			http.Error(w, "internal error", http.StatusInternalServerError)
 			return
 		}
+		if v, ok := r.Context().Value(visibleKey{}).(func(string) bool); ok {
+			src.Visible = v
+		}
 		rep, err := MonthlyReport(r.Context(), src, m.Year(), m.Month(), loc, clk.Now())
 		if err != nil {
 			http.Error(w, "no report for that month", http.StatusBadRequest)
@@ -60,4 +64,12 @@ func ReportHandler(sources func(ctx context.Context) (ReportSources, error), loc
 		w.Header().Set("Content-Disposition", `attachment; filename="gwanje-health-`+rep.Month+`.`+format+`"`)
 		w.Write(b.Bytes())
 	})
+}
+
+type visibleKey struct{}
+
+// WithVisible returns ctx carrying what the reader of a report may see
+// (ReportSources.Visible): ReportHandler then reports only that.
+func WithVisible(ctx context.Context, visible func(subject string) bool) context.Context {
+	return context.WithValue(ctx, visibleKey{}, visible)
 }

@@ -49,10 +49,35 @@ func (s *Server) retentionRoutes() []route {
 }
 
 func (s *Server) retentionStatus(w http.ResponseWriter, r *http.Request) {
+	const op = "web.retentionStatus"
 	st, err := s.opt.Retention.Status(r.Context())
 	if err != nil {
-		s.fail(w, r, errs.E("web.retentionStatus", err))
+		s.fail(w, r, errs.E(op, err))
 		return
+	}
+	// Only the reader's sites: their cameras, and the count of the holds
+	// the reader may see. Storage figures are the system's, shown to all.
+	scope := s.ledgerScope(r)
+	if !scope.site("*") {
+		out := *st
+		out.Cameras = nil
+		for _, c := range st.Cameras {
+			if scope.camera(c.Camera) {
+				out.Cameras = append(out.Cameras, c)
+			}
+		}
+		hs, err := s.opt.Retention.Holds(r.Context(), false)
+		if err != nil {
+			s.fail(w, r, errs.E(op, err))
+			return
+		}
+		out.Holds = 0
+		for _, h := range hs {
+			if scope.cameras(h.Cameras) {
+				out.Holds++
+			}
+		}
+		st = &out
 	}
 	writeJSON(w, http.StatusOK, st)
 }
@@ -83,9 +108,14 @@ func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E("web.listHolds", err))
 		return
 	}
+	// A hold is shown only to a reader of every camera it covers: its
+	// reason and who placed it are that site's business.
+	scope := s.ledgerScope(r)
 	out := make([]holdJSON, 0, len(hs))
 	for _, h := range hs {
-		out = append(out, toHoldJSON(h))
+		if scope.cameras(h.Cameras) {
+			out = append(out, toHoldJSON(h))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -29,7 +29,7 @@ type fakeRetention struct {
 }
 
 func (f *fakeRetention) Status(ctx context.Context) (*retention.Status, error) {
-	return &retention.Status{Holds: 3}, nil
+	return &retention.Status{Holds: 3, Cameras: []retention.CameraStatus{{Camera: "cam-a", Site: "site-a"}, {Camera: "cam-b", Site: "site-b"}}}, nil
 }
 
 func (f *fakeRetention) Holds(ctx context.Context, all bool) ([]retention.Hold, error) {

@@ -88,7 +88,7 @@ func (s *Server) healthRoutes() []route {
 	if s.opt.Report != nil {
 		// The report lists checks, gaps and who acknowledged what: the
 		// 관리책임자 and 감사, who read the 관리대장, may read it.
-		rt = append(rt, route{pattern: "GET /api/health/report", rule: rulePerm, perm: PermReadLedger, h: s.opt.Report})
+		rt = append(rt, route{pattern: "GET /api/health/report", rule: rulePerm, perm: PermReadLedger, h: s.scopedReport(s.opt.Report)})
 	}
 	if s.opt.Stills != nil {
 		rt = append(rt,

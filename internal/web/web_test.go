@@ -67,7 +67,7 @@ func (g *fakeGuard) CheckCSRF(r *http.Request, p *Principal) error {
 
 func (g *fakeGuard) Authorize(r *http.Request, p *Principal, perm Perm, site string) error {
 	for _, s := range g.users[p.User][perm] {
-		if site == "" || s == site {
+		if site == "" || s == site || s == "*" {
 			return nil
 		}
 	}
