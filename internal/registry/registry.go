@@ -35,6 +35,7 @@ type Registry struct {
 	Personnel      []Person     `yaml:"personnel"`
 	StorageSummary string       `yaml:"storage_summary,omitempty"` // one wording for all sites' storage, e.g. "당직실 및 각 소속우체국"
 	RetentionNote  string       `yaml:"retention_note,omitempty"`  // e.g. "보관 기간 및 장소는 각 우체국 상황에 따라 상이"
+	Capacity       Capacity     `yaml:"capacity,omitempty"`        // what happens when storage runs out; sites may override
 	Processing     []string     `yaml:"processing"`                // 처리방법, one statement per item
 	Outsourcing    *Outsourcing `yaml:"outsourcing,omitempty"`     // nil: the policy has no 위탁 section
 	Confirmation   Confirmation `yaml:"confirmation"`
@@ -64,6 +65,16 @@ type LegalRef struct {
 
 func (l LegalRef) String() string { return strings.TrimSpace(l.Law + " " + l.Article) }
 
+// Bracketed is the reference with the law's name in 「」, as statutes are
+// cited: 「개인정보 보호법」 제25조 제1항. A name already bracketed is kept.
+func (l LegalRef) Bracketed() string {
+	law := strings.TrimSpace(l.Law)
+	if law != "" && !strings.HasPrefix(law, "「") {
+		law = "「" + law + "」"
+	}
+	return strings.TrimSpace(law + " " + l.Article)
+}
+
 // Recording states when cameras record.
 type Recording struct {
 	Hours   string `yaml:"hours"`             // "24h", or "HH:MM-HH:MM"
@@ -84,10 +95,12 @@ func (r Recording) Text() string {
 	return strings.Replace(r.Hours, "-", "~", 1)
 }
 
-// SiteKind is the kind of a site as the seeds name them.
+// SiteKind is the kind of a site in the institution's own word: 본점,
+// 지점, 관내국, 센터, 청사, 본국, 본청 … Any short text is accepted; the
+// policy never renders it, so it cannot misstate anything.
 type SiteKind string
 
-// Site kinds. Append only.
+// Site kinds the seed policies use. Others are accepted.
 const (
 	KindHead   SiteKind = "본점"
 	KindBranch SiteKind = "지점"
@@ -97,8 +110,6 @@ const (
 	KindMain   SiteKind = "본국"
 )
 
-var siteKinds = []SiteKind{KindHead, KindBranch, KindOffice, KindCenter, KindSite, KindMain}
-
 // Site is one place with cameras: a head office, branch, 관내국 or centre.
 type Site struct {
 	ID               string    `yaml:"id"`
@@ -106,9 +117,12 @@ type Site struct {
 	Kind             SiteKind  `yaml:"kind"`
 	Retention        Retention `yaml:"retention"`
 	RetentionWording string    `yaml:"retention_wording,omitempty"` // public wording, e.g. "6개월내외"; derived when empty
-	CapacityNote     string    `yaml:"capacity_note,omitempty"`     // e.g. automatic deletion when the disk is full
-	Storage          string    `yaml:"storage"`                     // 보관장소, e.g. 전산실
-	Groups           []Group   `yaml:"groups"`
+	// CapacityNote was free text about deletion by capacity; it is
+	// refused with a pointer to Capacity, which the retention engine obeys.
+	CapacityNote string    `yaml:"capacity_note,omitempty"`
+	Capacity     *Capacity `yaml:"capacity,omitempty"` // overrides the institution's capacity rule for this site
+	Storage      string    `yaml:"storage"`            // 보관장소, e.g. 전산실
+	Groups       []Group   `yaml:"groups"`
 }
 
 // RetentionText is the public wording of the site's retention period.
@@ -296,8 +310,63 @@ type Confirmation struct {
 
 // Requests describes data-subject requests (열람·존재확인·삭제).
 type Requests struct {
-	Contact      string `yaml:"contact"`       // to whom: 영상정보처리기기 운영자, 접근권한자 …
-	DeadlineDays int    `yaml:"deadline_days"` // 처리기한, 10 in the standard form
+	Contact string `yaml:"contact"` // to whom: 영상정보처리기기 운영자, 접근권한자 …
+	// DeadlineDays is the promised 처리기한 (10 in the standard form); nil
+	// when the policy promises only to act 지체 없이.
+	DeadlineDays *int `yaml:"deadline_days,omitempty"`
+}
+
+// Deadline is the promised processing deadline in days, and whether one is
+// promised at all.
+func (q Requests) Deadline() (int, bool) {
+	if q.DeadlineDays == nil {
+		return 0, false
+	}
+	return *q.DeadlineDays, true
+}
+
+// Capacity is the retention rule for a full storage volume. With
+// EarlyDeletion the policy announces that the oldest footage may be deleted
+// automatically before its retention period ends when storage runs out;
+// the retention engine then records such a deletion as a 파기 by capacity
+// and raises no broken-promise alarm. Without it, every early deletion is a
+// broken promise and raises the alarm.
+type Capacity struct {
+	EarlyDeletion *bool `yaml:"early_deletion,omitempty"`
+	// Wording is the institution's own public sentence for the rule
+	// (영상정보 용량에 따라 보관기간 전후 자동 삭제); derived when empty.
+	Wording string `yaml:"wording,omitempty"`
+}
+
+// Early reports whether early deletion by capacity is announced.
+func (c Capacity) Early() bool { return c.EarlyDeletion != nil && *c.EarlyDeletion }
+
+// CapacityRule is the capacity rule that applies to the site: its own when
+// it states early_deletion, else the institution's.
+func (r *Registry) CapacityRule(s *Site) Capacity {
+	c := r.Capacity
+	if s != nil && s.Capacity != nil {
+		if s.Capacity.EarlyDeletion != nil {
+			c.EarlyDeletion = s.Capacity.EarlyDeletion
+			c.Wording = ""
+		}
+		if s.Capacity.Wording != "" {
+			c.Wording = s.Capacity.Wording
+		}
+	}
+	return c
+}
+
+// CapacityText is the public sentence announcing early deletion by
+// capacity, or "" when none is announced.
+func (c Capacity) Text() string {
+	if !c.Early() {
+		return ""
+	}
+	if c.Wording != "" {
+		return c.Wording
+	}
+	return "저장 공간이 부족하면 보관기간이 끝나기 전이라도 가장 오래된 영상정보부터 자동으로 삭제될 수 있습니다."
 }
 
 // Safety holds the organisational and physical measures the institution
@@ -321,6 +390,7 @@ type PolicyMeta struct {
 	Intro            string     `yaml:"intro,omitempty"`          // extra preface sentence after the standard one
 	NoticeDays       *int       `yaml:"notice_days,omitempty"`    // promised notice before a change; 7 when absent, 0 = 지체 없이
 	NoticeChannel    string     `yaml:"notice_channel"`           // e.g. 구로신협 홈페이지
+	LawBrackets      *bool      `yaml:"law_brackets,omitempty"`   // 「」 around law names; true when absent
 	Enacted          Date       `yaml:"enacted"`
 	PastVersions     bool       `yaml:"past_versions,omitempty"` // link the past versions from the document
 	PastVersionsNote string     `yaml:"past_versions_note,omitempty"`
@@ -333,6 +403,21 @@ func (p *PolicyMeta) Notice() int {
 		return 7
 	}
 	return *p.NoticeDays
+}
+
+// Brackets reports whether law names are written in 「」 (the default).
+func (p *PolicyMeta) Brackets() bool { return p.LawBrackets == nil || *p.LawBrackets }
+
+// IsEnactment reports whether history entry i is the enactment (제정)
+// itself: the first entry, announced or effective on the enactment date.
+// Otherwise it is an amendment (개정); a history may begin with a later
+// amendment when the institution does not list its earliest ones.
+func (p *PolicyMeta) IsEnactment(i int) bool {
+	if i != 0 || len(p.History) == 0 {
+		return false
+	}
+	h := p.History[0]
+	return h.Announced == p.Enacted || h.Effective == p.Enacted
 }
 
 // TitleText is the document title.
@@ -441,7 +526,7 @@ type Date struct {
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse("2006-01-02", s)
 	if err != nil {
-		return Date{}, fmt.Errorf("date %q is not YYYY-MM-DD", s)
+		return Date{}, &valueError{code: "registry.date_bad", params: map[string]string{"value": s}}
 	}
 	return DateOf(t), nil
 }
@@ -478,7 +563,7 @@ func (d Date) Korean() string { return fmt.Sprintf("%d년 %d월 %d일", d.Year, 
 func (d *Date) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseDate(n.Value)
 	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+		return err
 	}
 	*d = v
 	return nil

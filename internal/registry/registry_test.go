@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 )
 
 const testdata = "../../testdata/registry/"
@@ -201,20 +202,32 @@ func TestValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name, old, new string
 		at             string // text on the line the error must name
+		path           string // key path the error must name
 		msg            string
 	}{
-		{"unknown key", "    storage: 전산실\n", "    storage: 전산실\n    storrage: 서버실\n", "storrage:", `unknown key "storrage"`},
-		{"negative count", "        radius_m: 50\n        cameras:\n", "        radius_m: 50\n        count: -3\n        cameras:\n", "count: -3", "count -3 is negative"},
-		{"retention missing", "    retention: 10d\n", "", "- id: hq", "retention is missing"},
-		{"retention malformed", "    retention: 10d\n", "    retention: ten days\n", "retention: ten days", "want a positive number"},
-		{"phone malformed", "phone: 063-210-6410}", "phone: 063-2106410}", "phone: 063-2106410", `phone "063-2106410" is malformed`},
-		{"effective inside notice period", "      immediate_reason: 최초 제정으로 공고와 동시에 시행\n", "", "effective: 2013-07-30", "inside the 7-day notice period"},
-		{"count disagrees with cameras", "        radius_m: 50\n        cameras:\n", "        radius_m: 50\n        count: 11\n        cameras:\n", "count: 11", "count 11 disagrees with the 12 cameras"},
-		{"password in url", `"rtsp://10.63.210.101:554/live"`, `"rtsp://admin:secret@10.63.210.101:554/live"`, "admin:secret@", "url carries a password"},
-		{"unknown site", "phone: 063-210-6499}", "phone: 063-210-6499, sites: [annex]}", "sites: [annex]", `unknown site "annex"`},
-		{"wording contradicts period", "    retention: 10d\n", "    retention: 10d\n    retention_wording: 촬영일로부터 30일\n", "retention_wording:", "does not state the retention 10d"},
-		{"duplicate camera", "          - id: jb-02\n", "          - id: jb-01\n", "- id: jb-01\n            stream: {url: \"rtsp://10.63.210.102", `camera id "jb-01" is already used`},
-		{"bad date", "enacted: 2013-07-30", "enacted: 2013-7-30", "enacted: 2013-7-30", `date "2013-7-30" is not YYYY-MM-DD`},
+		{"unknown key", "    storage: 전산실\n", "    storage: 전산실\n    storrage: 서버실\n", "storrage:", "sites[0].storrage", `unknown key "storrage" (did you mean "storage"?)`},
+		{"unknown key far from any", "    storage: 전산실\n", "    storage: 전산실\n    colour: blue\n", "colour:", "sites[0].colour", `unknown key "colour"`},
+		{"repeated key", "    storage: 전산실\n", "    storage: 전산실\n    storage: 서버실\n", "storage: 서버실", "sites[0].storage", `key "storage" is already given at line`},
+		{"negative count", "        radius_m: 50\n        cameras:\n", "        radius_m: 50\n        count: -3\n        cameras:\n", "count: -3", "sites[0].groups[0].count", "count -3 is negative"},
+		{"count not a number", "        radius_m: 50\n        cameras:\n", "        radius_m: 50\n        count: twelve\n        cameras:\n", "count: twelve", "sites[0].groups[0].count", `"twelve" is not a whole number`},
+		{"retention missing", "    retention: 10d\n", "", "- id: hq", "sites[0].retention", "retention is missing"},
+		{"retention malformed", "    retention: 10d\n", "    retention: ten days\n", "retention: ten days", "sites[0].retention", "want a positive number"},
+		{"phone malformed", "phone: 063-210-6410}", "phone: 063-2106410}", "phone: 063-2106410", "personnel[0].phone", `phone "063-2106410" is malformed`},
+		{"effective inside notice period", "      immediate_reason: 최초 제정으로 공고와 동시에 시행\n", "", "effective: 2013-07-30", "policy.history[0].effective", "inside the 7-day notice period"},
+		{"count disagrees with cameras", "        radius_m: 50\n        cameras:\n", "        radius_m: 50\n        count: 11\n        cameras:\n", "count: 11", "sites[0].groups[0].count", "count 11 disagrees with the 12 cameras"},
+		{"password in url", `"rtsp://10.63.210.101:554/live"`, `"rtsp://admin:secret@10.63.210.101:554/live"`, "admin:secret@", "sites[0].groups[0].cameras[0].stream.url", "url carries a password"},
+		{"unknown site", "phone: 063-210-6499}", "phone: 063-210-6499, sites: [annex]}", "sites: [annex]", "personnel[1].sites[0]", `unknown site "annex"`},
+		{"wording contradicts period", "    retention: 10d\n", "    retention: 10d\n    retention_wording: 촬영일로부터 30일\n", "retention_wording:", "sites[0].retention_wording", "does not state the retention 10d"},
+		{"duplicate camera", "          - id: jb-02\n", "          - id: jb-01\n", "- id: jb-01\n            stream: {url: \"rtsp://10.63.210.102", "sites[0].groups[0].cameras[1].id", `camera id "jb-01" is already used`},
+		{"bad date", "enacted: 2013-07-30", "enacted: 2013-7-30", "enacted: 2013-7-30", "policy.enacted", `date "2013-7-30" is not YYYY-MM-DD`},
+		{"recording hours missing", "recording:\n  hours: 24h\n", "recording:\n  wording: 24시간\n", "recording:", "recording.hours", "recording hours (recording.hours, e.g. 24h) is missing"},
+		{"format missing", "format: 1\n", "", "organization:", "format", "format (the registry format number, 1) is missing"},
+		{"map where a list belongs", "purposes:\n  - 시설안전 및 화재 예방\n  - 범죄예방 및 수사\n", "purposes: {a: 1}\n", "purposes: {a: 1}", "purposes", "want a list (- item) here"},
+		{"list where text belongs", "  name: 전북지방중소기업청\n", "  name: [전북, 청]\n", "name: [전북, 청]", "organization.name", "want a single value here"},
+		{"deadline zero", "  deadline_days: 10\n", "  deadline_days: 0\n", "deadline_days: 0", "requests.deadline_days", "deadline 0 days: want 1 to 10"},
+		{"storage summary names an unused place", "requests:\n", "storage_summary: 전산실 및 서고\nrequests:\n", "storage_summary:", "storage_summary", `storage_summary names "서고", which no site uses`},
+		{"capacity note is not a rule", "    retention: 10d\n", "    retention: 10d\n    capacity_note: 용량에 따라 자동 삭제\n", "capacity_note:", "sites[0].capacity_note", "capacity_note is replaced by capacity"},
+		{"revision before the enactment", "  enacted: 2013-07-30\n", "  enacted: 2013-08-30\n", "- announced: 2013-07-30", "policy.history[0]", "revision date 2013-07-30 is before the enactment 2013-08-30"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(string(good), tc.old, tc.new, 1)
@@ -232,17 +245,158 @@ func TestValidation(t *testing.T) {
 			want := lineOf(src, tc.at)
 			for _, p := range ve.Problems {
 				if strings.Contains(p.Msg, tc.msg) {
-					if p.Line != want || p.File != "jeonbuk.yaml" {
-						t.Fatalf("%q reported at %s:%d, want line %d", tc.msg, p.File, p.Line, want)
+					if p.Line != want || p.File != "jeonbuk.yaml" || p.Path != tc.path {
+						t.Fatalf("%q reported at %s:%d %s, want line %d %s", tc.msg, p.File, p.Line, p.Path, want, tc.path)
 					}
-					if !strings.Contains(err.Error(), "jeonbuk.yaml:"+strconv.Itoa(want)+":") {
-						t.Fatalf("error text lacks file:line: %v", err)
+					if !strings.Contains(err.Error(), "jeonbuk.yaml:"+strconv.Itoa(want)+": "+tc.path+": ") {
+						t.Fatalf("error text lacks file:line: path: %v", err)
+					}
+					if len(ve.Problems) != 1 {
+						t.Errorf("one mistake, %d problems reported:\n%v", len(ve.Problems), err)
+					}
+					ko := p.Text(i18n.Ko)
+					if ko == p.String() || strings.Contains(ko, i18n.Missing) || !strings.HasPrefix(ko, "jeonbuk.yaml:"+strconv.Itoa(want)+": "+tc.path+": ") {
+						t.Errorf("Korean wording %q", ko)
 					}
 					return
 				}
 			}
 			t.Fatalf("no problem %q in:\n%v", tc.msg, err)
 		})
+	}
+}
+
+// TestSyntaxErrors: a file that is not YAML is reported at the line of the
+// mistake (the parser names the line where the enclosing block began), in
+// plain words rather than the parser's.
+func TestSyntaxErrors(t *testing.T) {
+	good, err := os.ReadFile(testdata + "jeonbuk.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, old, new string
+		at             string
+		msg, ko        string
+	}{
+		{"second colon", "  place: 본 기관 창업성장지원과\n", "  place: 본 기관: 창업성장지원과\n", "place: 본 기관: ", "put a value containing ': ' in quotes", "따옴표로 감싸십시오"},
+		{"tab", "  contact: 영상정보처리기기 접근권한자\n", "\tcontact: 영상정보처리기기 접근권한자\n", "\tcontact", "indent with spaces", "공백으로 들여쓰십시오"},
+		{"indentation", "  place: 본 기관 창업성장지원과\n", " place: 본 기관 창업성장지원과\n", " place: 본 기관", "indentation of this line does not match", "들여쓰기가 위 줄들과 맞지 않습니다"},
+		{"unclosed bracket", "phone: 063-210-6410}", "phone: 063-210-6410", "phone: 063-210-6410", "never closed", "닫히지 않았습니다"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := strings.Replace(string(good), tc.old, tc.new, 1)
+			if src == string(good) {
+				t.Fatal("mutation did not apply")
+			}
+			_, err := Parse("jeonbuk.yaml", []byte(src))
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 {
+				t.Fatalf("err = %v", err)
+			}
+			p := ve.Problems[0]
+			want := strings.Count(src[:strings.Index(src, tc.at)], "\n") + 1
+			if p.Line != want || !strings.Contains(p.Msg, tc.msg) || strings.Contains(p.Msg, "mapping values") || strings.Contains(p.Msg, "did not find") {
+				t.Fatalf("reported %s:%d %q, want line %d %q", p.File, p.Line, p.Msg, want, tc.msg)
+			}
+			if !strings.Contains(p.Text(i18n.Ko), tc.ko) {
+				t.Fatalf("Korean: %q", p.Text(i18n.Ko))
+			}
+		})
+	}
+}
+
+// TestEveryProblemTogether: unknown keys, values of the wrong type and the
+// format's rules are reported in one pass, in line order.
+func TestEveryProblemTogether(t *testing.T) {
+	good, err := os.ReadFile(testdata + "jeonbuk.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(good)
+	for _, m := range [][2]string{
+		{"  short_name: 본 기관\n", "  short_name: 본 기관\n  nmae: x\n  short: y\n  shortname: y\n"}, // unknown keys
+		{"    retention: 10d\n", "    retention: forever\n"},                                    // type
+		{"    storage: 전산실\n", ""},                                                              // missing
+		{"phone: 063-210-6410}", "phone: 063-2106410}"},                                         // rule
+		{"  deadline_days: 10\n", "  deadline_days: 11\n"},                                      // rule
+	} {
+		if !strings.Contains(src, m[0]) {
+			t.Fatalf("fixture lacks %q", m[0])
+		}
+		src = strings.Replace(src, m[0], m[1], 1)
+	}
+	_, err = Parse("jeonbuk.yaml", []byte(src))
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("err = %v", err)
+	}
+	var paths []string
+	last := 0
+	for _, p := range ve.Problems {
+		paths = append(paths, p.Path)
+		if p.Line < last {
+			t.Errorf("problems out of line order:\n%v", err)
+		}
+		last = p.Line
+	}
+	want := []string{"organization.nmae", "organization.short", "organization.shortname", "sites[0].storage", "sites[0].retention", "personnel[0].phone", "requests.deadline_days"}
+	if !reflect.DeepEqual(paths, want) {
+		t.Fatalf("paths %v, want %v\n%v", paths, want, err)
+	}
+}
+
+// TestPeriodsAndKinds: years and Korean units are periods; a site kind is
+// the institution's own word.
+func TestPeriodsAndKinds(t *testing.T) {
+	for in, want := range map[string]Retention{"1y": {Months: 12}, "1년": {Months: 12}, "2 년": {Months: 24}, "6개월": {Months: 6}, "30일": {Days: 30}} {
+		if got, err := ParseRetention(in); err != nil || got != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	if (Retention{Months: 12}).Korean() != "1년" || (Retention{Months: 18}).Korean() != "18개월" {
+		t.Error("Korean wording of years")
+	}
+	good, _ := os.ReadFile(testdata + "jeonbuk.yaml")
+	src := strings.Replace(string(good), "    kind: 청사\n    retention: 10d\n", "    kind: 본청\n    retention: 1년\n    retention_wording: 촬영일로부터 12개월\n", 1)
+	r, err := Parse("jeonbuk.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sites[0].Kind != "본청" || r.Sites[0].Retention != (Retention{Months: 12}) {
+		t.Fatalf("site = %+v", r.Sites[0])
+	}
+}
+
+// TestImportKeepsComments: import stores the file as written, comments
+// included, and export gives it back.
+func TestImportKeepsComments(t *testing.T) {
+	dir := t.TempDir()
+	dst := dir + "/registry.yaml"
+	src := testdata + "guro.yaml"
+	orig, _ := os.ReadFile(src)
+	if !bytes.Contains(orig, []byte("# 구로신협")) {
+		t.Fatal("fixture has no comment")
+	}
+	r, old, err := Import(src, dst)
+	if err != nil || old != nil || r.CameraCount() != 82 {
+		t.Fatalf("first import: %v %v", old, err)
+	}
+	got, _ := os.ReadFile(dst)
+	if !bytes.Equal(got, orig) {
+		t.Fatal("import changed the file")
+	}
+	_, old, err = Import(testdata+"jeonbuk.yaml", dst)
+	if err != nil || old == nil || old.Organization.Name != "구로신협" {
+		t.Fatalf("second import: replaced %v, %v", old, err)
+	}
+	bad := dir + "/bad.yaml"
+	os.WriteFile(bad, []byte("format: 1\n"), 0o600)
+	if _, _, err := Import(bad, dst); !errs.Is(err, errs.Invalid) {
+		t.Fatalf("bad import: %v", err)
+	}
+	if again, _ := os.ReadFile(dst); bytes.Contains(again, []byte("format: 1\n")) && len(again) < 20 {
+		t.Fatal("a refused import replaced the registry")
 	}
 }
 

@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -24,11 +23,13 @@ type Retention struct {
 // in no site with a rule, with a warning (see RetentionOrDefault).
 var DefaultRetention = Retention{Days: 30}
 
-// ParseRetention parses "10d", "6mo" or "1y".
+// ParseRetention parses "10d", "6mo", "1y" or the Korean "10일", "6개월",
+// "1년" (spaces allowed: "6 개월").
 func ParseRetention(s string) (Retention, error) {
-	s = strings.TrimSpace(s)
+	in := s
+	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
 	var unit string
-	for _, u := range []string{"mo", "d", "y"} {
+	for _, u := range []string{"개월", "mo", "d", "y", "일", "년"} {
 		if strings.HasSuffix(s, u) {
 			unit = u
 			break
@@ -36,12 +37,12 @@ func ParseRetention(s string) (Retention, error) {
 	}
 	n, err := strconv.Atoi(strings.TrimSuffix(s, unit))
 	if unit == "" || err != nil || n <= 0 || n > 100000 {
-		return Retention{}, fmt.Errorf("retention %q: want a positive number of days, months or years such as 10d, 6mo, 1y", s)
+		return Retention{}, &valueError{code: "registry.retention_bad", params: map[string]string{"value": in}}
 	}
 	switch unit {
-	case "d":
+	case "d", "일":
 		return Retention{Days: n}, nil
-	case "mo":
+	case "mo", "개월":
 		return Retention{Months: n}, nil
 	default:
 		return Retention{Months: 12 * n}, nil
@@ -62,12 +63,40 @@ func (r Retention) String() string {
 	return ""
 }
 
-// Korean is the public wording of the length: 60일, 6개월.
+// Korean is the public wording of the length: 60일, 6개월, 1년.
 func (r Retention) Korean() string {
+	if r.Months > 0 && r.Months%12 == 0 {
+		return strconv.Itoa(r.Months/12) + "년"
+	}
 	if r.Months > 0 {
 		return strconv.Itoa(r.Months) + "개월"
 	}
 	return strconv.Itoa(r.Days) + "일"
+}
+
+// English is the length in English: 60 days, 6 months, 1 year.
+func (r Retention) English() string {
+	n, unit := r.Days, "day"
+	switch {
+	case r.Months > 0 && r.Months%12 == 0:
+		n, unit = r.Months/12, "year"
+	case r.Months > 0:
+		n, unit = r.Months, "month"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return strconv.Itoa(n) + " " + unit
+}
+
+// Words are the Korean wordings that state the period, for checking a
+// public wording: 12개월 and 1년 both state "1y".
+func (r Retention) Words() []string {
+	w := []string{r.Korean()}
+	if r.Months > 0 && r.Months%12 == 0 {
+		w = append(w, strconv.Itoa(r.Months)+"개월")
+	}
+	return w
 }
 
 // LastDay is the last civil day on which footage recorded on day d is kept.
@@ -101,7 +130,7 @@ func (r Retention) Expiry(t time.Time, loc *time.Location) time.Time {
 func (r *Retention) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseRetention(n.Value)
 	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+		return err
 	}
 	*r = v
 	return nil
