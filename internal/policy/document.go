@@ -69,13 +69,28 @@ type Facts struct {
 }
 
 // Declared returns f with the organisational and physical measures the
-// registry declares (safety:) added; software cannot check a lock or a room.
+// registry declares (safety:) added: software cannot check a lock, a
+// transfer procedure or a periodic check. The restricted viewing room is
+// not among them: gwanje enforces it (footage is viewed only from the
+// room's network), so it is stated only when the running configuration
+// says so (ViewingRoomRestricted); the registry's restricted_viewing_room
+// then only asks for it, and Unbacked names it when it is missing.
 func (f Facts) Declared(r *registry.Registry) Facts {
 	f.LockedStorage = f.LockedStorage || r.Safety.LockedStorage
-	f.ViewingRoomRestricted = f.ViewingRoomRestricted || r.Safety.RestrictedViewingRoom
 	f.RevokeOnTransfer = f.RevokeOnTransfer || r.Safety.RevokeOnTransfer
 	f.PeriodicChecks = f.PeriodicChecks || r.Safety.PeriodicChecks
 	return f
+}
+
+// Unbacked lists the measures the registry asks the policy to state that
+// the running system does not enforce. Publishing refuses them: the
+// policy would promise what nothing does.
+func Unbacked(r *registry.Registry, f Facts) []string {
+	var out []string
+	if r.Safety.RestrictedViewingRoom && !f.ViewingRoomRestricted {
+		out = append(out, "restricted_viewing_room")
+	}
+	return out
 }
 
 // Options adjust rendering.
@@ -139,13 +154,13 @@ func (b *builder) build() Document {
 	if len(r.Policy.DocumentBasis) > 0 || r.Policy.Intro != "" {
 		s := josa(o.Name, "은", "는")
 		if len(r.Policy.DocumentBasis) > 0 {
-			s += " " + legalList(r.Policy.DocumentBasis) + "에 따라"
+			s += " " + b.legalList(r.Policy.DocumentBasis) + "에 따라"
 		}
 		d.Intro = append(d.Intro, strings.TrimSpace(s+" "+r.Policy.Intro))
 	}
 
 	b.section("영상정보처리기기의 설치 근거 및 설치 목적",
-		para("%s %s에 따라 다음과 같은 목적으로 영상정보처리기기를 설치·운영합니다.", josa(b.org(), "은", "는"), legalList(r.LegalBasis)),
+		para("%s %s에 따라 다음과 같은 목적으로 영상정보처리기기를 설치·운영합니다.", josa(b.org(), "은", "는"), b.legalList(r.LegalBasis)),
 		Block{Kind: List, Items: r.Purposes})
 	b.section("설치 대수, 설치 위치 및 촬영범위", b.cameras())
 	b.section("관리책임자 및 접근권한자",
@@ -161,7 +176,7 @@ func (b *builder) build() Document {
 	}})
 	b.section("정보주체의 영상정보 열람 등 요구에 대한 조치",
 		para("귀하는 개인영상정보에 관하여 열람 또는 존재확인·삭제를 원하는 경우 언제든지 %s에게 요구하실 수 있습니다. 단, 귀하가 촬영된 개인영상정보 및 명백히 정보주체의 급박한 생명, 신체, 재산의 이익을 위하여 필요한 개인영상정보에 한정됩니다.", r.Requests.Contact),
-		para("%s 개인영상정보에 관하여 열람 또는 존재확인·삭제를 요구한 경우 지체 없이 필요한 조치를 하겠습니다. 개인영상정보 열람·존재확인 청구서(별지 제1호 서식)를 받은 날부터 %d일 이내에 처리합니다.", josa(b.org(), "은", "는"), r.Requests.DeadlineDays))
+		b.requestAction())
 	b.section("영상정보의 안전성 확보조치", b.safety()...)
 	if r.Signage.Placement != "" {
 		b.section("그 밖에 영상정보처리기기의 설치·운영 및 관리에 필요한 사항",
@@ -187,10 +202,14 @@ func firstDate(ds ...registry.Date) registry.Date {
 	return registry.Date{}
 }
 
-func legalList(refs []registry.LegalRef) string {
+func (b *builder) legalList(refs []registry.LegalRef) string {
 	var s []string
 	for _, l := range refs {
-		s = append(s, l.String())
+		if b.r.Policy.Brackets() {
+			s = append(s, l.Bracketed())
+		} else {
+			s = append(s, l.String())
+		}
 	}
 	return strings.Join(s, " 및 ")
 }
@@ -335,14 +354,36 @@ func (b *builder) retention() []Block {
 	if r.RetentionNote != "" {
 		out = append(out, Block{Kind: Note, Text: "※ " + r.RetentionNote})
 	}
-	seen := map[string]bool{}
-	for _, s := range r.Sites {
-		if s.CapacityNote != "" && !seen[s.CapacityNote] {
-			seen[s.CapacityNote] = true
-			out = append(out, Block{Kind: Note, Text: "※ " + s.CapacityNote})
+	out = append(out, b.capacityNotes()...)
+	out = append(out, Block{Kind: List, Title: "처리방법", Items: r.Processing})
+	return out
+}
+
+// capacityNotes announce early deletion by capacity where the registry's
+// rule allows it: one note when every site has the same rule, else one
+// per wording naming its sites. The retention engine obeys the same rule.
+func (b *builder) capacityNotes() []Block {
+	r := b.r
+	var texts []string
+	sites := map[string][]string{}
+	for i := range r.Sites {
+		t := r.CapacityRule(&r.Sites[i]).Text()
+		if t == "" {
+			continue
+		}
+		if _, ok := sites[t]; !ok {
+			texts = append(texts, t)
+		}
+		sites[t] = append(sites[t], r.Sites[i].Name)
+	}
+	var out []Block
+	for _, t := range texts {
+		if len(sites[t]) == len(r.Sites) {
+			out = append(out, Block{Kind: Note, Text: "※ " + t})
+		} else {
+			out = append(out, Block{Kind: Note, Text: "※ " + strings.Join(sites[t], ", ") + ": " + t})
 		}
 	}
-	out = append(out, Block{Kind: List, Title: "처리방법", Items: r.Processing})
 	return out
 }
 
@@ -360,6 +401,16 @@ func (b *builder) outsourcing() []Block {
 		t.Rows = append(t.Rows, []string{name, v.ContactPerson, v.Phone})
 	}
 	return []Block{para("%s 영상정보처리기기의 운영을 아래와 같이 위탁하고 있으며, 관계 법령에 따라 위탁 계약시 개인정보가 안전하게 관리될 수 있도록 필요한 사항을 규정하고 있습니다.", josa(b.org(), "은", "는")), t}
+}
+
+// requestAction is the promise to act on a request: 지체 없이, and within
+// the deadline only when the registry promises one.
+func (b *builder) requestAction() Block {
+	text := fmt.Sprintf("%s 개인영상정보에 관하여 열람 또는 존재확인·삭제를 요구한 경우 지체 없이 필요한 조치를 하겠습니다.", josa(b.org(), "은", "는"))
+	if d, ok := b.r.Requests.Deadline(); ok {
+		text += fmt.Sprintf(" 개인영상정보 열람·존재확인 청구서(별지 제1호 서식)를 받은 날부터 %d일 이내에 처리합니다.", d)
+	}
+	return para("%s", text)
 }
 
 // Safety sentences, each rendered only when its fact holds.
@@ -423,8 +474,33 @@ func (b *builder) changes() []Block {
 	if n := p.Notice(); n > 0 {
 		when = fmt.Sprintf("시행하기 최소 %d일 전에", n)
 	}
-	out := []Block{para("이 %s %s에 제정되었으며, 법령·정책 또는 보안기술의 변경에 따라 내용의 추가·삭제 및 수정이 있을 시에는 %s %s 통해 변경사유 및 내용 등을 공지하도록 하겠습니다.",
-		josa(p.TitleText(), "은", "는"), p.Enacted.Korean(), when, josa(p.NoticeChannel, "을", "를"))}
+	var amended []string
+	for i, h := range p.History {
+		if !p.IsEnactment(i) {
+			amended = append(amended, firstDate(h.Announced, h.Effective).Korean())
+		}
+	}
+	history := p.Enacted.Korean() + "에 제정되었으며,"
+	if len(amended) > 0 {
+		history = p.Enacted.Korean() + "에 제정되어 " + strings.Join(amended, ", ") + "에 개정되었으며,"
+	}
+	out := []Block{para("이 %s %s 법령·정책 또는 보안기술의 변경에 따라 내용의 추가·삭제 및 수정이 있을 시에는 %s %s 통해 변경사유 및 내용 등을 공지하도록 하겠습니다.",
+		josa(p.TitleText(), "은", "는"), history, when, josa(p.NoticeChannel, "을", "를"))}
+	if len(amended) > 0 {
+		t := Block{Kind: Table, Title: "방침 변경 이력", Header: []string{"구분", "공고일자", "시행일자", "주요 내용"}}
+		for i, h := range p.History {
+			kind := "개정"
+			if p.IsEnactment(i) {
+				kind = "제정"
+			}
+			announced := ""
+			if !h.Announced.IsZero() {
+				announced = h.Announced.Korean()
+			}
+			t.Rows = append(t.Rows, []string{kind, announced, h.Effective.Korean(), h.Summary})
+		}
+		out = append(out, t)
+	}
 	cur := p.Current()
 	line := "시행일자 : " + cur.Effective.Korean()
 	if !cur.Announced.IsZero() {

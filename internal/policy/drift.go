@@ -28,6 +28,9 @@ type SiteState struct {
 	Cameras   int    `json:"cameras"`
 	Retention string `json:"retention"` // "60d", "6mo": the retention applied
 	Storage   string `json:"storage"`
+	// Capacity is "early" when the policy announces early deletion by
+	// capacity for the site, "" when it promises the full period.
+	Capacity string `json:"capacity,omitempty"`
 }
 
 // SnapshotOf takes the snapshot of a registry. To compare against what is
@@ -37,7 +40,11 @@ func SnapshotOf(r *registry.Registry) Snapshot {
 	s := Snapshot{Recording: r.Recording.Hours}
 	for i := range r.Sites {
 		st := &r.Sites[i]
-		s.Sites = append(s.Sites, SiteState{ID: st.ID, Name: st.Name, Cameras: st.CameraCount(), Retention: st.Retention.String(), Storage: st.Storage})
+		ss := SiteState{ID: st.ID, Name: st.Name, Cameras: st.CameraCount(), Retention: st.Retention.String(), Storage: st.Storage}
+		if r.CapacityRule(st).Early() {
+			ss.Capacity = "early"
+		}
+		s.Sites = append(s.Sites, ss)
 	}
 	for _, p := range r.Personnel {
 		if !p.Role.IsManager() {
@@ -115,6 +122,7 @@ func Drift(published, live Snapshot) []Difference {
 		add(f+".cameras", fmt.Sprint(p.Cameras), fmt.Sprint(l.Cameras))
 		add(f+".retention", p.Retention, l.Retention)
 		add(f+".storage", p.Storage, l.Storage)
+		add(f+".capacity", p.Capacity, l.Capacity)
 	}
 	for _, l := range live.Sites {
 		if !seen[l.ID] {

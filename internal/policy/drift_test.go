@@ -95,7 +95,19 @@ func TestSeveralLegalBases(t *testing.T) {
 	r := loadSeed(t, "jeonbuk")
 	r.LegalBasis = append(r.LegalBasis, registry.LegalRef{Law: "주차장법 시행규칙", Article: "제6조제1항"})
 	md := Build(r, Facts{}, Options{}).Markdown()
-	if !strings.Contains(md, "본 기관은 개인정보보호법 제25조 제1항 및 주차장법 시행규칙 제6조제1항에 따라 다음과 같은 목적으로") {
+	if !strings.Contains(md, "본 기관은 「개인정보보호법」 제25조 제1항 및 「주차장법 시행규칙」 제6조제1항에 따라 다음과 같은 목적으로") {
 		t.Fatal("second legal basis not stated")
+	}
+	// 「」 are the default; a name already bracketed keeps its own, and
+	// law_brackets: false writes names bare.
+	r.LegalBasis[1].Law = "「주차장법 시행규칙」"
+	if md := Build(r, Facts{}, Options{}).Markdown(); !strings.Contains(md, "및 「주차장법 시행규칙」 제6조제1항에") {
+		t.Fatal("bracketed name doubled")
+	}
+	off := false
+	r.Policy.LawBrackets = &off
+	r.LegalBasis[1].Law = "주차장법 시행규칙"
+	if md := Build(r, Facts{}, Options{}).Markdown(); !strings.Contains(md, "본 기관은 개인정보보호법 제25조 제1항 및 주차장법 시행규칙 제6조제1항에 따라") {
+		t.Fatal("law_brackets: false still brackets")
 	}
 }

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"bytes"
 	"os"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ var seeds = []seedCase{
 		facts: Facts{EncryptionAtRest: true, DifferentiatedAccess: true, AccessLogging: true},
 		list: []fact{
 			{"서광주우체국(소속 관내국 포함)은", "운영·관리 방침"},
-			{"서광주우체국은", "개인정보보호법 제25조 제1항", "목적으로"},
+			{"서광주우체국은", "「개인정보보호법」 제25조 제1항", "목적으로"},
 			{"- 시설안전 및 화재 예방"}, {"- 고객의 안전을 위한 범죄 예방"}, {"- 차량도난 및 파손방지"}, {"- 우편물 도난 방지 등"},
 			{"| 서광주우체국 |", "75", "영업창구, 365코너, 건물 내 · 외부, 주차장 등"},
 			{"| 광주상무1동우체국 |", "22", "영업창구, 365코너 출입구 등"},
@@ -87,11 +88,13 @@ var seeds = []seedCase{
 	},
 	{
 		registry: "guro", seed: "001_74baa3f7bc4f7717.txt",
-		facts: Facts{PasswordProtected: true, DifferentiatedAccess: true},
+		// The restricted viewing room is enforced by the running system
+		// (its configuration), not declared in the registry alone.
+		facts: Facts{PasswordProtected: true, DifferentiatedAccess: true, ViewingRoomRestricted: true},
 		list: []fact{
 			{"# 영상정보처리기기 운영 및 관리방법"},
-			{"구로신협은 개인정보보호법 제25조 제7항 및 개인정보보호법 시행령 제25조에 따라", "사고 발생 예상지역에 설치·운영", "증거자료로 제공", "고객의 권익을 보호"},
-			{"구로신협은 개인정보보호법 제25조 제1항에 따라 다음과 같은 목적으로"},
+			{"구로신협은 「개인정보보호법」 제25조 제7항 및 「개인정보보호법 시행령」 제25조에 따라", "사고 발생 예상지역에 설치·운영", "증거자료로 제공", "고객의 권익을 보호"},
+			{"구로신협은 「개인정보보호법」 제25조 제1항에 따라 다음과 같은 목적으로"},
 			{"- 고객 등의 안전을 위한 범죄 예방 및 보안 구역 출입 관리"}, {"- 시설 안전 및 화재 예방"}, {"- 차량도난 및 파손방지"},
 			{"| 본점 |", "고정 : 34대", "지하주차장 5대", "1층 건물 외부 및 복도 6대", "365코너 5대", "1층 객장 및 금고 등 17대", "2층 회의실 1대", "고정형 : 84.5˚, 45.8˚"},
 			{"| 시장지점 |", "고정 : 24대", "365코너 4대", "1층 객장 및 서고 등 10대", "계단 및 외벽 6대", "지하 회의실 3대", "지하 주차장 1대", "고정형 : 84.5˚, 45.8˚"},
@@ -125,7 +128,7 @@ var seeds = []seedCase{
 			{"# 영상정보처리기기 운영·관리 방침"},
 			{"2013. 7."}, {"전북지방중소기업청"}, {"Jeonbuk Regional Office of SMBA"},
 			{"전북지방중소기업청(이하 “본 기관”이라 함)은 영상정보처리기기 운영·관리 방침을 통해 본 기관에서 처리하는 영상정보"},
-			{"본 기관은 개인정보보호법 제25조 제1항에 따라 다음과 같은 목적으로"},
+			{"본 기관은 「개인정보보호법」 제25조 제1항에 따라 다음과 같은 목적으로"},
 			{"- 시설안전 및 화재 예방"}, {"- 범죄예방 및 수사"},
 			{"12대", "청사부지내 건물 내외부 및 부속시설", "카메라로부터 반경 약 50m이내"},
 			{"| 관리책임자 | 창업성장지원과 | 과장 | 063-210-6410 |"},
@@ -207,6 +210,7 @@ func TestSeedFacts(t *testing.T) {
 				for _, f := range sc.list {
 					for _, p := range f {
 						p = strings.Trim(p, "|# -*")
+						p = strings.NewReplacer("「", "", "」", "").Replace(p) // gwanje brackets law names; the seeds do not
 						if q := squash(strings.ReplaceAll(p, "|", "")); len([]rune(q)) >= 6 && !strings.Contains(q, "[") && !strings.Contains(flat, q) && !derived[q] {
 							t.Errorf("fact part %q is not in the seed %s", p, sc.seed)
 						}
@@ -279,8 +283,19 @@ func TestSafetySentencesFollowFacts(t *testing.T) {
 	}
 	// The registry's declarations add the physical measures.
 	g := loadSeed(t, "guro")
-	if f := (Facts{}).Declared(g); !f.ViewingRoomRestricted || !f.RevokeOnTransfer || !f.PeriodicChecks || f.LockedStorage || f.EncryptionAtRest {
+	if f := (Facts{}).Declared(g); f.ViewingRoomRestricted || !f.RevokeOnTransfer || !f.PeriodicChecks || f.LockedStorage || f.EncryptionAtRest {
 		t.Errorf("Declared(guro) = %+v", f)
+	}
+	// The viewing room is enforced, not declared: the registry asking for
+	// it without the configuration is named as unbacked, and not stated.
+	if u := Unbacked(g, (Facts{}).Declared(g)); len(u) != 1 || u[0] != "restricted_viewing_room" {
+		t.Errorf("Unbacked(guro) = %v", u)
+	}
+	if md := Build(g, (Facts{}).Declared(g), Options{}).Markdown(); strings.Contains(md, "출입 제한구역") {
+		t.Error("viewing room stated without the configuration enforcing it")
+	}
+	if u := Unbacked(g, Facts{ViewingRoomRestricted: true}); len(u) != 0 {
+		t.Errorf("Unbacked with the room configured = %v", u)
 	}
 }
 
@@ -304,4 +319,22 @@ func clear(f Facts, name string) Facts {
 		f.LockedStorage = false
 	}
 	return f
+}
+
+// TestDeadlineOptional: a policy that promises only to act 지체 없이 says
+// so, with no number of days anywhere; with a deadline, the number.
+func TestDeadlineOptional(t *testing.T) {
+	r := loadSeed(t, "jeonbuk")
+	r.Requests.DeadlineDays = nil
+	if err := r.Validate(); err != nil {
+		t.Fatalf("a registry without deadline_days: %v", err)
+	}
+	md := Build(r, Facts{}, Options{}).Markdown()
+	if !strings.Contains(md, "본 기관은 개인영상정보에 관하여 열람 또는 존재확인·삭제를 요구한 경우 지체 없이 필요한 조치를 하겠습니다.\n") || strings.Contains(md, "일 이내") {
+		t.Fatalf("no deadline: %s", md)
+	}
+	text := pdfText(t, func(w *bytes.Buffer) error { return RequestFormPDF(r, w) })
+	if !strings.Contains(text, squash("처리기한 : 지체 없이")) || strings.Contains(text, "일이내") {
+		t.Fatalf("form without deadline: %s", text)
+	}
 }

@@ -93,7 +93,11 @@ func RequestFormPDF(r *registry.Registry, w io.Writer) error {
 	p.gap(2)
 	p.text(16, "B", "개인영상정보( □ 존재확인 □ 열람) 청구서", "C")
 	p.gap(2)
-	p.text(10, "", fmt.Sprintf("처리기한 : %d일 이내", r.Requests.DeadlineDays), "R")
+	deadline, within := "지체 없이", "지체 없이"
+	if d, ok := r.Requests.Deadline(); ok {
+		deadline, within = fmt.Sprintf("%d일 이내", d), fmt.Sprintf("청구를 받은 날부터 %d일 이내에", d)
+	}
+	p.text(10, "", "처리기한 : "+deadline, "R")
 	p.text(9, "", "※ 아래 유의사항을 읽고 굵은 선 안쪽의 사항만 적어 주시기 바랍니다.", "L")
 	p.gap(2)
 	example := ""
@@ -130,6 +134,6 @@ func RequestFormPDF(r *registry.Registry, w io.Writer) error {
 	}
 	p.text(9, "", "접수처 : "+r.Requests.Contact, "L")
 	p.text(9, "", "문의 : "+strings.Join(contacts, ", "), "L")
-	p.text(9, "", fmt.Sprintf("청구를 받은 날부터 %d일 이내에 열람·존재확인 여부를 결정하여 알려 드립니다.", r.Requests.DeadlineDays), "L")
+	p.text(9, "", within+" 열람·존재확인 여부를 결정하여 알려 드립니다.", "L")
 	return p.output(w)
 }

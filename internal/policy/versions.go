@@ -166,6 +166,10 @@ func (s *Store) Publish(r *registry.Registry, f Facts) (*Version, error) {
 	if err := r.Validate(); err != nil {
 		return nil, errs.E(op, err)
 	}
+	if u := Unbacked(r, f); len(u) > 0 {
+		return nil, errs.E(op, errs.Invalid, errs.Code("policy.unbacked"), errs.Params{"measure": strings.Join(u, ", ")},
+			fmt.Errorf("the registry asks the policy to state %s, which the running configuration does not enforce", strings.Join(u, ", ")))
+	}
 	loc := r.Location()
 	now := s.clock.Now()
 	today := registry.DateOf(now.In(loc))
