@@ -202,3 +202,75 @@ func TestCapacityStatFS(t *testing.T) {
 		t.Errorf("max used percent: freed %d bytes, want at least 4500", got)
 	}
 }
+
+// announced is rules whose policy announces early deletion by capacity
+// for the cameras listed.
+type announced struct {
+	rules
+	early map[string]bool
+}
+
+func (a announced) EarlyCapacityDeletion(c string) bool { return a.early[c] }
+
+// TestCapacityEarlyDeletionAnnounced: where the policy announces early
+// deletion by capacity, footage cut before its period ends is a 파기 by
+// capacity that says so, with no broken-promise alarm; where it does not
+// (cam-b beside it), the same cut raises the alarm and its row says it
+// broke the promise.
+func TestCapacityEarlyDeletionAnnounced(t *testing.T) {
+	start := kst("2026-03-01 08:00:00")
+	r := announced{rules{"cam-a": registry.Retention{Days: 1}, "cam-b": registry.Retention{Days: 1}}, map[string]bool{"cam-a": true}}
+	e := newEnv(t, start.Add(time.Hour), r, Config{})
+	segs := e.record("cam-a", start, 20)
+	e.record("cam-b", start.Add(20*time.Minute), 20)
+	e.eng.cfg.Capacity.Quota = config.ByteSize(5 * segs[0].Bytes)
+	rep := e.run()
+	if rep.Capacity < 30 || rep.EarlyAnnounced != 20 {
+		t.Fatalf("destroyed %d, %d of them as announced; want cam-a's 20 announced", rep.Capacity, rep.EarlyAnnounced)
+	}
+	if msg, ok := e.alarms.get("cam-a"); ok {
+		t.Errorf("announced early deletion raised the broken-promise alarm: %q", msg)
+	}
+	if _, ok := e.alarms.get("cam-b"); !ok {
+		t.Error("unannounced early deletion raised no alarm")
+	}
+	stt, _ := e.eng.Status(context.Background())
+	for _, c := range stt.Cameras {
+		if c.Broken != (c.Camera == "cam-b") {
+			t.Errorf("status of %s: broken %v", c.Camera, c.Broken)
+		}
+	}
+	rows := map[string]string{}
+	for _, en := range e.led.destructions() {
+		if en.Purpose != "저장용량 부족" {
+			t.Errorf("파기 row purpose %q", en.Purpose)
+		}
+		rows[en.Cameras[0]] = en.Detail
+	}
+	if !strings.Contains(rows["cam-a"], "as the policy announces") || !strings.Contains(rows["cam-b"], "a broken promise") {
+		t.Errorf("파기 rows: %v", rows)
+	}
+}
+
+// TestRegistryCapacityRule: the registry's capacity rule, per institution
+// and overridden per site, is what RegistryRules tells the engine.
+func TestRegistryCapacityRule(t *testing.T) {
+	reg, err := registry.Load("../../testdata/registry/guro.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr := RegistryRules(reg, nil).(CapacityRules)
+	if rr.EarlyCapacityDeletion("cw-atm-1") || rr.EarlyCapacityDeletion("unknown") {
+		t.Fatal("early deletion without a rule")
+	}
+	yes, no := true, false
+	reg.Capacity.EarlyDeletion = &yes
+	if !rr.EarlyCapacityDeletion("cw-atm-1") || !rr.EarlyCapacityDeletion("unknown") {
+		t.Fatal("institution rule not applied")
+	}
+	s, _ := reg.Site("cheonwang")
+	s.Capacity = &registry.Capacity{EarlyDeletion: &no}
+	if rr.EarlyCapacityDeletion("cw-atm-1") {
+		t.Fatal("site override not applied")
+	}
+}

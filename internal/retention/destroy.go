@@ -26,6 +26,7 @@ import (
 type plan struct {
 	camera string
 	segs   []store.Brief
+	note   string // added to the run's detail for this camera's receipt and 파기 row
 }
 
 // intent is the pending file written, fsynced, before any key of a run is
@@ -59,8 +60,12 @@ func (e *Engine) destroy(ctx context.Context, reason Reason, actor, detail strin
 	in := &intent{Format: intentFormat, Run: now.UTC().Format("20060102T150405.000000000Z") + "-" + string(reason), Created: now}
 	var ids []int64
 	for _, p := range plans {
+		d := detail
+		if p.note != "" {
+			d = strings.TrimPrefix(d+"; "+p.note, "; ")
+		}
 		r := Receipt{Format: ReceiptFormat, ID: in.Run + "-" + p.camera, Camera: p.camera, Site: e.opt.Rules.Site(p.camera),
-			Reason: reason, Actor: actor, Detail: detail}
+			Reason: reason, Actor: actor, Detail: d}
 		for i := range p.segs {
 			r.Segments = append(r.Segments, destroyedOf(&p.segs[i], e.loc))
 			ids = append(ids, p.segs[i].ID)

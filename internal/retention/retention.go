@@ -108,9 +108,26 @@ type Rules interface {
 	Site(camera string) string
 }
 
+// CapacityRules is implemented by Rules that know whether a camera's
+// published policy announces early deletion by capacity (the registry's
+// capacity rule). Where it does, capacity deletion before the retention
+// period ends is a 파기 by capacity as announced, with no broken-promise
+// alarm; where it does not, or the Rules cannot say, it is a broken promise.
+type CapacityRules interface {
+	EarlyCapacityDeletion(camera string) bool
+}
+
+// earlyAnnounced reports whether the camera's policy announces early
+// deletion by capacity.
+func (e *Engine) earlyAnnounced(camera string) bool {
+	cr, ok := e.opt.Rules.(CapacityRules)
+	return ok && cr.EarlyCapacityDeletion(camera)
+}
+
 // RegistryRules reads the rules from the registry: a camera's site
 // retention, or the 30-day default with a warning logged once per camera
-// (reg may be nil: every camera gets the default).
+// (reg may be nil: every camera gets the default); and the site's capacity
+// rule, or the institution's for a camera in no site.
 func RegistryRules(reg *registry.Registry, log *slog.Logger) Rules {
 	return &registryRules{reg: reg, log: log}
 }
@@ -127,6 +144,14 @@ func (r *registryRules) Retention(camera string) registry.Retention {
 	}
 	r.warned.Store(camera, true)
 	return r.reg.RetentionOrDefault(camera, r.log)
+}
+
+func (r *registryRules) EarlyCapacityDeletion(camera string) bool {
+	if r.reg == nil {
+		return false
+	}
+	s, _, _, _ := r.reg.Camera(camera)
+	return r.reg.CapacityRule(s).Early()
 }
 
 func (r *registryRules) Site(camera string) string {

@@ -44,6 +44,9 @@ type RunReport struct {
 	DueHeld int
 	// Short is how many bytes capacity deletion could not free (held).
 	Short int64
+	// EarlyAnnounced counts segments capacity deletion destroyed before
+	// their retention ended where the policy announces it (no alarm).
+	EarlyAnnounced int
 }
 
 // clockSubject is the alarm subject of a refused run.
@@ -226,6 +229,19 @@ func (e *Engine) capacity(ctx context.Context, rep *RunReport, hs []Hold, keep m
 		}
 		plans[i].segs = append(plans[i].segs, b)
 	}
+	// Footage cut before its retention period ends: announced by the
+	// policy's capacity rule, or a broken promise. The receipt and the 파기
+	// row say which.
+	for i := range plans {
+		if earlyEnd(plans[i].segs, keep[plans[i].camera]) == 0 {
+			continue
+		}
+		if e.earlyAnnounced(plans[i].camera) {
+			plans[i].note = "early deletion by capacity before the retention period ended, as the policy announces"
+		} else {
+			plans[i].note = "deleted before the promised retention period ended: a broken promise"
+		}
+	}
 	rs, derr := e.destroy(ctx, ReasonCapacity, "", why, plans)
 	rep.Receipts = append(rep.Receipts, rs...)
 	for _, r := range rs {
@@ -239,10 +255,16 @@ func (e *Engine) capacity(ctx context.Context, rep *RunReport, hs []Hold, keep m
 		if early == 0 {
 			continue
 		}
+		ret := e.opt.Rules.Retention(r.Camera)
+		if e.earlyAnnounced(r.Camera) {
+			rep.EarlyAnnounced += len(r.Segments)
+			e.log.Info("capacity deletion before the retention period ended, as the policy announces",
+				"camera", r.Camera, "retention", ret.String(), "until", at(early, e.loc).Format(time.RFC3339))
+			continue
+		}
 		if err := e.db.setBroken(ctx, r.Camera, early); err != nil {
 			return err
 		}
-		ret := e.opt.Rules.Retention(r.Camera)
 		oldest := "none"
 		if cs, err := e.st.Cameras(ctx); err == nil {
 			for _, c := range cs {
@@ -265,6 +287,18 @@ func (e *Engine) capacity(ctx context.Context, rep *RunReport, hs []Hold, keep m
 		e.alarm(storageSubject, "")
 	}
 	return nil
+}
+
+// earlyEnd is the latest end of the segments that is after keep (footage
+// the retention period still promised), or 0 when there is none.
+func earlyEnd(segs []store.Brief, keep int64) int64 {
+	var early int64
+	for _, b := range segs {
+		if b.End > keep {
+			early = max(early, b.End)
+		}
+	}
+	return early
 }
 
 // need returns how many bytes capacity deletion must free, and which limit
