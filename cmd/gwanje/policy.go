@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
 )
@@ -22,7 +24,12 @@ const policyUsage = `usage:
   gwanje policy render   [-registry FILE | -data DIR] [-facts LIST] [-format md|html|pdf] [-o FILE]
   gwanje policy sign     [-registry FILE | -data DIR] -site ID [-o FILE]     A4 안내판 (PDF)
   gwanje policy form     [-registry FILE | -data DIR] [-o FILE]              별지 제1호 청구서 (PDF)
-  gwanje policy publish  -data DIR [-facts LIST] [-notice-days N]           publish the registry's last revision
+  gwanje policy publish  -data DIR [-facts LIST] [-notice-days N] [-actor NAME]
+                                                                            publish the registry's last revision
+  gwanje policy adopt    -data DIR [-facts LIST] [-actor NAME] [FILE ...]   bring in the version(s) in force before gwanje,
+                                                                            with their past dates: each FILE a registry of one
+                                                                            past version, oldest first (default DIR/registry.yaml);
+                                                                            only before the first publish
   gwanje policy versions -data DIR                                          list published versions
   gwanje policy drift    -data DIR                                          compare the registry with the version in effect
 
@@ -42,10 +49,11 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("o", "", "output file (default stdout)")
 	site := fs.String("site", "", "site id")
 	notice := fs.Int("notice-days", 7, "least notice between announcement and effect")
+	actor := fs.String("actor", "", "who publishes, for the 관리대장 (default: the system user)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
+	if fs.NArg() != 0 && args[0] != "adopt" {
 		return usageError{policyUsage}
 	}
 	loadReg := func() (*registry.Registry, error) {
@@ -78,6 +86,15 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		st.NoticeDays = *notice
 		return st, nil
+	}
+	// withLedger opens the 관리대장 of DIR for the rows of a publication.
+	withLedger := func(st *policy.Store) (func(), error) {
+		led, err := ledger.Open(ctx, ledger.Options{Dir: *data, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		if err != nil {
+			return nil, err
+		}
+		st.Ledger = led
+		return func() { led.Close() }, nil
 	}
 
 	switch args[0] {
@@ -123,11 +140,46 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return err
 		}
-		v, err := st.Publish(r, facts.Declared(r))
+		closeLedger, err := withLedger(st)
+		if err != nil {
+			return err
+		}
+		defer closeLedger()
+		v, err := st.PublishAs(ctx, r, facts.Declared(r), actorOr(*actor))
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "published version %d: announced %s, effective %s\n", v.Number, v.Announced, v.Effective)
+		return nil
+	case "adopt":
+		st, err := openStore()
+		if err != nil {
+			return err
+		}
+		files := fs.Args()
+		if len(files) == 0 {
+			files = []string{registryPath(*data)}
+		}
+		var regs []*registry.Registry
+		for _, f := range files {
+			r, err := registry.Load(f)
+			if err != nil {
+				return err
+			}
+			regs = append(regs, r)
+		}
+		closeLedger, err := withLedger(st)
+		if err != nil {
+			return err
+		}
+		defer closeLedger()
+		for _, r := range regs {
+			v, err := st.AdoptAs(ctx, r, facts.Declared(r), actorOr(*actor))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "adopted version %d: announced %s, effective %s\n", v.Number, v.Announced, v.Effective)
+		}
 		return nil
 	case "versions":
 		st, err := openStore()
@@ -139,7 +191,11 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		for _, v := range vs {
-			fmt.Fprintf(stdout, "%d\tannounced %s\teffective %s\t%s\n", v.Number, v.Announced, v.Effective, v.Summary)
+			adopted := ""
+			if v.Adopted {
+				adopted = " (adopted: in force before gwanje)"
+			}
+			fmt.Fprintf(stdout, "%d\tannounced %s\teffective %s\t%s%s\n", v.Number, v.Announced, v.Effective, v.Summary, adopted)
 		}
 		return nil
 	case "drift":

@@ -71,3 +71,32 @@ func TestRegistryImportRecorded(t *testing.T) {
 		t.Fatalf("ledger rows: %+v", ents)
 	}
 }
+
+// TestPolicyAdoptAndPublishRecorded: the policy in force comes in with its
+// past dates through adopt (publish refuses them), and every version is a
+// 관리대장 row naming who, which version and what changed.
+func TestPolicyAdoptAndPublishRecorded(t *testing.T) {
+	data := t.TempDir()
+	if code, _, stderr := gwanje(t, "registry", "import", "-data", data, "-actor", "kim", registryTestdata+"jeonbuk.yaml"); code != 0 {
+		t.Fatalf("import: %s", stderr)
+	}
+	facts := "encryption,access-logging,differentiated"
+	if code, _, stderr := gwanje(t, "policy", "publish", "-data", data, "-facts", facts); code != 1 || !strings.Contains(stderr, "policy adopt") {
+		t.Fatalf("publish with 2013 dates: exit %d %s", code, stderr)
+	}
+	code, out, stderr := gwanje(t, "policy", "adopt", "-data", data, "-facts", facts, "-actor", "park")
+	if code != 0 || !strings.Contains(out, "adopted version 1: announced 2013-07-30, effective 2013-07-30") {
+		t.Fatalf("adopt: exit %d %s %s", code, out, stderr)
+	}
+	if _, out, _ := gwanje(t, "policy", "versions", "-data", data); !strings.Contains(out, "(adopted: in force before gwanje)") {
+		t.Fatalf("versions: %s", out)
+	}
+	ents, err := ledger.QueryDir(context.Background(), data, ledger.Filter{Kinds: []ledger.Kind{ledger.RegistryChange}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 2 || ents[1].Actor != "park" || !strings.HasPrefix(ents[1].Object, "policy version 1 sha256=") ||
+		!strings.Contains(ents[1].Purpose, "도입") || !strings.Contains(ents[1].Detail, "announced 2013-07-30, effective 2013-07-30; 제정") {
+		t.Fatalf("ledger rows: %+v", ents)
+	}
+}

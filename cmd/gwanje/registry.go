@@ -123,16 +123,7 @@ func recordRegistryChange(ctx context.Context, dir, actor, src string, old, cur 
 	if old == nil {
 		changes = append(changes, "first registry")
 	} else {
-		for _, d := range policy.Drift(policy.SnapshotOf(old), policy.SnapshotOf(cur)) {
-			was, now := d.Published, d.Live
-			if was == "" {
-				was = "(none)"
-			}
-			if now == "" {
-				now = "(none)"
-			}
-			changes = append(changes, fmt.Sprintf("%s: %s → %s", d.Field, was, now))
-		}
+		changes = policy.Changes(policy.SnapshotOf(old), policy.SnapshotOf(cur))
 		if len(changes) == 0 {
 			changes = append(changes, "no change to what the policy promises")
 		}

@@ -174,3 +174,20 @@ func (s *Store) CheckDrift(live Snapshot, log *slog.Logger) ([]Difference, error
 	}
 	return diffs, nil
 }
+
+// Changes words each difference from one snapshot to a later one as
+// "field: old → new", for the 관리대장 row of a change of promise.
+func Changes(from, to Snapshot) []string {
+	var out []string
+	for _, d := range Drift(from, to) {
+		was, now := d.Published, d.Live
+		if was == "" {
+			was = "(none)"
+		}
+		if now == "" {
+			now = "(none)"
+		}
+		out = append(out, fmt.Sprintf("%s: %s → %s", d.Field, was, now))
+	}
+	return out
+}

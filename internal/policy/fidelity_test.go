@@ -65,3 +65,43 @@ func TestStorageShared(t *testing.T) {
 		t.Fatalf("free-floating summary: %v", err)
 	}
 }
+
+// revisedTwice is jeonbuk's policy as amended twice after its enactment.
+func revisedTwice(t *testing.T) *registry.Registry {
+	r := loadSeed(t, "jeonbuk")
+	r.Policy.History = append(r.Policy.History,
+		registry.Revision{Announced: date("2018-03-02"), Effective: date("2018-03-12"), Summary: "관리책임자 변경"},
+		registry.Revision{Announced: date("2023-06-01"), Effective: date("2023-06-08"), Summary: "보관기간 30일로 변경"})
+	r.Sites[0].Retention = registry.Retention{Days: 30}
+	if err := r.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestHistoryRendered: a policy revised twice states its enactment and
+// each amendment, oldest first, with dates and summaries, as real policies
+// do; the current revision's dates close the section.
+func TestHistoryRendered(t *testing.T) {
+	md := Build(revisedTwice(t), Facts{}, Options{}).Markdown()
+	for _, want := range []string{
+		"이 영상정보처리기기 운영·관리 방침은 2013년 7월 30일에 제정되어 2018년 3월 2일, 2023년 6월 1일에 개정되었으며, 법령·정책",
+		"**방침 변경 이력**\n\n| 구분 | 공고일자 | 시행일자 | 주요 내용 |\n| --- | --- | --- | --- |\n" +
+			"| 제정 | 2013년 7월 30일 | 2013년 7월 30일 | 제정 |\n" +
+			"| 개정 | 2018년 3월 2일 | 2018년 3월 12일 | 관리책임자 변경 |\n" +
+			"| 개정 | 2023년 6월 1일 | 2023년 6월 8일 | 보관기간 30일로 변경 |\n",
+		"- 공고일자 : 2023년 6월 1일 / 시행일자 : 2023년 6월 8일",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("history lacks %q:\n%s", want, md)
+		}
+	}
+	// A history that begins with a later amendment (the earliest ones not
+	// listed) names the enactment by its date only.
+	r := revisedTwice(t)
+	r.Policy.History = r.Policy.History[2:]
+	md = Build(r, Facts{}, Options{}).Markdown()
+	if !strings.Contains(md, "2013년 7월 30일에 제정되어 2023년 6월 1일에 개정되었으며") || strings.Contains(md, "| 제정 |") {
+		t.Errorf("history from an amendment:\n%s", md)
+	}
+}

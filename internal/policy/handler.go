@@ -105,7 +105,7 @@ func (h *handler) list(w http.ResponseWriter, r *http.Request) {
 	p := page{Nav: navVersions[:1]}
 	for i := len(vs) - 1; i >= 0; i-- {
 		v := vs[i]
-		p.Versions = append(p.Versions, VersionInfo{Number: v.Number, Announced: v.Announced, Effective: v.Effective, Summary: v.Summary})
+		p.Versions = append(p.Versions, VersionInfo{Number: v.Number, Announced: v.Announced, Effective: v.Effective, Summary: v.Summary, Adopted: v.Adopted})
 	}
 	if len(p.Versions) == 0 {
 		h.fail(w, r, errs.E("policy.list", errs.NotExist))

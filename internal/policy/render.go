@@ -104,7 +104,7 @@ th{background:#eee}.sub{color:#444}.note{font-size:.9em}.closing{text-align:righ
 {{end}}
 {{with .Versions}}<h1>영상정보처리기기 운영·관리 방침 — 지난 버전</h1>
 <table><thead><tr><th>버전</th><th>공고일자</th><th>시행일자</th><th>변경 내용</th></tr></thead><tbody>
-{{range .}}<tr><td><a href="/policy/versions/{{.Number}}">{{.Number}}</a></td><td>{{.Announced}}</td><td>{{.Effective}}</td><td>{{.Summary}}</td></tr>
+{{range .}}<tr><td><a href="/policy/versions/{{.Number}}">{{.Number}}</a></td><td>{{.Announced}}</td><td>{{.Effective}}</td><td>{{.Summary}}{{if .Adopted}} (gwanje 도입 전 시행본){{end}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{with .Diff}}<section class="diff"><h2>이전 버전과 달라진 내용</h2><pre>{{range .}}{{if eq .Op "-"}}<del>- {{.Text}}</del>
 {{else if eq .Op "+"}}<ins>+ {{.Text}}</ins>

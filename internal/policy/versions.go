@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +16,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/registry"
 )
 
@@ -32,6 +36,9 @@ type Version struct {
 	ImmediateReason string    `json:"immediate_reason,omitempty"`
 	Summary         string    `json:"summary,omitempty"`
 	PublishedAt     time.Time `json:"published_at"`
+	// Adopted marks a version that was in force before the institution
+	// used gwanje, brought in with its own past dates (Store.Adopt).
+	Adopted bool `json:"adopted,omitempty"`
 	Facts           Facts     `json:"facts"`
 	Snapshot        Snapshot  `json:"snapshot"`
 	Registry        string    `json:"registry"` // the registry YAML at publication
@@ -44,6 +51,7 @@ type VersionInfo struct {
 	Announced string
 	Effective string
 	Summary   string
+	Adopted   bool
 }
 
 // Store keeps published versions as immutable files NNNNNN.json in a
@@ -56,6 +64,10 @@ type Store struct {
 	// effect that the system enforces, whatever the registry promises; a
 	// shorter notice needs the revision's immediate_reason.
 	NoticeDays int
+
+	// Ledger, when set, receives one 관리대장 row per published or adopted
+	// version: who, which version and dates, and what changed.
+	Ledger ledger.Appender
 
 	mu    sync.Mutex
 	cache map[int]*Version
@@ -160,9 +172,34 @@ func (s *Store) Current() (current, pending *Version, err error) {
 // today). The effective date must leave the notice period — the larger of
 // the registry's notice_days and s.NoticeDays — after the announcement,
 // unless the revision records an immediate_reason; it must follow the
-// previous version's; and the announcement cannot be back-dated.
+// previous version's; and the announcement cannot be back-dated (a policy
+// already in force comes in with Adopt).
 func (s *Store) Publish(r *registry.Registry, f Facts) (*Version, error) {
-	const op = "policy.Store.Publish"
+	return s.PublishAs(context.Background(), r, f, "")
+}
+
+// PublishAs is Publish recording actor in the 관리대장 row.
+func (s *Store) PublishAs(ctx context.Context, r *registry.Registry, f Facts, actor string) (*Version, error) {
+	return s.publish(ctx, "policy.Store.Publish", r, f, false, actor)
+}
+
+// Adopt brings in a version that was in force before the institution used
+// gwanje, with its own past dates: the last entry of the registry's
+// policy.history, announced on or before today. Several past versions may
+// be adopted, oldest first, each a registry describing that version; once a
+// version has been published with Publish, Adopt is refused, so past dates
+// can enter the history only at adoption. The notice rule checked is the
+// registry's own (the past is what it was), not s.NoticeDays.
+func (s *Store) Adopt(r *registry.Registry, f Facts) (*Version, error) {
+	return s.AdoptAs(context.Background(), r, f, "")
+}
+
+// AdoptAs is Adopt recording actor in the 관리대장 row.
+func (s *Store) AdoptAs(ctx context.Context, r *registry.Registry, f Facts, actor string) (*Version, error) {
+	return s.publish(ctx, "policy.Store.Adopt", r, f, true, actor)
+}
+
+func (s *Store) publish(ctx context.Context, op string, r *registry.Registry, f Facts, adopt bool, actor string) (*Version, error) {
 	if err := r.Validate(); err != nil {
 		return nil, errs.E(op, err)
 	}
@@ -175,13 +212,24 @@ func (s *Store) Publish(r *registry.Registry, f Facts) (*Version, error) {
 	today := registry.DateOf(now.In(loc))
 	rev := r.Policy.Current()
 	announced := rev.Announced
+	if announced.IsZero() && adopt {
+		announced = rev.Effective
+	}
 	if announced.IsZero() {
 		announced = today
 	}
-	if announced.Before(today) {
-		return nil, errs.Errorf(op, errs.Invalid, "announcement date %s is in the past (today is %s): a version is announced when it is published", announced, today)
+	switch {
+	case adopt && today.Before(announced):
+		return nil, errs.E(op, errs.Invalid, errs.Code("policy.adopt_future"), errs.Params{"announced": announced.String(), "today": today.String()},
+			fmt.Errorf("the adopted version's announcement %s is after today (%s): publish a new revision with publish", announced, today))
+	case !adopt && announced.Before(today):
+		return nil, errs.E(op, errs.Invalid, errs.Code("policy.past_announcement"), errs.Params{"announced": announced.String(), "today": today.String()},
+			fmt.Errorf("announcement date %s is in the past (today is %s): a version is announced when it is published; a policy already in force is brought in with gwanje policy adopt", announced, today))
 	}
-	notice := max(s.NoticeDays, r.Policy.Notice())
+	notice := r.Policy.Notice()
+	if !adopt {
+		notice = max(s.NoticeDays, notice)
+	}
 	if earliest := announced.AddDays(notice); rev.Effective.Before(earliest) && strings.TrimSpace(rev.ImmediateReason) == "" {
 		return nil, errs.Errorf(op, errs.Invalid, "effective date %s is inside the %d-day notice period after the announcement %s (earliest %s); an immediate change needs immediate_reason",
 			rev.Effective, notice, announced, earliest)
@@ -198,11 +246,20 @@ func (s *Store) Publish(r *registry.Registry, f Facts) (*Version, error) {
 	v := &Version{
 		Format: VersionFormat, Number: len(vs) + 1,
 		Announced: announced.String(), Effective: rev.Effective.String(), EffectiveAt: rev.Effective.Start(loc),
-		ImmediateReason: rev.ImmediateReason, Summary: rev.Summary, PublishedAt: now,
+		ImmediateReason: rev.ImmediateReason, Summary: rev.Summary, PublishedAt: now, Adopted: adopt,
 		Facts: f, Snapshot: SnapshotOf(r), Registry: string(yml), Document: doc,
 	}
+	if adopt {
+		for _, p := range vs {
+			if !p.Adopted {
+				return nil, errs.E(op, errs.Conflict, errs.Code("policy.adopt_after_publish"),
+					fmt.Errorf("version %d was published with gwanje: past dates are accepted only when adopting, before the first publication", p.Number))
+			}
+		}
+	}
+	var prev *Version
 	if len(vs) > 0 {
-		prev := vs[len(vs)-1]
+		prev = vs[len(vs)-1]
 		if !prev.EffectiveAt.Before(v.EffectiveAt) {
 			return nil, errs.Errorf(op, errs.Conflict, "effective date %s is not after version %d's %s: add a new revision to policy.history", v.Effective, prev.Number, prev.Effective)
 		}
@@ -220,7 +277,42 @@ func (s *Store) Publish(r *registry.Registry, f Facts) (*Version, error) {
 	s.mu.Lock()
 	s.cache[v.Number] = v
 	s.mu.Unlock()
+	if err := s.record(ctx, v, prev, actor); err != nil {
+		return v, errs.E(op, err)
+	}
 	return v, nil
+}
+
+// record appends the 관리대장 row of a new version: the version, its dates
+// and summary, a hash of its text, and each promise that changed since the
+// previous version as Drift names it.
+func (s *Store) record(ctx context.Context, v, prev *Version, actor string) error {
+	if s.Ledger == nil {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(v.Document.Markdown()))
+	detail := fmt.Sprintf("announced %s, effective %s", v.Announced, v.Effective)
+	if v.Summary != "" {
+		detail += "; " + v.Summary
+	}
+	if v.ImmediateReason != "" {
+		detail += "; immediate: " + v.ImmediateReason
+	}
+	if prev != nil {
+		if ch := Changes(prev.Snapshot, v.Snapshot); len(ch) > 0 {
+			detail += fmt.Sprintf("; changed since version %d: %s", prev.Number, strings.Join(ch, "; "))
+		}
+	}
+	purpose := "운영·관리 방침 게시"
+	if v.Adopted {
+		purpose = "운영·관리 방침 도입 (gwanje 도입 전 시행본)"
+	}
+	_, err := s.Ledger.Append(ctx, ledger.Entry{Kind: ledger.RegistryChange, Actor: actor,
+		Object: fmt.Sprintf("policy version %d sha256=%s", v.Number, hex.EncodeToString(sum[:])), Purpose: purpose, Detail: detail})
+	if err != nil {
+		return errs.Errorf("policy.Store.record", errs.KindOf(err), "version %d was published but its 관리대장 row could not be written: %w", v.Number, err)
+	}
+	return nil
 }
 
 // writeOnce durably creates dir/name with data, failing with errs.Exist if

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/registry"
 )
 
@@ -197,5 +199,72 @@ func TestDiff(t *testing.T) {
 	}
 	if Changed(Diff("same", "same")) || !Changed(d) {
 		t.Fatal("Changed")
+	}
+}
+
+// TestAdoptPastVersions: an institution adopting gwanje brings in the
+// versions already in force with their own past dates; they are published
+// and diffable like any other; once gwanje has published a version, past
+// dates are refused again.
+func TestAdoptPastVersions(t *testing.T) {
+	clk := clock.NewFake(kst("2026-12-03 10:00"))
+	st, _ := OpenStore(t.TempDir(), clk)
+	var rows []ledger.Entry
+	st.Ledger = ledger.AppenderFunc(func(_ context.Context, e ledger.Entry) (ledger.Entry, error) { rows = append(rows, e); return e, nil })
+	enacted := loadSeed(t, "jeonbuk")
+	if _, err := st.Publish(enacted, jeonbukFacts()); !errs.Is(err, errs.Invalid) || errs.CodeOf(err) != "policy.past_announcement" {
+		t.Fatalf("publish with past dates: %v", err)
+	}
+	v1, err := st.Adopt(enacted, jeonbukFacts())
+	if err != nil || v1.Number != 1 || !v1.Adopted || v1.Announced != "2013-07-30" || !v1.EffectiveAt.Equal(kst("2013-07-30 00:00")) {
+		t.Fatalf("adopt the enactment: %+v %v", v1, err)
+	}
+	r := loadSeed(t, "jeonbuk")
+	r.Policy.History = append(r.Policy.History,
+		registry.Revision{Announced: date("2023-06-01"), Effective: date("2023-06-08"), Summary: "보관기간 30일로 변경"})
+	r.Sites[0].Retention = registry.Retention{Days: 30}
+	v2, err := st.Adopt(r, jeonbukFacts())
+	if err != nil || v2.Number != 2 || v2.Effective != "2023-06-08" {
+		t.Fatalf("adopt the amendment in force: %+v %v", v2, err)
+	}
+	cur, pending, err := st.Current()
+	if err != nil || cur.Number != 2 || pending != nil {
+		t.Fatalf("in force: %v %v %v", cur, pending, err)
+	}
+	if d := Diff(v1.Document.Markdown(), v2.Document.Markdown()); !Changed(d) {
+		t.Fatal("adopted versions do not differ")
+	}
+	// Announced after today: that is a new revision, not an adoption.
+	future := loadSeed(t, "jeonbuk")
+	future.Policy.History = append(r.Policy.History, registry.Revision{Announced: date("2026-12-04"), Effective: date("2026-12-20")})
+	if _, err := st.Adopt(future, jeonbukFacts()); errs.CodeOf(err) != "policy.adopt_future" {
+		t.Fatalf("adopt a future announcement: %v", err)
+	}
+	// Now gwanje publishes an amendment; past dates are closed.
+	r.Policy.History = append(r.Policy.History, registry.Revision{Effective: date("2026-12-20"), Summary: "보관장소 변경"})
+	r.Sites[0].Storage = "서버실"
+	if v3, err := st.Publish(r, jeonbukFacts()); err != nil || v3.Adopted || v3.Announced != "2026-12-03" {
+		t.Fatalf("publish after adoption: %+v %v", v3, err)
+	}
+	older := loadSeed(t, "jeonbuk")
+	if _, err := st.Adopt(older, jeonbukFacts()); !errs.Is(err, errs.Conflict) || errs.CodeOf(err) != "policy.adopt_after_publish" {
+		t.Fatalf("adopt after a publication: %v", err)
+	}
+	// Every version is a 관리대장 row, naming what changed.
+	if len(rows) != 3 || rows[0].Kind != ledger.RegistryChange || !strings.Contains(rows[1].Detail, "changed since version 1: sites[hq].retention: 10d → 30d") ||
+		!strings.Contains(rows[2].Detail, "announced 2026-12-03, effective 2026-12-20; 보관장소 변경; changed since version 2: sites[hq].storage: 전산실 → 서버실") ||
+		rows[2].Purpose != "운영·관리 방침 게시" || !strings.HasPrefix(rows[2].Object, "policy version 3 ") {
+		t.Fatalf("ledger rows: %+v", rows)
+	}
+	srv := httptest.NewServer(st.Handler(nil))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/policy/versions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.Count(string(b), "gwanje 도입 전 시행본") != 2 {
+		t.Fatalf("versions list does not mark the adopted versions:\n%s", b)
 	}
 }
