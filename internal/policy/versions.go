@@ -38,11 +38,11 @@ type Version struct {
 	PublishedAt     time.Time `json:"published_at"`
 	// Adopted marks a version that was in force before the institution
 	// used gwanje, brought in with its own past dates (Store.Adopt).
-	Adopted bool `json:"adopted,omitempty"`
-	Facts           Facts     `json:"facts"`
-	Snapshot        Snapshot  `json:"snapshot"`
-	Registry        string    `json:"registry"` // the registry YAML at publication
-	Document        Document  `json:"document"`
+	Adopted  bool     `json:"adopted,omitempty"`
+	Facts    Facts    `json:"facts"`
+	Snapshot Snapshot `json:"snapshot"`
+	Registry string   `json:"registry"` // the registry YAML at publication
+	Document Document `json:"document"`
 }
 
 // VersionInfo is one row of the public list of versions.
