@@ -34,9 +34,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer a.Close()
 	fmt.Fprintf(stdout, "gwanje: serving %s\n", a.URL())
-	if pw := a.AdminPassword(); pw != "" {
-		// Shown once on the terminal, never logged.
-		fmt.Fprintf(stdout, "gwanje: first administrator \"admin\", one-time password: %s (change it at first login)\n", pw)
+	if f := a.AdminPasswordFile(); f != "" {
+		// The path only: standard output goes to the journal.
+		fmt.Fprintf(stdout, "gwanje: the first administrator \"admin\" has a one-time password in %s "+
+			"(readable by this service account only; removed once the password is changed at the first login)\n", f)
 	}
 	<-ctx.Done()
 	log.Info("stopping")

@@ -51,13 +51,15 @@ type App struct {
 	web       *web.Server
 	ln        net.Listener
 	srv       *http.Server
+	timeouts  httpTimeouts
 
 	// undo holds what each started step needs to stop, in start order;
 	// Close runs it backwards, so a half-started App closes what it
 	// started and nothing else.
 	undo []func()
 	// adminPassword is the first administrator's one-time password when
-	// this start created it ("" otherwise). Never logged.
+	// this start created it ("" otherwise). Never printed or logged: it
+	// is kept in the file AdminPasswordFile names (the demo uses it).
 	adminPassword string
 }
 
@@ -72,7 +74,17 @@ func (a *App) onClose(f func()) { a.undo = append(a.undo, f) }
 // listener. On an error it closes what it started and returns the error,
 // which names its cause (a registry error its file and line).
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log, clk: clock.Real{}}
+	return newApp(cfg, log).begin(ctx)
+}
+
+// newApp is an App not yet started, with gwanje's defaults (tests change
+// them before begin).
+func newApp(cfg *config.Config, log *slog.Logger) *App {
+	return &App{cfg: cfg, log: log, clk: clock.Real{}, timeouts: defaultTimeouts}
+}
+
+// begin starts a; on an error it closes what it started.
+func (a *App) begin(ctx context.Context) (*App, error) {
 	if err := a.start(ctx); err != nil {
 		a.Close()
 		return nil, err
@@ -146,6 +158,15 @@ func (a *App) openStores(ctx context.Context) error {
 	if a.adminPassword, _, err = a.access.EnsureAdmin(ctx, "admin"); err != nil {
 		return err
 	}
+	if a.adminPassword != "" {
+		if err := a.keepAdminPassword(a.adminPassword); err != nil {
+			return err
+		}
+	}
+	wctx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	watched := make(chan struct{})
+	go func() { a.watchAdminPassword(wctx); close(watched) }()
+	a.onClose(func() { stopWatch(); <-watched })
 	if a.policy, err = policy.OpenStore(filepath.Join(cfg.DataDir, "policy"), a.clk); err != nil {
 		return err
 	}
@@ -191,10 +212,6 @@ func (a *App) URL() string {
 	}
 	return scheme + "://" + a.ln.Addr().String() + "/"
 }
-
-// AdminPassword is the first administrator's one-time password when this
-// start created the administrator, "" otherwise.
-func (a *App) AdminPassword() string { return a.adminPassword }
 
 // facts are the safety measures this running system really takes; the
 // policy states only these (plus what the registry declares of rooms and

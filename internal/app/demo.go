@@ -197,6 +197,9 @@ func StartDemo(ctx context.Context, cfg DemoConfig) (_ *Demo, err error) {
 		return nil, err
 	}
 	d.AdminPassword = d.app.adminPassword
+	if _, err := d.app.removeSpentAdminPassword(ctx); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -53,8 +52,7 @@ func (a *App) startWeb() error {
 	if a.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return err
 	}
-	a.srv = &http.Server{Handler: a.web, ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	a.srv = newHTTPServer(a.web, a.timeouts, log)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
