@@ -20,8 +20,12 @@ func init() {
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "ingest" {
-		return usageError{"usage: gwanje bench ingest [-n 16,64,256] [-for 60s] [-warmup 10s] [-ffmpeg-max 64] [-ingest-only]"}
+	const usage = "usage: gwanje bench ingest [-n 16,64,256] [-for 60s] [-warmup 10s] [-ffmpeg-max 64] [-ingest-only]"
+	if err := subcommand(args, usage, stderr); err != nil {
+		return err
+	}
+	if args[0] != "ingest" {
+		return usageError{usage}
 	}
 	fl := flag.NewFlagSet("bench ingest", flag.ContinueOnError)
 	fl.SetOutput(stderr)

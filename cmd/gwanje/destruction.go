@@ -34,7 +34,10 @@ type errReceipts int
 func (e errReceipts) Error() string { return fmt.Sprintf("%d receipts failed verification", int(e)) }
 
 func runDestruction(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "verify" {
+	if err := subcommand(args, destructionUsage, stderr); err != nil {
+		return err
+	}
+	if args[0] != "verify" {
 		return usageError{destructionUsage}
 	}
 	fl := flag.NewFlagSet("destruction verify", flag.ContinueOnError)
@@ -86,8 +89,8 @@ const holdUsage = `usage: gwanje hold add -reason TEXT -actor NAME -from TIME -t
        gwanje hold release -actor NAME [-data DIR] ID`
 
 func runHold(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{holdUsage}
+	if err := subcommand(args, holdUsage, stderr); err != nil {
+		return err
 	}
 	fl := flag.NewFlagSet("hold "+args[0], flag.ContinueOnError)
 	fl.SetOutput(stderr)
@@ -196,8 +199,8 @@ const retentionUsage = `usage: gwanje retention run [-data DIR] [-keyfile FILE] 
        gwanje retention accept-clock -actor NAME [-data DIR]`
 
 func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{retentionUsage}
+	if err := subcommand(args, retentionUsage, stderr); err != nil {
+		return err
 	}
 	sub := args[0]
 	fl := flag.NewFlagSet("retention "+sub, flag.ContinueOnError)

@@ -45,8 +45,8 @@ func (f *storeFlags) keys() (*seal.Keyring, error) { return app.LoadKeys(f.keyPa
 
 func runKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	const help = "usage: gwanje key new|rotate|ids [-data DIR] [-keyfile FILE]"
-	if len(args) == 0 {
-		return usageError{help}
+	if err := subcommand(args, help, stderr); err != nil {
+		return err
 	}
 	sub := args[0]
 	fl := flag.NewFlagSet("key "+sub, flag.ContinueOnError)

@@ -35,8 +35,8 @@ const ledgerUsage = `usage:
                        [-data DIR] [-institution NAME] [-font FILE]`
 
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{ledgerUsage}
+	if err := subcommand(args, ledgerUsage, stderr); err != nil {
+		return err
 	}
 	switch args[0] {
 	case "verify":

@@ -46,7 +46,7 @@ func runMain(args []string) int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		usage(stderr)
 		if len(args) == 0 {
 			return 2
@@ -71,6 +71,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
+}
+
+// subcommand checks the first argument of a command that has subcommands:
+// none is a usage error; a request for help prints usage on stderr and
+// returns flag.ErrHelp (exit status 0).
+func subcommand(args []string, usage string, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{usage}
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
+	return nil
 }
 
 // usageError marks an error in the command line itself (exit status 2).

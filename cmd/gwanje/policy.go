@@ -37,8 +37,8 @@ const policyUsage = `usage:
 revoke, periodic, viewing-room, lock); the registry's safety: block adds its declared measures.`
 
 func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{policyUsage}
+	if err := subcommand(args, policyUsage, stderr); err != nil {
+		return err
 	}
 	fs := flag.NewFlagSet("policy "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -33,8 +33,8 @@ const registryUsage = `usage:
   gwanje registry export -data DIR                              write the registry in DIR to stdout`
 
 func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{registryUsage}
+	if err := subcommand(args, registryUsage, stderr); err != nil {
+		return err
 	}
 	fs := flag.NewFlagSet("registry "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)

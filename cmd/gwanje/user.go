@@ -47,8 +47,8 @@ func openAccess(ctx context.Context, data string) (*access.Service, *ledger.Ledg
 }
 
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return usageError{userUsage}
+	if err := subcommand(args, userUsage, stderr); err != nil {
+		return err
 	}
 	fl := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	fl.SetOutput(stderr)
