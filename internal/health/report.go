@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/errs"

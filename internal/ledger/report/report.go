@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/gwanje/gwanje/internal/errs"
