@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/app"
 	"github.com/gwanje/gwanje/internal/config"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/registry"
 	"github.com/gwanje/gwanje/internal/retention"
-	"github.com/gwanje/gwanje/internal/store"
 )
 
 func init() {
@@ -261,22 +261,8 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			loc = reg.Location()
 		}
 	}
-	keys, err := sf.keys()
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, store.Config{Dir: sf.data, Keys: keys, Logger: log.With("component", "store")})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	led, err := ledger.Open(ctx, ledger.Options{Dir: sf.data, Logger: log.With("component", "ledger")})
-	if err != nil {
-		return err
-	}
-	defer led.Close()
-	eng, err := retention.New(ctx, retention.Options{Store: st, Dir: sf.data, Rules: retention.RegistryRules(reg, log),
-		Location: loc, Ledger: led, Logger: log.With("component", "retention"), Config: cfg})
+	eng, err := app.OpenRetention(ctx, app.RetentionConfig{Dir: sf.data, KeyFile: sf.keyPath(), Registry: reg,
+		Location: loc, Config: cfg, Logger: log})
 	if err != nil {
 		return err
 	}
