@@ -73,9 +73,6 @@ func guideBlocks(t *testing.T, path string) []guideBlock {
 // serves and stopped with SIGTERM. The test fails on the first command
 // that fails, naming its block's line.
 func TestRunningGuide(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the operator's guide end to end")
-	}
 	const guide = "../../docs/guide/running.md"
 	blocks := guideBlocks(t, guide)
 	work := t.TempDir()
