@@ -1,20 +1,27 @@
 // Package alarm keeps gwanje's alarms: conditions that break a promise of
 // the 운영·관리 방침 (a camera down, a recording gap, a disk problem, a
 // broken retention promise) and must reach a person within seconds. A
-// Manager deduplicates them per (kind, subject), clears them on recovery,
-// records acknowledgements, writes every change to the log and to a
-// durable Journal, and hands every change to Notifiers (webhooks).
+// Manager deduplicates them per (kind, subject) while active and per
+// identity (Key) for events such as gaps, across restarts too, clears them
+// on recovery, records acknowledgements, writes every change to the log and
+// to a durable Store, and hands every change to Notifiers (webhooks).
+// Messages are in the catalogue's words (internal/i18n, msg_alarm.go).
 // docs/design/health.md describes the lifecycle.
 package alarm
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 )
 
 // Kind is what an alarm is about. The names are stored in the journal and
@@ -48,17 +55,27 @@ const (
 // (a gap) raised and cleared at once. It stays on the dashboard until it
 // is both cleared and acknowledged.
 type Alarm struct {
-	ID       uint64    `json:"id"`
-	Kind     Kind      `json:"kind"`
-	Subject  string    `json:"subject"` // camera id or storage volume name
-	Severity Severity  `json:"severity"`
-	Message  string    `json:"message"`
-	Raised   time.Time `json:"raised"`
-	Updated  time.Time `json:"updated"`           // last change of Message or state
-	Cleared  time.Time `json:"cleared,omitzero"`  // zero while active
-	AckedAt  time.Time `json:"acked_at,omitzero"` // zero until acknowledged
-	AckedBy  string    `json:"acked_by,omitempty"`
-	AckNote  string    `json:"ack_note,omitempty"`
+	ID uint64 `json:"id"`
+	// Key is the identity of an event (EventKey: kind, subject and the
+	// start of its period), the same after a restart; "" for a condition,
+	// whose identity while active is (Kind, Subject).
+	Key      string   `json:"key,omitempty"`
+	Kind     Kind     `json:"kind"`
+	Subject  string   `json:"subject"` // camera id or storage volume name
+	Severity Severity `json:"severity"`
+	// Code and Params are the message in the catalogue's words (an
+	// internal/i18n key and its values; Text renders it in a language);
+	// Message is its Korean wording (the default language), or free text
+	// when Code is empty.
+	Code    string            `json:"code,omitempty"`
+	Params  map[string]string `json:"params,omitempty"`
+	Message string            `json:"message"`
+	Raised  time.Time         `json:"raised"`
+	Updated time.Time         `json:"updated"`           // last change of Message or state
+	Cleared time.Time         `json:"cleared,omitzero"`  // zero while active
+	AckedAt time.Time         `json:"acked_at,omitzero"` // zero until acknowledged
+	AckedBy string            `json:"acked_by,omitempty"`
+	AckNote string            `json:"ack_note,omitempty"`
 	// From and To, for an event such as a gap, are the period it covers.
 	From time.Time `json:"from,omitzero"`
 	To   time.Time `json:"to,omitzero"`
@@ -88,9 +105,80 @@ type Event struct {
 	Alarm  Alarm     `json:"alarm"`
 }
 
-// Journal durably records events (the report and a restart read it back).
-type Journal interface {
-	Record(e Event) error
+// Msg is a message in the catalogue's words: an internal/i18n key and the
+// values of its placeholders.
+type Msg struct {
+	Code   string
+	Params map[string]string
+}
+
+// M returns the message code with params given as name, value pairs.
+func M(code string, kv ...string) Msg {
+	p := make(map[string]string, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	return Msg{Code: code, Params: p}
+}
+
+// Ref is the value of a parameter that is itself a catalogue key, rendered
+// in the message's language: M("alarm.msg.gap", "cause", Ref("alarm.kind.camera_down")).
+func Ref(key string) string { return refPrefix + key }
+
+const refPrefix = "i18n:"
+
+// In renders m in lang.
+func (m Msg) In(lang i18n.Lang) string { return render(lang, m.Code, m.Params) }
+
+func render(lang i18n.Lang, code string, params map[string]string) string {
+	var p map[string]string
+	for k, v := range params {
+		if strings.HasPrefix(v, refPrefix) {
+			if p == nil {
+				p = maps.Clone(params)
+			}
+			p[k] = i18n.T(lang, v[len(refPrefix):], nil)
+		}
+	}
+	if p == nil {
+		p = params
+	}
+	return i18n.T(lang, code, p)
+}
+
+// Text renders the alarm's message in lang (free text as it is).
+func (a *Alarm) Text(lang i18n.Lang) string {
+	if a.Code == "" {
+		return a.Message
+	}
+	return render(lang, a.Code, a.Params)
+}
+
+// Param is the alarm's parameter name in lang (a Ref rendered).
+func (a *Alarm) Param(name string, lang i18n.Lang) string {
+	v := a.Params[name]
+	if strings.HasPrefix(v, refPrefix) {
+		return i18n.T(lang, v[len(refPrefix):], nil)
+	}
+	return v
+}
+
+// Name is the kind's name in lang, from the catalogue.
+func (k Kind) Name(lang i18n.Lang) string { return i18n.T(lang, "alarm.kind."+string(k), nil) }
+
+// Kinds lists every alarm kind.
+var Kinds = []Kind{CameraDown, CameraStalled, LowFrameRate, Frozen, ImageProblem, Gap,
+	StorageUnwritable, StorageLow, StorageWriteErrors, RetentionBroken}
+
+// EventKey is the identity of an event of kind about subject whose period
+// starts at from: a restart that finds the same event again finds it by
+// this key in the Store and raises nothing new.
+func EventKey(kind Kind, subject string, from time.Time) string {
+	return fmt.Sprintf("%s/%s/%d", kind, subject, from.UnixNano())
+}
+
+func (a *Alarm) setMsg(m Msg) {
+	a.Code, a.Params, a.Message = m.Code, m.Params, m.In(i18n.Ko)
 }
 
 // Notifier is told of every event; it must not block (webhooks queue).
@@ -100,12 +188,14 @@ type Notifier interface {
 
 // Options are a Manager's dependencies; zero fields get defaults.
 type Options struct {
-	Clock   clock.Clock
-	Logger  *slog.Logger
-	Journal Journal    // nil: events are not kept durably
-	Notify  []Notifier // webhooks, the dashboard's live feed...
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Store keeps every alarm and change durably (SQLiteStore in a data
+	// directory); nil: nothing is kept across a restart.
+	Store  Store
+	Notify []Notifier // webhooks, the dashboard's live feed...
 	// Keep is how many cleared and acknowledged alarms stay in memory for
-	// the dashboard (the journal keeps all). Default 500.
+	// the dashboard (the store keeps all). Default 500.
 	Keep int
 }
 
@@ -118,20 +208,21 @@ type key struct {
 type Manager struct {
 	clk    clock.Clock
 	log    *slog.Logger
-	jr     Journal
+	st     Store
 	notify []Notifier
 	keep   int
 
 	mu     sync.Mutex
 	nextID uint64
 	active map[key]*Alarm
-	all    []*Alarm // in ID order: active, or not yet acknowledged, or recent
+	all    []*Alarm          // in ID order: active, or not yet acknowledged, or recent
+	keys   map[string]*Alarm // the events of all, by Key
 }
 
-// New returns a Manager. Restore replays a journal into it.
+// New returns a Manager. With a Store, call Load before use.
 func New(opt Options) *Manager {
-	m := &Manager{clk: opt.Clock, log: opt.Logger, jr: opt.Journal, notify: opt.Notify, keep: opt.Keep,
-		nextID: 1, active: map[key]*Alarm{}}
+	m := &Manager{clk: opt.Clock, log: opt.Logger, st: opt.Store, notify: opt.Notify, keep: opt.Keep,
+		nextID: 1, active: map[key]*Alarm{}, keys: map[string]*Alarm{}}
 	if m.clk == nil {
 		m.clk = clock.Real{}
 	}
@@ -144,39 +235,60 @@ func New(opt Options) *Manager {
 	return m
 }
 
-// Restore rebuilds the alarms from journal events (in order), so active
-// and unacknowledged alarms survive a restart. Call it before use.
-func (m *Manager) Restore(events []Event) {
+// Load restores the alarms from the Store, so active and unacknowledged
+// alarms survive a restart and ids continue. Call it once, before use.
+func (m *Manager) Load(ctx context.Context) error {
+	if m.st == nil {
+		return nil
+	}
+	as, next, err := m.st.Load(ctx, m.keep)
+	if err != nil {
+		return errs.E("alarm.Manager.Load", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	byID := map[uint64]*Alarm{}
-	for _, e := range events {
-		a := e.Alarm
-		if p, ok := byID[a.ID]; ok {
-			*p = a
-		} else {
-			p := &a
-			byID[a.ID] = p
-			m.all = append(m.all, p)
-		}
-		if a.ID >= m.nextID {
-			m.nextID = a.ID + 1
-		}
+	for i := range as {
+		a := as[i]
+		m.all = append(m.all, &a)
 	}
-	slices.SortFunc(m.all, func(a, b *Alarm) int { return int(a.ID) - int(b.ID) })
+	slices.SortFunc(m.all, func(a, b *Alarm) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
 	for _, a := range m.all {
 		if a.Active() {
 			m.active[key{a.Kind, a.Subject}] = a
 		}
+		if a.Key != "" {
+			m.keys[a.Key] = a
+		}
 	}
+	m.nextID = max(m.nextID, next)
 	m.trim()
+	return nil
 }
 
-// Raise raises the alarm (kind, subject), or updates its message if it is
-// already active (one alarm per condition, however often it is seen); only
-// a new alarm or a change of severity is journaled and notified. It
-// reports whether a new alarm was raised.
+// Raise raises the alarm (kind, subject) with a free-text message; see
+// RaiseMsg. Detectors use RaiseMsg, with the catalogue's words.
 func (m *Manager) Raise(kind Kind, subject string, sev Severity, message string) (Alarm, bool) {
+	return m.raise(kind, subject, sev, func(a *Alarm) { a.Code, a.Params, a.Message = "", nil, message })
+}
+
+// RaiseMsg raises the alarm (kind, subject), or updates its message if it
+// is already active (one alarm per condition, however often it is seen,
+// and across restarts: Load restores the active ones); only a new alarm
+// or a change of severity is stored and notified. It reports whether a new
+// alarm was raised.
+func (m *Manager) RaiseMsg(kind Kind, subject string, sev Severity, msg Msg) (Alarm, bool) {
+	return m.raise(kind, subject, sev, func(a *Alarm) { a.setMsg(msg) })
+}
+
+func (m *Manager) raise(kind Kind, subject string, sev Severity, set func(*Alarm)) (Alarm, bool) {
 	now := m.clk.Now()
 	m.mu.Lock()
 	k := key{kind, subject}
@@ -184,19 +296,21 @@ func (m *Manager) Raise(kind Kind, subject string, sev Severity, message string)
 		if a.Severity == sev {
 			// Detectors re-raise every tick with a fresh message ("no
 			// video for 12s"): keep it for the dashboard, but it is not a
-			// change worth a journal line or a webhook.
-			a.Message = message
+			// change worth a stored event or a webhook.
+			set(a)
 			c := *a
 			m.mu.Unlock()
 			return c, false
 		}
-		a.Message, a.Severity, a.Updated = message, sev, now
+		set(a)
+		a.Severity, a.Updated = sev, now
 		c := *a
 		m.emit(Event{Change: Updated, At: now, Alarm: c})
 		m.mu.Unlock()
 		return c, false
 	}
-	a := &Alarm{ID: m.nextID, Kind: kind, Subject: subject, Severity: sev, Message: message, Raised: now, Updated: now}
+	a := &Alarm{ID: m.nextID, Kind: kind, Subject: subject, Severity: sev, Raised: now, Updated: now}
+	set(a)
 	m.nextID++
 	m.active[k] = a
 	m.all = append(m.all, a)
@@ -208,8 +322,18 @@ func (m *Manager) Raise(kind Kind, subject string, sev Severity, message string)
 }
 
 // Clear clears the active alarm (kind, subject), if any, and reports
-// whether there was one.
+// whether there was one. The alarm keeps its last message.
 func (m *Manager) Clear(kind Kind, subject string) (Alarm, bool) {
+	return m.clear(kind, subject, nil)
+}
+
+// ClearMsg clears the active alarm (kind, subject), if any, with msg as its
+// message: what the value is now that the condition no longer holds.
+func (m *Manager) ClearMsg(kind Kind, subject string, msg Msg) (Alarm, bool) {
+	return m.clear(kind, subject, &msg)
+}
+
+func (m *Manager) clear(kind Kind, subject string, msg *Msg) (Alarm, bool) {
 	now := m.clk.Now()
 	m.mu.Lock()
 	k := key{kind, subject}
@@ -219,6 +343,9 @@ func (m *Manager) Clear(kind Kind, subject string) (Alarm, bool) {
 		return Alarm{}, false
 	}
 	delete(m.active, k)
+	if msg != nil {
+		a.setMsg(*msg)
+	}
 	a.Cleared, a.Updated = now, now
 	c := *a
 	m.trim()
@@ -229,19 +356,36 @@ func (m *Manager) Clear(kind Kind, subject string) (Alarm, bool) {
 
 // Event records something that happened over [from, to) and is already
 // over, such as a recording gap: it is raised and cleared at once, and
-// stays listed until acknowledged.
-func (m *Manager) Event(kind Kind, subject string, sev Severity, message string, from, to time.Time) Alarm {
-	now := m.clk.Now()
+// stays listed until acknowledged. An event is raised once: its identity
+// is EventKey(kind, subject, from), and an event with that key already in
+// memory or in the Store (raised before a restart) is returned with false.
+func (m *Manager) Event(kind Kind, subject string, sev Severity, msg Msg, from, to time.Time) (Alarm, bool) {
+	k := EventKey(kind, subject, from)
 	m.mu.Lock()
-	a := &Alarm{ID: m.nextID, Kind: kind, Subject: subject, Severity: sev, Message: message,
+	defer m.mu.Unlock()
+	if a, ok := m.keys[k]; ok {
+		return *a, false
+	}
+	if m.st != nil {
+		a, ok, err := m.st.Find(context.Background(), k)
+		if err != nil {
+			// Better the same gap twice than a gap never told.
+			m.log.Error("alarm store lookup failed; raising the event", "err", err, "key", k)
+		} else if ok {
+			return a, false
+		}
+	}
+	now := m.clk.Now()
+	a := &Alarm{ID: m.nextID, Key: k, Kind: kind, Subject: subject, Severity: sev,
 		Raised: now, Updated: now, Cleared: now, From: from, To: to}
+	a.setMsg(msg)
 	m.nextID++
 	m.all = append(m.all, a)
+	m.keys[k] = a
 	m.trim()
 	c := *a
 	m.emit(Event{Change: Raised, At: now, Alarm: c})
-	m.mu.Unlock()
-	return c
+	return c, true
 }
 
 // Ack records that by acknowledged alarm id, with an optional note. An
@@ -333,6 +477,9 @@ func (m *Manager) trim() {
 	for _, a := range m.all {
 		if drop > 0 && !a.Active() && a.Acked() {
 			drop--
+			if a.Key != "" {
+				delete(m.keys, a.Key) // the Store still finds it
+			}
 			continue
 		}
 		kept = append(kept, a)
@@ -341,11 +488,12 @@ func (m *Manager) trim() {
 	m.all = kept
 }
 
-// emit logs, journals and notifies e. It is called with mu held, so the
-// journal has the events of one alarm in the order they happened.
+// emit logs, stores and notifies e. It is called with mu held, so the
+// store has the events of one alarm in the order they happened.
 func (m *Manager) emit(e Event) {
 	a := &e.Alarm
-	attrs := []any{"alarm", a.ID, "kind", string(a.Kind), "subject", a.Subject, "severity", string(a.Severity), "message", a.Message}
+	attrs := []any{"alarm", a.ID, "kind", string(a.Kind), "subject", a.Subject, "severity", string(a.Severity),
+		"code", a.Code, "message", a.Text(i18n.En)}
 	switch e.Change {
 	case Raised, Updated:
 		m.log.Warn("alarm "+string(e.Change), attrs...)
@@ -354,9 +502,9 @@ func (m *Manager) emit(e Event) {
 	case Acked:
 		m.log.Info("alarm acknowledged", append(attrs, "by", a.AckedBy, "note", a.AckNote)...)
 	}
-	if m.jr != nil {
-		if err := m.jr.Record(e); err != nil {
-			m.log.Error("alarm journal write failed", "err", err, "alarm", a.ID)
+	if m.st != nil {
+		if err := m.st.Record(context.Background(), e); err != nil {
+			m.log.Error("alarm store write failed", "err", err, "alarm", a.ID)
 		}
 	}
 	for _, n := range m.notify {

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/i18n"
 )
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -104,59 +106,168 @@ func TestRaiseDedupClearAck(t *testing.T) {
 	}
 }
 
-func TestJournalRestoreAndBetween(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "alarms.jsonl")
-	j, err := OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+// After every restart, every gap of the last 10 minutes was raised again
+// as a new alarm (10 crashes turned 55 real gaps into 330 alarms): an event
+// is identified by its kind, subject and start, kept in the store, so a
+// restarted Manager finds it already raised. Conditions are restored
+// active, so re-raising them is silent too.
+func TestEventsIdempotentAcrossRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "alarms.db")
 	clk := clock.NewFake(t0)
-	m := New(Options{Clock: clk, Journal: j})
-	m.Raise(StorageLow, "data", Warning, "5% free")
-	gap := m.Event(Gap, "cam1", Warning, "gap 12s", t0.Add(-time.Hour), t0.Add(-time.Hour+12*time.Second))
-	clk.Advance(time.Hour)
-	m.Raise(Frozen, "cam2", Warning, "frozen")
-	m.Clear(Frozen, "cam2")
-	m.Ack(gap.ID, "kim", "")
-	j.Close()
-	// A torn last line (crash mid-write) is ignored.
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"change":"rai`)
-	f.Close()
+	start := func() (*Manager, *SQLiteStore, *recorder) {
+		st, err := OpenSQLite(ctx, path, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := &recorder{}
+		m := New(Options{Clock: clk, Store: st, Notify: []Notifier{n}})
+		if err := m.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return m, st, n
+	}
+	gaps := []time.Time{t0.Add(-9 * time.Minute), t0.Add(-5 * time.Minute), t0.Add(-time.Minute)}
+	raiseAll := func(m *Manager) int {
+		n := 0
+		for _, g := range gaps {
+			if _, isNew := m.Event(Gap, "cam1", Warning, M("alarm.msg.gap", "duration", "12s", "cause", "EOF"), g, g.Add(12*time.Second)); isNew {
+				n++
+			}
+		}
+		if _, isNew := m.RaiseMsg(StorageLow, "data", Critical, M("alarm.msg.free_bytes", "free", "1 GiB", "threshold", "2 GiB")); isNew {
+			n++
+		}
+		return n
+	}
+	m, st, _ := start()
+	if n := raiseAll(m); n != 4 {
+		t.Fatalf("first run raised %d, want 4", n)
+	}
+	m.Ack(1, "kim", "")
+	st.Close()
+	for restart := range 10 {
+		clk.Advance(time.Second)
+		m, st, notes := start()
+		if n := raiseAll(m); n != 0 {
+			t.Fatalf("restart %d raised %d new alarms for the same gaps and condition", restart+1, n)
+		}
+		if ev := notes.events(); len(ev) != 0 {
+			t.Fatalf("restart %d notified %+v", restart+1, ev)
+		}
+		st.Close()
+	}
+	m, st, _ = start()
+	defer st.Close()
+	if l := m.List(false); len(l) != 4 {
+		t.Fatalf("%d alarms after 10 restarts, want 4: %+v", len(l), l)
+	}
+	// A gap starting elsewhere is a new one; ids continue.
+	if a, isNew := m.Event(Gap, "cam1", Warning, M("alarm.msg.gap", "duration", "3s", "cause", "EOF"), t0, t0.Add(3*time.Second)); !isNew || a.ID != 5 {
+		t.Fatalf("a new gap: %+v new=%v", a, isNew)
+	}
+	// An event trimmed from memory is still found in the store.
+	m2 := New(Options{Clock: clk, Store: st, Keep: 1})
+	if _, isNew := m2.Event(Gap, "cam1", Warning, M("alarm.msg.gap", "duration", "12s", "cause", "EOF"), gaps[0], gaps[0].Add(12*time.Second)); isNew {
+		t.Fatal("an event only in the store was raised again")
+	}
+}
 
-	ev, err := ReadJournal(path)
+func TestMessagesInTheCataloguesWords(t *testing.T) {
+	m := New(Options{Clock: clock.NewFake(t0)})
+	a, _ := m.RaiseMsg(StorageLow, "data", Critical, M("alarm.msg.free_bytes", "free", "0.9 GiB", "threshold", "1.0 GiB"))
+	if a.Message != "여유 공간이 0.9 GiB로 기준 1.0 GiB 미만입니다." || a.Text(i18n.En) != "0.9 GiB free, below 1.0 GiB." {
+		t.Fatalf("message %q, in English %q", a.Message, a.Text(i18n.En))
+	}
+	c, _ := m.ClearMsg(StorageLow, "data", M("alarm.msg.storage_recovered", "percent", "6.2", "free", "1.3 GiB",
+		"full", "not filling", "clear_percent", "6.0", "clear_full", "28h48m0s"))
+	if !strings.Contains(c.Text(i18n.En), "6.2% free") || c.Active() {
+		t.Fatalf("cleared with %q", c.Text(i18n.En))
+	}
+	for _, k := range Kinds {
+		if n := k.Name(i18n.Ko); strings.HasPrefix(n, i18n.Missing) {
+			t.Errorf("kind %s has no name in the catalogue", k)
+		}
+	}
+}
+
+func TestLegacyJournalImported(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	jpath := filepath.Join(dir, "alarms.jsonl")
+	gapFrom := t0.Add(-time.Hour)
+	var lines []string
+	for _, e := range []Event{
+		{Change: Raised, At: t0, Alarm: Alarm{ID: 1, Kind: StorageLow, Subject: "data", Message: "5% free", Raised: t0, Updated: t0}},
+		{Change: Raised, At: t0, Alarm: Alarm{ID: 2, Kind: Gap, Subject: "cam1", Message: "gap", Raised: t0, Updated: t0, Cleared: t0, From: gapFrom, To: gapFrom.Add(time.Minute)}},
+		// The same gap raised again by a restart of old.
+		{Change: Raised, At: t0.Add(time.Minute), Alarm: Alarm{ID: 3, Kind: Gap, Subject: "cam1", Message: "gap", Raised: t0.Add(time.Minute), Updated: t0.Add(time.Minute), Cleared: t0.Add(time.Minute), From: gapFrom, To: gapFrom.Add(time.Minute)}},
+		{Change: Acked, At: t0.Add(2 * time.Minute), Alarm: Alarm{ID: 2, Kind: Gap, Subject: "cam1", Message: "gap", Raised: t0, Updated: t0, Cleared: t0, From: gapFrom, To: gapFrom.Add(time.Minute), AckedAt: t0.Add(2 * time.Minute), AckedBy: "kim"}},
+	} {
+		b, _ := json.Marshal(e)
+		lines = append(lines, string(b))
+	}
+	os.WriteFile(jpath, []byte(strings.Join(lines, "\n")+"\n"+`{"change":"rai`), 0o600) // torn last line
+	st, err := OpenSQLite(ctx, filepath.Join(dir, "alarms.db"), jpath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ev) != 5 {
-		t.Fatalf("events: %d", len(ev))
+	m := New(Options{Clock: clock.NewFake(t0), Store: st})
+	if err := m.Load(ctx); err != nil {
+		t.Fatal(err)
 	}
-	m2 := New(Options{Clock: clk})
-	m2.Restore(ev)
-	if a, ok := m2.ActiveFor(StorageLow, "data"); !ok || a.ID != 1 {
-		t.Fatalf("active alarm lost on restore: %+v", a)
+	if a, ok := m.ActiveFor(StorageLow, "data"); !ok || a.ID != 1 {
+		t.Fatalf("active alarm lost in the import: %+v", a)
 	}
-	if b, isNew := m2.Raise(StorageLow, "data", Warning, "5% free"); isNew || b.ID != 1 {
-		t.Fatal("restored alarm not deduplicated")
+	if g, _ := m.Get(2); g.AckedBy != "kim" || g.Key == "" {
+		t.Fatalf("gap after import: %+v", g)
 	}
-	if c, _ := m2.Raise(CameraDown, "cam9", Critical, "x"); c.ID != 4 {
-		t.Fatalf("ids must continue after restore, got %d", c.ID)
+	if _, isNew := m.Event(Gap, "cam1", Warning, M("alarm.msg.gap", "duration", "1m0s", "cause", "EOF"), gapFrom, gapFrom.Add(time.Minute)); isNew {
+		t.Fatal("an imported gap was raised again")
 	}
-	// Between: the gap's period is an hour before t0.
-	in := Between(ev, t0.Add(-2*time.Hour), t0.Add(-30*time.Minute))
-	if len(in) != 1 || in[0].Kind != Gap || in[0].AckedBy != "kim" {
-		t.Fatalf("between: %+v", in)
+	if c, _ := m.Raise(CameraDown, "cam9", Critical, "x"); c.ID != 4 {
+		t.Fatalf("ids must continue after the import, got %d", c.ID)
 	}
-	if in := Between(ev, t0.Add(30*time.Minute), t0.Add(2*time.Hour)); len(in) != 2 {
-		t.Fatalf("between later: %+v", in) // storage (active) and frozen
+	st.Close()
+	if _, err := os.Stat(jpath); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the journal was not renamed after its import: %v", err)
 	}
-
+	if _, err := os.Stat(jpath + ".imported"); err != nil {
+		t.Fatal(err)
+	}
 	// A corrupt line in the middle is named.
 	bad := filepath.Join(dir, "bad.jsonl")
 	os.WriteFile(bad, []byte("{}\nnot json\n{}\n"), 0o600)
 	if _, err := ReadJournal(bad); err == nil || !strings.Contains(err.Error(), "bad.jsonl:2") {
 		t.Fatalf("corrupt journal error: %v", err)
+	}
+	if _, err := OpenSQLite(ctx, filepath.Join(dir, "other.db"), bad); err == nil {
+		t.Fatal("a corrupt journal was imported")
+	}
+}
+
+// The alarm store holds camera ids, acknowledgers' names and their notes:
+// readable by the service account only.
+func TestAlarmStoreMode0600(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenSQLite(context.Background(), filepath.Join(dir, "alarms.db"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	New(Options{Clock: clock.NewFake(t0), Store: st}).Raise(CameraDown, "cam", Critical, "x")
+	defer st.Close()
+	ms, _ := filepath.Glob(filepath.Join(dir, "alarms.db*"))
+	if len(ms) < 2 {
+		t.Fatalf("files %v", ms)
+	}
+	for _, p := range ms {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", p, fi.Mode().Perm())
+		}
 	}
 }
 

@@ -6,53 +6,14 @@ import (
 	"errors"
 	"io"
 	"os"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
 )
 
-// FileJournal appends events to a file as JSON lines, fsyncing each one
-// before the change is reported anywhere else. The monthly report and a
-// restart read it back with ReadJournal.
-type FileJournal struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-// OpenJournal opens (creating if needed) the journal file at path.
-func OpenJournal(path string) (*FileJournal, error) {
-	const op = "alarm.OpenJournal"
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	return &FileJournal{f: f}, nil
-}
-
-// Record appends e and fsyncs.
-func (j *FileJournal) Record(e Event) error {
-	const op = "alarm.FileJournal.Record"
-	b, err := json.Marshal(e)
-	if err != nil {
-		return errs.E(op, errs.Internal, err)
-	}
-	b = append(b, '\n')
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if _, err := j.f.Write(b); err != nil {
-		return errs.E(op, errs.IO, err)
-	}
-	if err := j.f.Sync(); err != nil {
-		return errs.E(op, errs.IO, err)
-	}
-	return nil
-}
-
-// Close closes the file.
-func (j *FileJournal) Close() error { return j.f.Close() }
-
-// ReadJournal reads every event of the journal at path. A torn last line
+// ReadJournal reads every event of the JSON-lines journal at path, the
+// alarm store of gwanje before alarms.db (OpenSQLite imports it once). A torn last line
 // (a crash mid-write) is ignored; a bad line elsewhere is an error naming
 // its line number. A missing file has no events.
 func ReadJournal(path string) ([]Event, error) {
@@ -90,10 +51,10 @@ func readEvents(r io.Reader, name string) ([]Event, error) {
 	}
 }
 
-// Between returns the alarms that were active at some time in [from, to)
-// (for events, whose period overlaps it), each in its latest state, in ID
-// order.
-func Between(events []Event, from, to time.Time) []Alarm {
+// between returns the alarms of events that were active at some time in
+// [from, to) (for events, whose period overlaps it), each in its latest
+// state, in ID order.
+func between(events []Event, from, to time.Time) []Alarm {
 	latest := map[uint64]Alarm{}
 	var order []uint64
 	for _, e := range events {
@@ -102,20 +63,25 @@ func Between(events []Event, from, to time.Time) []Alarm {
 		}
 		latest[e.Alarm.ID] = e.Alarm
 	}
+	slices.Sort(order)
 	var out []Alarm
 	for _, id := range order {
-		a := latest[id]
-		start, end := a.Raised, a.Cleared
-		if !a.From.IsZero() {
-			start, end = a.From, a.To
+		if a := latest[id]; overlaps(&a, from, to) {
+			out = append(out, a)
 		}
-		if !start.Before(to) {
-			continue
-		}
-		if !end.IsZero() && end.Before(from) {
-			continue
-		}
-		out = append(out, a)
 	}
 	return out
+}
+
+// overlaps reports whether a was active at some time in [from, to): for an
+// event, whether its period [From, To) overlaps it.
+func overlaps(a *Alarm, from, to time.Time) bool {
+	start, end := a.Raised, a.Cleared
+	if !a.From.IsZero() {
+		start, end = a.From, a.To
+	}
+	if !start.Before(to) {
+		return false
+	}
+	return end.IsZero() || !end.Before(from)
 }

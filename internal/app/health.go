@@ -22,7 +22,7 @@ import (
 // Manager with its journal and webhooks, the Monitor (camera and storage
 // signals, scheduled checks), the still store and the web handlers.
 type healthParts struct {
-	journal *alarm.FileJournal
+	journal *alarm.SQLiteStore
 	hooks   *alarm.Webhooks
 	monitor *health.Monitor
 	stills  *stills.SQLite
@@ -32,8 +32,10 @@ type healthParts struct {
 	wg      sync.WaitGroup
 }
 
-// journalPath is the alarm journal of a data directory.
-func journalPath(dataDir string) string { return filepath.Join(dataDir, "alarms.jsonl") }
+// alarmsPath is the alarm store of a data directory, and legacyJournalPath
+// the JSON-lines journal it replaced (imported once, then renamed).
+func alarmsPath(dataDir string) string        { return filepath.Join(dataDir, "alarms.db") }
+func legacyJournalPath(dataDir string) string { return filepath.Join(dataDir, "alarms.jsonl") }
 
 // startHealth opens the alarm journal (restoring its alarms), starts the
 // webhooks and the Monitor of the recorder's cameras and of the data
@@ -47,12 +49,9 @@ func (a *App) startHealth(ctx context.Context) error {
 	a.health = h
 	a.onClose(a.stopHealth)
 	alog := a.log.With("component", "alarm")
-	events, err := alarm.ReadJournal(journalPath(cfg.DataDir))
-	if err != nil {
-		return fmt.Errorf("alarm journal: %w", err)
-	}
-	if h.journal, err = alarm.OpenJournal(journalPath(cfg.DataDir)); err != nil {
-		return err
+	var err error
+	if h.journal, err = alarm.OpenSQLite(ctx, alarmsPath(cfg.DataDir), legacyJournalPath(cfg.DataDir)); err != nil {
+		return fmt.Errorf("alarm store: %w", err)
 	}
 	var hooks []alarm.Webhook
 	for i, w := range cfg.Alarms.Webhooks {
@@ -69,8 +68,10 @@ func (a *App) startHealth(ctx context.Context) error {
 	if h.hooks, err = alarm.NewWebhooks(hooks, alarm.WebhookOptions{Clock: a.clk, Logger: alog}); err != nil {
 		return err
 	}
-	a.alarms = alarm.New(alarm.Options{Clock: a.clk, Logger: alog, Journal: h.journal, Notify: []alarm.Notifier{h.hooks}})
-	a.alarms.Restore(events)
+	a.alarms = alarm.New(alarm.Options{Clock: a.clk, Logger: alog, Store: h.journal, Notify: []alarm.Notifier{h.hooks}})
+	if err := a.alarms.Load(ctx); err != nil {
+		return fmt.Errorf("alarm store: %w", err)
+	}
 	if n := len(a.alarms.List(true)); n > 0 {
 		a.log.Warn("alarms needing attention carried over from the last run", "alarms", n)
 	}
@@ -115,11 +116,7 @@ func (a *App) startHealth(ctx context.Context) error {
 	}
 
 	h.report = health.ReportHandler(func(ctx context.Context) (health.ReportSources, error) {
-		evs, err := alarm.ReadJournal(journalPath(cfg.DataDir))
-		if err != nil {
-			return health.ReportSources{}, err
-		}
-		src := health.ReportSources{Ledger: a.ledger, Segments: a.store, Alarms: evs}
+		src := health.ReportSources{Ledger: a.ledger, Segments: a.store, Alarms: h.journal}
 		if a.reg != nil {
 			for _, sc := range a.reg.StreamCameras() {
 				src.Cameras = append(src.Cameras, sc.ID)

@@ -106,8 +106,8 @@ type tracker struct {
 	// over the frames since the connection only, so the time it was away
 	// never reads as a low frame rate.
 	fresh bool
-	cause    string // what the last outage or break was about, for gaps
-	h        CameraHealth
+	cause cause // what the last outage or break was about, for gaps
+	h     CameraHealth
 }
 
 func newTracker(c Camera, now time.Time) *tracker {
@@ -193,10 +193,10 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 		t.fresh = false
 	}
 	if st.LastError != "" && st.LastError != t.last.LastError {
-		t.cause = st.LastError
+		t.cause = cause{err: st.LastError}
 	}
-	if st.Breaks > t.last.Breaks && t.cause == "" {
-		t.cause = "stream discontinuity"
+	if st.Breaks > t.last.Breaks && t.cause == (cause{}) {
+		t.cause = cause{key: "alarm.msg.cause_discontinuity", en: "stream discontinuity"}
 	}
 	t.last = st
 	t.samples = append(t.samples, sample{at: now, frames: st.Frames, keys: st.KeyFrames, nbytes: st.Bytes})
@@ -238,18 +238,16 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 				t.outage = alarm.CameraStalled
 			}
 		}
-		msg := fmt.Sprintf("no video for %v", idle.Round(time.Second))
+		code := "alarm.msg.no_video"
 		if t.outage == alarm.CameraStalled {
-			msg = "connected but no video for " + idle.Round(time.Second).String()
+			code = "alarm.msg.stalled"
 		}
+		msg := alarm.M(code, "duration", idle.Round(time.Second).String())
 		if st.LastError != "" {
-			msg += " (last error: " + st.LastError + ")"
+			msg = alarm.M(code+"_error", "duration", idle.Round(time.Second).String(), "error", st.LastError)
 		}
-		am.Raise(t.outage, t.cam.ID, alarm.Critical, msg)
-		t.cause = string(t.outage)
-		if st.LastError != "" {
-			t.cause += ": " + st.LastError
-		}
+		am.RaiseMsg(t.outage, t.cam.ID, alarm.Critical, msg)
+		t.cause = cause{key: "alarm.kind." + string(t.outage), en: string(t.outage), err: st.LastError}
 		// Rates mean nothing without frames; measured again from the
 		// first frames after it.
 		t.fresh = true
@@ -269,8 +267,8 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 	measured := t.outage == "" && !t.fresh
 	low := measured && full && exp > 0 && flowFPS < exp*th.LowFPSFraction
 	if low {
-		am.Raise(alarm.LowFrameRate, t.cam.ID, alarm.Warning,
-			fmt.Sprintf("%.1f frames/s, expected %.1f", flowFPS, exp))
+		am.RaiseMsg(alarm.LowFrameRate, t.cam.ID, alarm.Warning, alarm.M("alarm.msg.low_frame_rate",
+			"fps", fmt.Sprintf("%.1f", flowFPS), "expected", fmt.Sprintf("%.1f", exp)))
 	} else if measured && full && (exp == 0 || flowFPS >= exp*th.LowFPSFraction) {
 		am.Clear(alarm.LowFrameRate, t.cam.ID)
 	}
@@ -279,8 +277,7 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 	if t.cam.Subscribe != nil {
 		h.Frozen = t.frozen(now, th)
 		if h.Frozen {
-			am.Raise(alarm.Frozen, t.cam.ID, alarm.Critical,
-				fmt.Sprintf("the last %d key frames are identical: the picture is frozen", len(t.keys)))
+			am.RaiseMsg(alarm.Frozen, t.cam.ID, alarm.Critical, alarm.M("alarm.msg.frozen", "n", fmt.Sprint(len(t.keys))))
 		} else if t.outage == "" {
 			am.Clear(alarm.Frozen, t.cam.ID)
 		}
@@ -290,4 +287,38 @@ func (t *tracker) evaluate(st ingest.State, now time.Time, th Thresholds, am *al
 			h.Alarms = append(h.Alarms, k)
 		}
 	}
+}
+
+// cause is what a camera's last outage or break was about: the gap it
+// leaves is put down to it. key is a catalogue key (an alarm kind, a
+// discontinuity) with en its technical name, err ingest's last error
+// (redacted); the zero cause is unknown.
+type cause struct{ key, en, err string }
+
+// String is the cause as Gap.Cause gives it: "camera_down: EOF",
+// "stream discontinuity", the error alone, or "unknown".
+func (c cause) String() string {
+	switch {
+	case c.en != "" && c.err != "":
+		return c.en + ": " + c.err
+	case c.en != "":
+		return c.en
+	case c.err != "":
+		return c.err
+	}
+	return "unknown"
+}
+
+// gapMsg is the message of a gap of d put down to c.
+func (c cause) gapMsg(d time.Duration) alarm.Msg {
+	dur := d.Round(time.Second).String()
+	switch {
+	case c.key != "" && c.err != "":
+		return alarm.M("alarm.msg.gap_error", "duration", dur, "cause", alarm.Ref(c.key), "error", c.err)
+	case c.key != "":
+		return alarm.M("alarm.msg.gap", "duration", dur, "cause", alarm.Ref(c.key))
+	case c.err != "":
+		return alarm.M("alarm.msg.gap", "duration", dur, "cause", c.err)
+	}
+	return alarm.M("alarm.msg.gap", "duration", dur, "cause", alarm.Ref("alarm.msg.cause_unknown"))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/stills"
@@ -58,15 +59,16 @@ func (m *Monitor) RunCheck(ctx context.Context) ([]CheckResult, error) {
 	for i, ch := range snap.Cameras {
 		r := CheckResult{Device: ch.Camera, Camera: ch.Camera}
 		if !ch.Connected {
-			f := "not recording (status " + ch.Status + ")"
+			state := i18n.T(i18n.Ko, "camera.state."+ch.Status, nil)
+			f := i18n.T(i18n.Ko, "health.finding.not_recording", map[string]string{"state": state})
 			if ch.LastError != "" {
-				f += ": " + ch.LastError
+				f = i18n.T(i18n.Ko, "health.finding.not_recording_error", map[string]string{"state": state, "error": ch.LastError})
 			}
 			r.Findings = append(r.Findings, f)
 		}
 		for _, k := range ch.Alarms {
 			if a, ok := m.am.ActiveFor(k, ch.Camera); ok {
-				r.Findings = append(r.Findings, string(k)+": "+a.Message)
+				r.Findings = append(r.Findings, alarmFinding(&a))
 			}
 		}
 		if m.still != nil {
@@ -75,21 +77,22 @@ func (m *Monitor) RunCheck(ctx context.Context) ([]CheckResult, error) {
 			m.mu.Unlock()
 			switch {
 			case key == nil:
-				r.Findings = append(r.Findings, "still frame: no key frame received to check")
+				r.Findings = append(r.Findings, i18n.T(i18n.Ko, "health.finding.no_key_frame", nil))
 			default:
 				probs, err := m.still.CheckStill(ctx, ch.Camera, key)
 				if err != nil {
-					r.Findings = append(r.Findings, "still frame: "+err.Error())
+					r.Findings = append(r.Findings, i18n.T(i18n.Ko, "health.finding.still_error", map[string]string{"error": err.Error()}))
 				}
 				for _, p := range probs {
-					r.Findings = append(r.Findings, "still frame: "+p)
+					r.Findings = append(r.Findings, i18n.T(i18n.Ko, "health.finding.still", map[string]string{"problem": p}))
 				}
 				if err == nil {
 					r.Still = m.keepStill(ctx, ch.Camera, key, probs)
 					// The picture's problem stays on the dashboard until a
 					// later check sees a good picture.
 					if len(probs) > 0 {
-						m.am.Raise(alarm.ImageProblem, ch.Camera, alarm.Warning, "still frame: "+strings.Join(probs, "; "))
+						m.am.RaiseMsg(alarm.ImageProblem, ch.Camera, alarm.Warning,
+							alarm.M("alarm.msg.image_problem", "findings", strings.Join(probs, "; ")))
 					} else {
 						m.am.Clear(alarm.ImageProblem, ch.Camera)
 					}
@@ -102,11 +105,11 @@ func (m *Monitor) RunCheck(ctx context.Context) ([]CheckResult, error) {
 	for _, vh := range snap.Volumes {
 		r := CheckResult{Device: "storage:" + vh.Volume}
 		if !vh.Writable {
-			r.Findings = append(r.Findings, "not writable: "+vh.LastError)
+			r.Findings = append(r.Findings, i18n.T(i18n.Ko, "health.finding.unwritable", map[string]string{"error": vh.LastError}))
 		}
 		for _, k := range vh.Alarms {
 			if a, ok := m.am.ActiveFor(k, vh.Volume); ok && k != alarm.StorageUnwritable {
-				r.Findings = append(r.Findings, string(k)+": "+a.Message)
+				r.Findings = append(r.Findings, alarmFinding(&a))
 			}
 		}
 		r.OK = len(r.Findings) == 0
@@ -149,15 +152,21 @@ func (m *Monitor) keepStill(ctx context.Context, camera string, key *media.Frame
 	return st.ID
 }
 
+// alarmFinding is an active alarm as a check finding, in Korean (the
+// 관리대장's language): its kind's name and its message.
+func alarmFinding(a *alarm.Alarm) string {
+	return i18n.T(i18n.Ko, "health.finding.alarm", map[string]string{"kind": a.Kind.Name(i18n.Ko), "message": a.Text(i18n.Ko)})
+}
+
 // checkDetail is the ledger Detail of a check result: "정상" or
 // "이상: finding; finding", followed by the kept still's id.
 func checkDetail(r CheckResult) string {
-	d := "정상"
+	d := i18n.T(i18n.Ko, "health.check.ok", nil)
 	if !r.OK {
-		d = "이상: " + strings.Join(r.Findings, "; ")
+		d = i18n.T(i18n.Ko, "health.check.problems", map[string]string{"findings": strings.Join(r.Findings, "; ")})
 	}
 	if r.Still != 0 {
-		d += fmt.Sprintf(" (정지화상 %d 보관)", r.Still)
+		d += " (" + i18n.T(i18n.Ko, "health.check.still_kept", map[string]string{"id": fmt.Sprint(r.Still)}) + ")"
 	}
 	return d
 }

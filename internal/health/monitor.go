@@ -21,6 +21,7 @@ import (
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
@@ -49,11 +50,15 @@ type Thresholds struct {
 	// shortest hole between segments reported as a gap (1 s).
 	GapScan, GapLookback, MinGap time.Duration
 	// Storage: free below MinFreeFraction of the volume or below
-	// MinFreeBytes, or full within MinTimeToFull at the current rate,
-	// raises StorageLow (5 %, 1 GiB, 24 h).
-	MinFreeFraction float64
-	MinFreeBytes    uint64
-	MinTimeToFull   time.Duration
+	// MinFreeBytes, or full within MinTimeToFull at the rate free space
+	// fell over FillWindow, raises StorageLow (5 %, 1 GiB, 24 h, 5 min);
+	// it clears when each is StorageClearMargin beyond its threshold (20 %:
+	// 6 %, 1.2 GiB, 28.8 h), so a value moving around one alarms once.
+	MinFreeFraction    float64
+	MinFreeBytes       uint64
+	MinTimeToFull      time.Duration
+	FillWindow         time.Duration
+	StorageClearMargin float64
 	// WriteErrorClear: a write-error alarm clears after this long without
 	// a new error (1 min).
 	WriteErrorClear time.Duration
@@ -66,6 +71,7 @@ func DefaultThresholds() Thresholds {
 		FrozenWindow: 10 * time.Second, FrozenKeys: 3,
 		GapScan: 10 * time.Second, GapLookback: 10 * time.Minute, MinGap: time.Second,
 		MinFreeFraction: 0.05, MinFreeBytes: 1 << 30, MinTimeToFull: 24 * time.Hour,
+		FillWindow: 5 * time.Minute, StorageClearMargin: 0.2,
 		WriteErrorClear: time.Minute,
 	}
 }
@@ -164,6 +170,10 @@ func NewMonitor(opt Options) (*Monitor, error) {
 	setDur(&th.GapLookback, d.GapLookback)
 	setDur(&th.MinGap, d.MinGap)
 	setDur(&th.MinTimeToFull, d.MinTimeToFull)
+	setDur(&th.FillWindow, d.FillWindow)
+	if th.StorageClearMargin <= 0 {
+		th.StorageClearMargin = d.StorageClearMargin
+	}
 	setDur(&th.WriteErrorClear, d.WriteErrorClear)
 	if th.LowFPSFraction <= 0 || th.LowFPSFraction >= 1 {
 		th.LowFPSFraction = d.LowFPSFraction
@@ -189,7 +199,16 @@ func NewMonitor(opt Options) (*Monitor, error) {
 			return nil, errs.Errorf(op, errs.Invalid, "camera %q listed twice", c.ID)
 		}
 		seen["c/"+c.ID] = true
-		m.cams = append(m.cams, newTracker(c, now))
+		t := newTracker(c, now)
+		// An outage alarm still active from before a restart is this
+		// tracker's outage, already NoVideo long: it clears when frames
+		// flow, and is not raised again meanwhile.
+		for _, k := range []alarm.Kind{alarm.CameraDown, alarm.CameraStalled} {
+			if _, ok := opt.Alarms.ActiveFor(k, c.ID); ok && t.outage == "" {
+				t.outage, t.lastAdv = k, now.Add(-th.NoVideo)
+			}
+		}
+		m.cams = append(m.cams, t)
 	}
 	for _, v := range opt.Volumes {
 		if v.Name == "" || v.Dir == "" {
@@ -199,7 +218,11 @@ func NewMonitor(opt Options) (*Monitor, error) {
 			return nil, errs.Errorf(op, errs.Invalid, "volume %q listed twice", v.Name)
 		}
 		seen["v/"+v.Name] = true
-		m.vols = append(m.vols, &volTracker{v: v})
+		vt := &volTracker{v: v}
+		if _, ok := opt.Alarms.ActiveFor(alarm.StorageWriteErrors, v.Name); ok {
+			vt.errsAt = now // from before a restart: clears after WriteErrorClear without a new error
+		}
+		m.vols = append(m.vols, vt)
 	}
 	m.lastScan = now
 	return m, nil
@@ -310,28 +333,34 @@ func (m *Monitor) scanGaps(ctx context.Context, now time.Time) error {
 			return errs.E("health.scanGaps", err)
 		}
 		m.mu.Lock()
-		cause := t.cause
+		c := t.cause
 		m.mu.Unlock()
 		for _, g := range FindGaps(t.cam.ID, segs, m.th.MinGap) {
 			k := fmt.Sprintf("%s/%d", g.Camera, g.Start.UnixNano())
 			m.mu.Lock()
 			_, seen := m.seenGap[k]
 			m.seenGap[k] = g.End
-			if !seen {
-				g.Cause = cause
-				if g.Cause == "" {
-					g.Cause = "unknown"
+			m.mu.Unlock()
+			if seen {
+				continue
+			}
+			// The alarm Manager knows every gap raised before, also
+			// before a restart (its store keeps each event's identity):
+			// a gap found again is listed, not raised again.
+			a, isNew := m.am.Event(alarm.Gap, g.Camera, alarm.Warning, c.gapMsg(g.End.Sub(g.Start)), g.Start, g.End)
+			g.Cause = c.String()
+			if !isNew { // put down to what it was when first raised
+				g.Cause = a.Param("cause", i18n.En)
+				if e := a.Param("error", i18n.En); e != "" {
+					g.Cause += ": " + e
 				}
-				m.gaps = append(m.gaps, g)
-				if len(m.gaps) > 100 {
-					m.gaps = m.gaps[len(m.gaps)-100:]
-				}
+			}
+			m.mu.Lock()
+			m.gaps = append(m.gaps, g)
+			if len(m.gaps) > 100 {
+				m.gaps = m.gaps[len(m.gaps)-100:]
 			}
 			m.mu.Unlock()
-			if !seen {
-				m.am.Event(alarm.Gap, g.Camera, alarm.Warning,
-					fmt.Sprintf("no recording for %v (%s)", g.End.Sub(g.Start).Round(time.Second), g.Cause), g.Start, g.End)
-			}
 		}
 	}
 	// Forget gaps that ended before the lookback window: no scan can find

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
@@ -298,8 +299,8 @@ func TestStorageAlarms(t *testing.T) {
 		t.Fatal("time-to-full alarm not raised")
 	}
 	a, _ := r.am.ActiveFor(alarm.StorageLow, "data")
-	if !strings.Contains(a.Message, "full in") {
-		t.Fatalf("message %q", a.Message)
+	if a.Code != "alarm.msg.time_to_full" || !strings.Contains(a.Text(i18n.En), "Full in") {
+		t.Fatalf("message %q (%s)", a.Message, a.Code)
 	}
 	q.mu.Lock()
 	q.probeErr = errors.New("read-only file system")
@@ -410,7 +411,7 @@ func TestScheduledCheckWritesLedger(t *testing.T) {
 	}
 	e := led.e[1]
 	if e.Kind != ledger.DeviceCheck || len(e.Cameras) != 1 || e.Cameras[0] != "cam2" || !strings.HasPrefix(e.Detail, "이상: ") ||
-		!strings.Contains(e.Detail, "camera_down") || e.Purpose != CheckPurpose {
+		!strings.Contains(e.Detail, "녹화 중이 아닙니다(상태: 연결 중); 카메라 연결 끊김: ") || e.Purpose != CheckPurpose {
 		t.Fatalf("entry %+v", e)
 	}
 	if led.e[0].Detail != "정상" || led.e[2].Object != "storage:data" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/store"
@@ -31,7 +32,7 @@ type ReportSources struct {
 	Cameras  []string      // every camera of the registry, in order
 	Ledger   LedgerQuery   // DeviceCheck entries
 	Segments Segments      // uptime and gaps
-	Alarms   []alarm.Event // the alarm journal (alarm.ReadJournal)
+	Alarms   AlarmHistory  // the alarm store; nil: no alarms
 	MinGap   time.Duration // shortest gap reported; default 1 s
 	// Visible, when set, says whether the reader may see a subject (a
 	// camera id, or a volume or "system"): the report then holds only
@@ -59,6 +60,11 @@ func (src ReportSources) entryVisible(e ledger.Entry) bool {
 // siteSubject is the subject Visible is asked about for a check that
 // names a site but no camera.
 func siteSubject(site string) string { return "site:" + site }
+
+// AlarmHistory is what the report needs of the alarm store (alarm.Store).
+type AlarmHistory interface {
+	Between(ctx context.Context, from, to time.Time) ([]alarm.Alarm, error)
+}
 
 // CameraUptime is one camera's recording over the month.
 type CameraUptime struct {
@@ -114,6 +120,20 @@ func MonthlyReport(ctx context.Context, src ReportSources, year int, month time.
 		minGap = time.Second
 	}
 	r := &Report{Month: fmt.Sprintf("%04d-%02d", year, month), Loc: loc, From: from, To: to, Made: now}
+	// The alarms of the month, and of a minute either side for the causes
+	// of gaps at its edges.
+	var near []alarm.Alarm
+	if src.Alarms != nil {
+		var err error
+		if near, err = src.Alarms.Between(ctx, from.Add(-time.Minute), to.Add(time.Minute)); err != nil {
+			return nil, errs.E(op, err)
+		}
+		for _, a := range overlapping(near, from, to) {
+			if src.visible(a.Subject) {
+				r.Alarms = append(r.Alarms, a)
+			}
+		}
+	}
 	if src.Segments != nil {
 		a, b := media.Time90k(from), media.Time90k(end)
 		for _, cam := range src.Cameras {
@@ -139,7 +159,7 @@ func MonthlyReport(ctx context.Context, src ReportSources, year int, month time.
 			bounded := append([]store.Segment{{Start: a, End: a}}, segs...)
 			bounded = append(bounded, store.Segment{Start: b, End: b})
 			for _, g := range FindGaps(cam, bounded, minGap) {
-				g.Cause = gapCause(src.Alarms, cam, g)
+				g.Cause = gapCause(near, cam, g)
 				r.Gaps = append(r.Gaps, g)
 				u.Gaps++
 				u.GapTime += g.End.Sub(g.Start)
@@ -158,29 +178,40 @@ func MonthlyReport(ctx context.Context, src ReportSources, year int, month time.
 			}
 		}
 	}
-	for _, a := range alarm.Between(src.Alarms, from, to) {
-		if src.visible(a.Subject) {
-			r.Alarms = append(r.Alarms, a)
-		}
-	}
 	return r, nil
 }
 
+// overlapping returns the alarms of as active at some time in [from, to)
+// (an event: whose period overlaps it).
+func overlapping(as []alarm.Alarm, from, to time.Time) []alarm.Alarm {
+	var out []alarm.Alarm
+	for _, a := range as {
+		start, end := a.Raised, a.Cleared
+		if !a.From.IsZero() {
+			start, end = a.From, a.To
+		}
+		if start.Before(to) && (end.IsZero() || !end.Before(from)) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // gapCause names the outage alarm of cam that covers the gap's start, if
-// the journal has one.
-func gapCause(events []alarm.Event, cam string, g Gap) string {
-	for _, a := range alarm.Between(events, g.Start.Add(-time.Minute), g.End) {
+// the store has one, in Korean (the report's language).
+func gapCause(as []alarm.Alarm, cam string, g Gap) string {
+	for _, a := range overlapping(as, g.Start.Add(-time.Minute), g.End) {
 		if a.Subject != cam {
 			continue
 		}
 		switch a.Kind {
 		case alarm.CameraDown, alarm.CameraStalled, alarm.StorageWriteErrors:
-			return string(a.Kind) + ": " + a.Message
+			return a.Kind.Name(i18n.Ko) + ": " + a.Text(i18n.Ko)
 		}
 	}
-	for _, a := range alarm.Between(events, g.Start.Add(-time.Minute), g.End.Add(time.Minute)) {
+	for _, a := range overlapping(as, g.Start.Add(-time.Minute), g.End.Add(time.Minute)) {
 		if a.Subject == cam && a.Kind == alarm.Gap && a.From.Equal(g.Start) {
-			return a.Message
+			return a.Text(i18n.Ko)
 		}
 	}
 	return ""
@@ -231,7 +262,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		if !a.From.IsZero() {
 			start, end = a.From, a.To
 		}
-		rows = append(rows, []string{"경보 " + string(a.Kind), a.Subject, r.t(start), r.t(end), v, a.Message})
+		rows = append(rows, []string{"경보 " + a.Kind.Name(i18n.Ko), a.Subject, r.t(start), r.t(end), v, a.Text(i18n.Ko)})
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return errs.E(op, errs.IO, err)
@@ -325,7 +356,7 @@ func (r *Report) WritePDF(w io.Writer) error {
 		if !a.From.IsZero() {
 			start = a.From
 		}
-		rows = append(rows, []string{string(a.Kind), a.Subject, r.t(start), r.t(a.Cleared), ack, a.Message})
+		rows = append(rows, []string{a.Kind.Name(i18n.Ko), a.Subject, r.t(start), r.t(a.Cleared), ack, a.Text(i18n.Ko)})
 	}
 	table([]float64{28, 20, 30, 30, 30, 42}, []string{"종류", "대상", "발생", "해제", "확인", "내용"}, rows)
 

@@ -79,11 +79,12 @@ func TestMonthlyReport(t *testing.T) {
 	day := mar.Add(15*24*time.Hour + 9*time.Hour)
 	clk := clock.NewFake(day)
 	dir := t.TempDir()
-	jr, err := alarm.OpenJournal(filepath.Join(dir, "alarms.jsonl"))
+	jr, err := alarm.OpenSQLite(context.Background(), filepath.Join(dir, "alarms.db"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	am := alarm.New(alarm.Options{Clock: clk, Journal: jr})
+	defer jr.Close()
+	am := alarm.New(alarm.Options{Clock: clk, Store: jr})
 	led := &queryLedger{}
 	ok := &fakeCam{st: ingest.State{Status: ingest.Recording}}
 	down := &fakeCam{st: ingest.State{Status: ingest.Down, LastError: "DESCRIBE: 503"}}
@@ -108,13 +109,8 @@ func TestMonthlyReport(t *testing.T) {
 	}
 	// An entry of another month must not appear.
 	led.e = append(led.e, ledger.Entry{Seq: 99, Kind: ledger.DeviceCheck, Time: apr.Add(time.Hour), Object: "cam9", Detail: "정상"})
-	jr.Close()
-	events, err := alarm.ReadJournal(filepath.Join(dir, "alarms.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
 
-	rep, err := MonthlyReport(context.Background(), ReportSources{Cameras: []string{"cam1", "cam2"}, Ledger: led, Segments: fs, Alarms: events},
+	rep, err := MonthlyReport(context.Background(), ReportSources{Cameras: []string{"cam1", "cam2"}, Ledger: led, Segments: fs, Alarms: jr},
 		2026, time.March, seoul, apr.Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -140,11 +136,11 @@ func TestMonthlyReport(t *testing.T) {
 	var sawCheck, sawGap, sawAlarm bool
 	for _, r := range rows {
 		switch {
-		case r[0] == "점검" && r[1] == "cam2" && r[4] == "이상" && strings.Contains(r[5], "camera_down"):
+		case r[0] == "점검" && r[1] == "cam2" && r[4] == "이상" && strings.Contains(r[5], "카메라 연결 끊김"):
 			sawCheck = true
 		case r[0] == "녹화 공백" && r[1] == "cam1" && r[2] == "2026-03-11 00:00:00" && r[3] == "2026-03-11 00:30:00":
 			sawGap = true
-		case r[0] == "경보 camera_down" && strings.Contains(r[4], "박관리"):
+		case r[0] == "경보 카메라 연결 끊김" && strings.Contains(r[4], "박관리") && strings.Contains(r[5], "DESCRIBE: 503"):
 			sawAlarm = true
 		}
 	}
@@ -167,7 +163,7 @@ func TestMonthlyReport(t *testing.T) {
 		t.Fatalf("pdftotext: %v: %s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{"월간 점검 보고서 2026-03", "가동률", "99.933%", "2026-03-11 00:00:00", "정기 점검 기록", "이상: ", "camera_down", "박관리", "Asia/Seoul"} {
+	for _, want := range []string{"월간 점검 보고서 2026-03", "가동률", "99.933%", "2026-03-11 00:00:00", "정기 점검 기록", "이상: ", "카메라 연결 끊김", "박관리", "Asia/Seoul"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("PDF lacks %q:\n%s", want, text)
 		}

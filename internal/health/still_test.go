@@ -131,10 +131,10 @@ func TestCheckRecordsStillFindings(t *testing.T) {
 	if string(judged) != "idr" {
 		t.Fatalf("judged %q", judged)
 	}
-	if d := led.e[0].Detail; !strings.Contains(d, "still frame: black picture") {
+	if d := led.e[0].Detail; !strings.Contains(d, "정지화상: black picture") {
 		t.Fatalf("cam1 detail %q", d)
 	}
-	if d := led.e[1].Detail; !strings.Contains(d, "no key frame received") {
+	if d := led.e[1].Detail; !strings.Contains(d, "키 프레임을 받지 못했습니다") {
 		t.Fatalf("cam2 detail %q", d)
 	}
 	if a, ok := r.am.ActiveFor(alarm.ImageProblem, "cam1"); !ok || !strings.Contains(a.Message, "black picture") {
