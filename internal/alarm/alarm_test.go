@@ -176,7 +176,7 @@ func TestEventsIdempotentAcrossRestart(t *testing.T) {
 func TestMessagesInTheCataloguesWords(t *testing.T) {
 	m := New(Options{Clock: clock.NewFake(t0)})
 	a, _ := m.RaiseMsg(StorageLow, "data", Critical, M("alarm.msg.free_bytes", "free", "0.9 GiB", "threshold", "1.0 GiB"))
-	if a.Message != "여유 공간이 0.9 GiB로 기준 1.0 GiB 미만입니다." || a.Text(i18n.En) != "0.9 GiB free, below 1.0 GiB." {
+	if a.Message != "여유 공간이 0.9 GiB로 기준 1.0 GiB 미만입니다" || a.Text(i18n.En) != "0.9 GiB free, below 1.0 GiB" {
 		t.Fatalf("message %q, in English %q", a.Message, a.Text(i18n.En))
 	}
 	c, _ := m.ClearMsg(StorageLow, "data", M("alarm.msg.storage_recovered", "percent", "6.2", "free", "1.3 GiB",

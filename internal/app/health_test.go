@@ -354,7 +354,7 @@ func TestServeHealthEndToEnd(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("report: %d %s", resp.StatusCode, csv)
 	}
-	for _, want := range []string{"점검,cam-1", "점검,storage:data", "녹화 공백,cam-1", "경보 camera_down,cam-1", "확인 manager"} {
+	for _, want := range []string{"점검,cam-1", "점검,storage:data", "녹화 공백,cam-1", "경보 카메라 연결 끊김,cam-1", "확인 manager"} {
 		if !strings.Contains(string(csv), want) {
 			t.Errorf("report lacks %q:\n%s", want, csv)
 		}

@@ -80,8 +80,10 @@ func (v *visibility) sees(subject string) bool {
 func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) {
 	vis := s.visibility(r)
 	out := []alarm.Alarm{}
+	lang := langOf(r)
 	for _, a := range s.opt.Alarms.List(r.URL.Query().Get("attention") == "1") {
 		if vis.sees(a.Subject) {
+			a.Message = a.Text(lang) // in the reader's language (the catalogue's words)
 			out = append(out, a)
 		}
 	}

@@ -41,8 +41,12 @@ func newReadHarness(t *testing.T) (*harness, *fakeRetention) {
 		{Change: alarm.Raised, At: t0, Alarm: alarm.Alarm{ID: 2, Kind: alarm.CameraDown, Subject: "cam-b", Message: "down-b", Raised: t0}},
 		{Change: alarm.Raised, At: t0, Alarm: alarm.Alarm{ID: 3, Kind: alarm.StorageLow, Subject: "data", Message: "low-data", Raised: t0}},
 	}
+	alarms := alarm.NewMemStore()
+	for _, e := range evs {
+		alarms.Record(context.Background(), e)
+	}
 	report := health.ReportHandler(func(ctx context.Context) (health.ReportSources, error) {
-		return health.ReportSources{Cameras: []string{"cam-a", "cam-b"}, Ledger: lg, Segments: h.srv.opt.Footage.(*source), Alarms: evs}, nil
+		return health.ReportSources{Cameras: []string{"cam-a", "cam-b"}, Ledger: lg, Segments: h.srv.opt.Footage.(*source), Alarms: alarms}, nil
 	}, time.UTC, h.srv.clk)
 	ret := &fakeRetention{}
 	ret.placed = []retention.Hold{{ID: 20, Owner: retention.OwnerManual, Reason: "양쪽 보존", Cameras: []string{"cam-a", "cam-b"}}}
