@@ -41,6 +41,7 @@ func (a *App) startWeb() error {
 		Logger: log.With("component", "web"),
 	}
 	a.healthWebOptions(&opt)
+	a.adminWebOptions(&opt)
 	if a.retention != nil {
 		opt.Retention = webRetention{a.retention.engine}
 	}

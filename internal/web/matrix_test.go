@@ -11,6 +11,8 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +20,8 @@ import (
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/policy"
+	"github.com/gwanje/gwanje/internal/registry"
 )
 
 // access of a route, as this test states it independently of the route
@@ -34,6 +38,9 @@ type want struct {
 	// ok is the status an allowed request gets (0: any status that is
 	// not a refusal: not 401, 403 or 404)
 	ok int
+	// whole: the route needs perm for every site, so a grant of one
+	// site (every user here) is refused with 403
+	whole bool
 }
 
 func matrix(t0 time.Time) map[string]want {
@@ -80,6 +87,22 @@ func matrix(t0 time.Time) map[string]want {
 			body: map[string]any{"from": t0, "to": t0.Add(time.Hour), "reason": "수사 협조"}, ok: 201},
 		"POST /api/cameras/{id}/holds/{hold}/release": {perm: access.HandleRequests, scoped: true,
 			path: "/api/cameras/{id}/holds/1/release", ok: 204},
+		// The 관리대장, the registry and the policy (admin.go).
+		"GET /api/ledger":        {perm: access.ReadLedger, path: "/api/ledger?kind=official", ok: 200},
+		"GET /api/ledger/export": {perm: access.ReadLedger, path: "/api/ledger/export?format=csv", ok: 200},
+		"GET /api/ledger/verify": {perm: access.ReadLedger, path: "/api/ledger/verify", ok: 200},
+		// The sign-off is the 관리책임자's: read-ledger and approve-provision.
+		"POST /api/ledger/signoffs": {perm: access.ApproveProvision, path: "/api/ledger/signoffs",
+			body: map[string]string{"site": "site-a", "from": "2026-06-01", "to": "2026-06-01"}, ok: 201},
+		"GET /api/registry":          {perm: access.ManageRegistry, path: "/api/registry", ok: 200},
+		"POST /api/registry/preview": {perm: access.ManageRegistry, whole: true, path: "/api/registry/preview", body: map[string]string{"yaml": "format: 1"}},
+		"POST /api/registry/apply":   {perm: access.ManageRegistry, whole: true, path: "/api/registry/apply", body: map[string]string{"yaml": "format: 1"}},
+		"GET /api/policy":            {perm: access.ManageRegistry, path: "/api/policy", ok: 200},
+		"GET /api/policy/draft":      {perm: access.ManageRegistry, path: "/api/policy/draft?format=md", ok: 200},
+		"GET /api/policy/diff":       {perm: access.ManageRegistry, path: "/api/policy/diff?to=draft", ok: 200},
+		"POST /api/policy/publish":   {perm: access.ManageRegistry, whole: true, path: "/api/policy/publish", body: map[string]string{}},
+		"GET /api/policy/sign":       {path: "/api/policy/sign?site=main"},
+		"GET /api/policy/form":       {path: "/api/policy/form"},
 	}
 }
 
@@ -115,6 +138,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
 		Retention: &fakeRetention{},
+		Admin:     matrixAdmin(t, dir, lg, clk),
 		Clock:     clk, Logger: quiet,
 	})
 	if err != nil {
@@ -257,6 +281,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if code != http.StatusNotFound {
 						t.Errorf("%s as %v out of scope: %d, want 404", name, role, code)
 					}
+				case w.whole:
+					if code != http.StatusForbidden {
+						t.Errorf("%s as %v with one site: %d, want 403", name, role, code)
+					}
 				case w.ok != 0:
 					if code != w.ok {
 						t.Errorf("%s as %v: %d, want %d", name, role, code, w.ok)
@@ -278,6 +306,30 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
+// matrixAdmin is the administrative part of the matrix's server: the
+// ledger, the guro registry and a policy store.
+func matrixAdmin(t *testing.T, dir string, lg *ledger.Ledger, clk clock.Clock) Admin {
+	y, err := os.ReadFile("../../testdata/registry/guro.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	regPath := filepath.Join(dir, "registry.yaml")
+	if err := os.WriteFile(regPath, y, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := registry.Load(regPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := policy.OpenStore(filepath.Join(dir, "policy"), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Admin{Book: lg,
+		Registry: &RegistryAdmin{Running: func() *registry.Registry { return reg }, Path: regPath},
+		Policy:   &PolicyAdmin{Store: st, Registry: func() (*registry.Registry, error) { return reg, nil }}}
+}
+
 // jarWith returns a cookie jar holding cookies for base.
 func jarWith(base string, cookies []*http.Cookie) http.CookieJar {
 	j := &simpleJar{cookies: cookies}
@@ -291,7 +343,8 @@ func (j *simpleJar) Cookies(*url.URL) []*http.Cookie          { return j.cookies
 
 // Every permission web asks for is one the access service knows.
 func TestWebPermsAreAccessPerms(t *testing.T) {
-	for _, p := range []Perm{PermLiveView, PermPlayback, PermExport, PermReadLedger, PermManageUsers, PermManageRegistry} {
+	for _, p := range []Perm{PermLiveView, PermPlayback, PermExport, PermReadLedger, PermManageUsers, PermManageRegistry,
+		PermHandleRequests, PermApproveProvision} {
 		if _, err := access.ParsePerm(string(p)); err != nil {
 			t.Errorf("%q: %v", p, err)
 		}

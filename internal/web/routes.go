@@ -55,6 +55,7 @@ func (s *Server) routes() []route {
 	}
 	rt = append(rt, s.healthRoutes()...)
 	rt = append(rt, s.retentionRoutes()...)
+	rt = append(rt, s.adminRoutes()...)
 	for _, a := range s.opt.Accounts {
 		r := route{pattern: a.Pattern, rule: ruleSession, perm: a.Perm, allowMustChange: a.AllowMustChange, h: a.Handler}
 		if a.Public {

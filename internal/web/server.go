@@ -135,6 +135,8 @@ type Options struct {
 	// token or a network allowlist).
 	Metrics     http.Handler
 	MetricsPerm Perm
+	// Admin serves the administrative routes (admin.go).
+	Admin Admin
 	// TLS reports whether the server is behind TLS (cookies get Secure).
 	TLS    bool
 	Clock  clock.Clock
@@ -153,6 +155,8 @@ type Server struct {
 	views map[string]*view // view token → granted viewing
 
 	ackMu sync.Mutex // one alarm acknowledgement at a time
+
+	adm adminState // the administrative routes' state (admin.go)
 }
 
 // New builds the server.

@@ -1,0 +1,36 @@
+package app
+
+import (
+	"github.com/gwanje/gwanje/internal/ledger/report"
+	"github.com/gwanje/gwanje/internal/policy"
+	"github.com/gwanje/gwanje/internal/registry"
+	"github.com/gwanje/gwanje/internal/web"
+)
+
+// adminWebOptions wires the administrative routes: the 관리대장 over the
+// running ledger, the registry file the server reads at start, and the
+// policy store.
+func (a *App) adminWebOptions(opt *web.Options) {
+	opt.Admin = web.Admin{Book: a.ledger, Font: report.DefaultFont, Location: report.KST}
+	if a.reg != nil {
+		opt.Admin.Institution = a.reg.Organization.Name
+		opt.Admin.Location = a.reg.Location()
+	}
+	running := func() *registry.Registry { return a.reg }
+	opt.Admin.Registry = &web.RegistryAdmin{Running: running, Path: a.cfg.Registry}
+	opt.Admin.Policy = &web.PolicyAdmin{
+		Store: a.policy,
+		// The next version is rendered from the registry file, which an
+		// import may have replaced since the start.
+		Registry: func() (*registry.Registry, error) {
+			if a.cfg.Registry == "" {
+				return a.reg, nil
+			}
+			return registry.Load(a.cfg.Registry)
+		},
+		Facts: func(reg *registry.Registry) policy.Facts {
+			f := a.facts()
+			return f.Declared(reg)
+		},
+	}
+}

@@ -1,0 +1,616 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/policy"
+	"github.com/gwanje/gwanje/internal/registry"
+)
+
+// scopeGuard is a fake Guard whose grants name sites as the access
+// service does: "*" is every site, and asking for "*" needs a "*" grant.
+// A grant on another site than the one asked reads as Private.
+type scopeGuard struct {
+	users map[string]map[Perm][]string
+}
+
+func (g *scopeGuard) Authenticate(r *http.Request) (*Principal, error) {
+	c, err := r.Cookie("s")
+	if err != nil {
+		return nil, errs.E("fake", errs.Unauthorized, "no session")
+	}
+	if _, ok := g.users[c.Value]; !ok {
+		return nil, errs.E("fake", errs.Unauthorized, "unknown session")
+	}
+	return &Principal{User: c.Value, Role: "감사", Session: "sess-" + c.Value}, nil
+}
+
+func (g *scopeGuard) CheckCSRF(r *http.Request, p *Principal) error {
+	if r.Header.Get("X-CSRF-Token") != "csrf-"+p.User {
+		return errs.E("fake", errs.Permission, "bad csrf")
+	}
+	return nil
+}
+
+func (g *scopeGuard) Authorize(r *http.Request, p *Principal, perm Perm, site string) error {
+	sites, ok := g.users[p.User][perm]
+	if !ok {
+		return errs.E("fake", errs.Permission, "not granted")
+	}
+	if site == "" || slices.Contains(sites, "*") || slices.Contains(sites, site) {
+		if perm == PermApproveProvision {
+			p.Role = "관리책임자"
+		}
+		return nil
+	}
+	return errs.E("fake", errs.Private, "other site")
+}
+
+func (g *scopeGuard) WithPrincipal(ctx context.Context, p *Principal) context.Context { return ctx }
+
+var seoul = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		return time.FixedZone("KST", 9*3600)
+	}
+	return l
+}()
+
+type adminHarness struct {
+	t       *testing.T
+	clk     *clock.Fake
+	lg      *ledger.Ledger
+	ts      *httptest.Server
+	srv     *Server
+	dir     string
+	regYAML []byte
+}
+
+// newAdminHarness serves the administrative routes over a real ledger,
+// the guro registry and a policy store, on a fake clock at 2026-06-01
+// 09:00 KST.
+func newAdminHarness(t *testing.T, book LedgerBook) *adminHarness {
+	t.Helper()
+	h := &adminHarness{t: t, dir: t.TempDir()}
+	h.clk = clock.NewFake(time.Date(2026, 6, 1, 9, 0, 0, 0, seoul))
+	var err error
+	h.lg, err = ledger.Open(context.Background(), ledger.Options{Dir: h.dir, Clock: h.clk, Logger: discardLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.lg.Close() })
+	if book == nil {
+		book = h.lg
+	}
+	h.regYAML, err = os.ReadFile("../../testdata/registry/guro.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	regPath := filepath.Join(h.dir, "registry.yaml")
+	if err := os.WriteFile(regPath, h.regYAML, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	running, err := registry.Load(regPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := policy.OpenStore(filepath.Join(h.dir, "policy"), h.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.srv, err = New(Options{
+		Guard: &scopeGuard{users: map[string]map[Perm][]string{
+			"auditor-main": {PermReadLedger: {"main"}},
+			"auditor-all":  {PermReadLedger: {"*"}},
+			"manager-main": {PermReadLedger: {"main"}, PermApproveProvision: {"main"}, PermPlayback: {"main"}},
+			"admin":        {PermManageRegistry: {"*"}},
+			"admin-main":   {PermManageRegistry: {"main"}},
+			"staff":        {PermLiveView: {"main"}},
+		}},
+		Cameras: fakeCameras{},
+		Footage: newSource(t, &events{}, 0),
+		Ledger:  h.lg,
+		Clock:   h.clk,
+		Logger:  discardLogger(),
+		Admin: Admin{
+			Book: book, Institution: "구로신협", Location: seoul, Font: filepath.Join(h.dir, "no-font.ttf"),
+			Registry: &RegistryAdmin{Running: func() *registry.Registry { return running }, Path: regPath},
+			Policy:   &PolicyAdmin{Store: st, Registry: func() (*registry.Registry, error) { return registry.Load(regPath) }},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ts = httptest.NewServer(h.srv)
+	t.Cleanup(h.ts.Close)
+	return h
+}
+
+// at appends e with the ledger's clock set to t.
+func (h *adminHarness) at(t time.Time, e ledger.Entry) ledger.Entry {
+	h.t.Helper()
+	h.clk.Set(t)
+	got, err := h.lg.Append(context.Background(), e)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return got
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r reply) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("status %d, body %q: %v", r.status, r.body, err)
+	}
+}
+
+func (r reply) code(t *testing.T) errs.Code {
+	t.Helper()
+	var b ErrorBody
+	r.json(t, &b)
+	if b.Message == "" || strings.Contains(b.Message, "⟦") {
+		t.Errorf("error %s has no catalogue message: %q", b.Code, b.Message)
+	}
+	return b.Code
+}
+
+// call makes a request as user ("" for none) with the user's CSRF token
+// unless csrf is false.
+func (h *adminHarness) call(method, path, user string, body any, csrf bool) reply {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, h.ts.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if user != "" {
+		req.AddCookie(&http.Cookie{Name: "s", Value: user})
+		if csrf {
+			req.Header.Set("X-CSRF-Token", "csrf-"+user)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{resp.StatusCode, resp.Header, b}
+}
+
+func kst(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, seoul)
+}
+
+// fillLedger writes rows of two sites and of none, at times whose UTC
+// date differs from their Korean one.
+func (h *adminHarness) fillLedger() {
+	h.at(kst(2026, 5, 31, 23, 50), ledger.Entry{Kind: ledger.Login, Actor: "kim"})
+	h.at(kst(2026, 6, 1, 0, 30), ledger.Entry{Kind: ledger.Playback, Actor: "kim", Site: "main",
+		Cameras: []string{"cam-a"}, Purpose: "분실물"})
+	h.at(kst(2026, 6, 1, 8, 0), ledger.Entry{Kind: ledger.Playback, Actor: "lee", Site: "market",
+		Cameras: []string{"cam-b"}, Purpose: "민원"})
+	h.at(kst(2026, 6, 1, 23, 30), ledger.Entry{Kind: ledger.Export, Actor: "park", Site: "main",
+		Cameras: []string{"cam-c"}, Purpose: "수사 협조", Party: "구로경찰서"})
+	h.at(kst(2026, 6, 2, 0, 10), ledger.Entry{Kind: ledger.Playback, Actor: "kim", Site: "main",
+		Cameras: []string{"cam-a"}, Purpose: "확인"})
+	h.clk.Set(kst(2026, 6, 3, 9, 0))
+}
+
+func seqs(p ledgerPage) []uint64 {
+	var out []uint64
+	for _, e := range p.Entries {
+		out = append(out, e.Seq)
+	}
+	return out
+}
+
+// TestLedgerListScopeAndFilters: a reader sees only the rows of their
+// sites (rows of no site only with every site); days are the
+// institution's; kind, camera and person filter; newest first.
+func TestLedgerListScopeAndFilters(t *testing.T) {
+	h := newAdminHarness(t, nil)
+	h.fillLedger()
+	for _, c := range []struct {
+		user, query string
+		want        []uint64
+	}{
+		{"auditor-all", "", []uint64{5, 4, 3, 2, 1}},
+		{"auditor-main", "", []uint64{5, 4, 2}},
+		// Another site's rows look like none.
+		{"auditor-main", "?site=market", nil},
+		{"auditor-all", "?site=market", []uint64{3}},
+		// 2026-06-01 in Seoul: 00:30 and 23:30 are in, 05-31 23:50 and
+		// 06-02 00:10 are not, though their UTC dates say otherwise.
+		{"auditor-all", "?from=2026-06-01&to=2026-06-01", []uint64{4, 3, 2}},
+		{"auditor-all", "?kind=playback", []uint64{5, 3, 2}},
+		{"auditor-all", "?kind=official", []uint64{5, 4, 3, 2}},
+		{"auditor-all", "?camera=cam-a", []uint64{5, 2}},
+		{"auditor-all", "?person=KIM", []uint64{5, 2, 1}},
+		{"auditor-all", "?person=경찰", []uint64{4}},
+		{"auditor-all", "?per=2", []uint64{5, 4}},
+		{"auditor-all", "?per=2&page=3", []uint64{1}},
+		{"auditor-all", "?per=2&page=4", nil},
+	} {
+		r := h.call("GET", "/api/ledger"+c.query, c.user, nil, true)
+		if r.status != 200 {
+			t.Fatalf("%s %s: %d %s", c.user, c.query, r.status, r.body)
+		}
+		var p ledgerPage
+		r.json(t, &p)
+		if !slices.Equal(seqs(p), c.want) {
+			t.Errorf("%s %s: seqs %v, want %v", c.user, c.query, seqs(p), c.want)
+		}
+	}
+	// Times are printed in the institution's zone.
+	var p ledgerPage
+	h.call("GET", "/api/ledger?camera=cam-c", "auditor-all", nil, true).json(t, &p)
+	if len(p.Entries) != 1 || p.Entries[0].Time != "2026-06-01T23:30:00+09:00" || p.Zone != "Asia/Seoul" {
+		t.Errorf("entry %+v zone %s", p.Entries, p.Zone)
+	}
+	for _, c := range []struct{ query, code string }{
+		{"?from=2026-13-01", "date.invalid"},
+		{"?from=2026-06-02&to=2026-06-01", "date.order"},
+		{"?kind=nonsense", "ledger.kind"},
+		{"?per=10000", "request.per"},
+		{"?page=0", "request.page"},
+	} {
+		r := h.call("GET", "/api/ledger"+c.query, "auditor-all", nil, true)
+		if r.status != 400 || string(r.code(t)) != c.code {
+			t.Errorf("%s: %d %s, want 400 %s", c.query, r.status, r.body, c.code)
+		}
+	}
+	// Who may not read the ledger is refused.
+	if r := h.call("GET", "/api/ledger", "staff", nil, true); r.status != 403 {
+		t.Errorf("staff: %d", r.status)
+	}
+	if r := h.call("GET", "/api/ledger", "", nil, true); r.status != 401 {
+		t.Errorf("no session: %d", r.status)
+	}
+}
+
+// TestLedgerExportScoped: the download is the report package's register
+// of the rows the reader may see, in the chosen format.
+func TestLedgerExportScoped(t *testing.T) {
+	h := newAdminHarness(t, nil)
+	h.fillLedger()
+	r := h.call("GET", "/api/ledger/export?format=csv&from=2026-06-01&to=2026-06-01", "auditor-main", nil, true)
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(r.header.Get("Content-Disposition"), "gwanje-ledger-20260601-20260601.csv") {
+		t.Fatalf("csv: %d %v", r.status, r.header)
+	}
+	body := string(r.body)
+	if !strings.HasPrefix(body, "\uFEFF") || !strings.Contains(body, "구로경찰서") || strings.Contains(body, "lee") ||
+		strings.Contains(body, "2026-06-02") {
+		t.Errorf("csv holds rows out of scope or period:\n%s", body)
+	}
+	if !strings.Contains(body, "2026-06-01 23:30:00") {
+		t.Errorf("csv time not in Korean time:\n%s", body)
+	}
+	r = h.call("GET", "/api/ledger/export?format=xlsx", "auditor-all", nil, true)
+	if r.status != 200 || !bytes.HasPrefix(r.body, []byte("PK")) {
+		t.Errorf("xlsx: %d %q", r.status, r.body[:min(20, len(r.body))])
+	}
+	// No Korean font on the server: a coded error, not half a PDF.
+	r = h.call("GET", "/api/ledger/export?format=pdf", "auditor-all", nil, true)
+	if r.status != 503 || r.code(t) != "ledger.font" {
+		t.Errorf("pdf without a font: %d %s", r.status, r.body)
+	}
+	r = h.call("GET", "/api/ledger/export?format=doc", "auditor-all", nil, true)
+	if r.status != 400 || r.code(t) != "ledger.format" {
+		t.Errorf("bad format: %d %s", r.status, r.body)
+	}
+}
+
+// problemBook is a ledger whose verification finds damage.
+type problemBook struct {
+	LedgerBook
+	calls int
+}
+
+func (b *problemBook) Verify(ctx context.Context) (ledger.Report, error) {
+	b.calls++
+	return ledger.Report{Entries: 6, LastSeq: 9, Problem: &ledger.Problem{Seq: 7, Damage: ledger.BadCheckpoint, Detail: "sig"}}, nil
+}
+
+// TestLedgerVerifyCachedAndFresh: the last verification is shown with its
+// time until it is older than the verify age; fresh=1 runs it now; damage
+// is told by sequence number and kind.
+func TestLedgerVerifyCachedAndFresh(t *testing.T) {
+	h := newAdminHarness(t, nil)
+	h.fillLedger()
+	var v verifyJSON
+	h.call("GET", "/api/ledger/verify", "auditor-main", nil, true).json(t, &v)
+	if !v.OK || v.LastSeq != 5 || !v.Fresh || v.VerifiedAt != "2026-06-03T09:00:00+09:00" {
+		t.Fatalf("first verify %+v", v)
+	}
+	h.at(kst(2026, 6, 3, 9, 5), ledger.Entry{Kind: ledger.Login, Actor: "kim"})
+	h.call("GET", "/api/ledger/verify", "auditor-main", nil, true).json(t, &v)
+	if v.Fresh || v.LastSeq != 5 {
+		t.Errorf("within the verify age: %+v, want the cached result", v)
+	}
+	h.call("GET", "/api/ledger/verify?fresh=1", "auditor-main", nil, true).json(t, &v)
+	if !v.Fresh || v.LastSeq != 6 {
+		t.Errorf("fresh: %+v", v)
+	}
+	h.clk.Advance(11 * time.Minute)
+	h.call("GET", "/api/ledger/verify", "auditor-main", nil, true).json(t, &v)
+	if !v.Fresh {
+		t.Errorf("older than the verify age: %+v, want a new verification", v)
+	}
+
+	pb := &problemBook{}
+	h2 := newAdminHarness(t, pb)
+	pb.LedgerBook = h2.lg
+	h2.call("GET", "/api/ledger/verify", "auditor-all", nil, true).json(t, &v)
+	if v.OK || v.ProblemSeq != 7 || v.ProblemDamage != "bad-checkpoint" {
+		t.Errorf("damaged: %+v", v)
+	}
+}
+
+// TestLedgerSignOff: the 관리책임자 of a site signs off a period of it; the
+// row is of kind sign-off with the period in the institution's days and
+// the verified chain in its detail. A 감사 may not, nor anyone for a site
+// or all sites beyond their grant; CSRF and Origin are checked.
+func TestLedgerSignOff(t *testing.T) {
+	h := newAdminHarness(t, nil)
+	h.fillLedger()
+	body := map[string]string{"site": "main", "from": "2026-06-01", "to": "2026-06-02", "note": "이상 없음"}
+	r := h.call("POST", "/api/ledger/signoffs", "manager-main", body, true)
+	if r.status != 201 {
+		t.Fatalf("sign-off: %d %s", r.status, r.body)
+	}
+	es, _ := h.lg.Query(context.Background(), ledger.Filter{Kinds: []ledger.Kind{ledger.SignOff}})
+	if len(es) != 1 {
+		t.Fatalf("%d sign-off rows", len(es))
+	}
+	e := es[0]
+	if e.Actor != "manager-main" || e.Role != "관리책임자" || e.Site != "main" ||
+		!e.From.Equal(kst(2026, 6, 1, 0, 0)) || !e.To.Equal(kst(2026, 6, 3, 0, 0)) ||
+		!strings.Contains(e.Detail, "기간 내 항목 3건") || !strings.Contains(e.Detail, "이상 없음(1~5번)") ||
+		!strings.HasSuffix(e.Detail, "— 이상 없음") || e.Object != "관리대장 2026-06-01 ~ 2026-06-02" {
+		t.Errorf("sign-off row %+v", e)
+	}
+	for _, c := range []struct {
+		user   string
+		body   map[string]string
+		status int
+		code   string
+	}{
+		{"auditor-all", body, 403, "signoff.forbidden"},
+		{"manager-main", map[string]string{"site": "market", "from": "2026-06-01", "to": "2026-06-01"}, 404, "not_found"},
+		{"manager-main", map[string]string{"from": "2026-06-01", "to": "2026-06-01"}, 403, "signoff.forbidden"},
+		{"manager-main", map[string]string{"site": "main", "from": "2026-07-01", "to": "2026-07-31"}, 400, "signoff.future"},
+		{"manager-main", map[string]string{"site": "main", "from": "2026-06-02", "to": "2026-06-01"}, 400, "date.order"},
+		{"manager-main", map[string]string{"site": "main", "from": "June", "to": "2026-06-01"}, 400, "date.invalid"},
+		{"manager-main", map[string]string{"site": "main", "from": "2026-06-01", "to": "2026-06-01", "note": strings.Repeat("가", 501)}, 400, "signoff.note"},
+	} {
+		r := h.call("POST", "/api/ledger/signoffs", c.user, c.body, true)
+		if r.status != c.status || string(r.code(t)) != c.code {
+			t.Errorf("%s %v: %d %s, want %d %s", c.user, c.body, r.status, r.body, c.status, c.code)
+		}
+	}
+	if r := h.call("POST", "/api/ledger/signoffs", "manager-main", body, false); r.status != 403 {
+		t.Errorf("without CSRF token: %d", r.status)
+	}
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", h.ts.URL+"/api/ledger/signoffs", bytes.NewReader(b))
+	req.AddCookie(&http.Cookie{Name: "s", Value: "manager-main"})
+	req.Header.Set("X-CSRF-Token", "csrf-manager-main")
+	req.Header.Set("Origin", "https://evil.example")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("cross-origin: %d", resp.StatusCode)
+	}
+	es, _ = h.lg.Query(context.Background(), ledger.Filter{Kinds: []ledger.Kind{ledger.SignOff}})
+	if len(es) != 1 {
+		t.Errorf("%d sign-off rows after refusals, want 1", len(es))
+	}
+	// The sign-off shows on the 관리대장 of its site.
+	var p ledgerPage
+	h.call("GET", "/api/ledger?kind=official", "auditor-main", nil, true).json(t, &p)
+	if len(p.Entries) == 0 || p.Entries[0].Kind != "sign-off" {
+		t.Errorf("official rows %+v", p.Entries)
+	}
+}
+
+// TestRegistryViewPreviewApply: the registry is shown by site scope; an
+// upload is validated and previewed against the file it replaces; apply
+// writes the ledger row, then the file, and refuses a stale preview.
+func TestRegistryViewPreviewApply(t *testing.T) {
+	h := newAdminHarness(t, nil)
+	var v registryView
+	h.call("GET", "/api/registry", "admin", nil, true).json(t, &v)
+	if v.Organization != "구로신협" || len(v.Sites) != 3 || v.Pending || v.Base == "" || v.Path == "" || v.Timezone != "Asia/Seoul" {
+		t.Fatalf("view %+v", v)
+	}
+	for _, s := range v.Sites {
+		for _, g := range s.Groups {
+			for _, c := range g.Cameras {
+				if strings.Contains(c.Stream, "admin@") {
+					t.Errorf("stream shows user information: %s", c.Stream)
+				}
+			}
+		}
+	}
+	var vm registryView
+	h.call("GET", "/api/registry", "admin-main", nil, true).json(t, &vm)
+	if len(vm.Sites) != 1 || vm.Sites[0].ID != "main" || vm.Path != "" {
+		t.Errorf("site-scoped view %+v", vm)
+	}
+
+	// An invalid file: every problem with its line, in the error's params.
+	bad := strings.Replace(string(h.regYAML), "retention: 6mo", "retention: forever", 1)
+	r := h.call("POST", "/api/registry/preview", "admin", map[string]string{"yaml": bad}, true)
+	var eb ErrorBody
+	r.json(t, &eb)
+	if r.status != 400 || eb.Code != "registry.invalid" || !strings.Contains(eb.Params["problems"], ":20:") {
+		t.Errorf("invalid registry: %d %+v", r.status, eb)
+	}
+
+	// A valid change: one more camera at the main site.
+	newer := strings.Replace(string(h.regYAML), "location: 2층 회의실, type: fixed, angles: [84.5, 45.8], count: 1}",
+		"location: 2층 회의실, type: fixed, angles: [84.5, 45.8], count: 2}", 1)
+	var pv registryPreviewJSON
+	h.call("POST", "/api/registry/preview", "admin", map[string]string{"yaml": newer}, true).json(t, &pv)
+	if !pv.Valid || pv.Base != v.Base || len(pv.Changes) != 1 || pv.Changes[0].Field != "sites[main].cameras" ||
+		pv.Changes[0].Old != "34" || pv.Changes[0].New != "35" {
+		t.Errorf("preview %+v", pv.Changes)
+	}
+	var plus, minus int
+	for _, d := range pv.Diff {
+		switch d.Op {
+		case "+":
+			plus++
+		case "-":
+			minus++
+		}
+	}
+	if plus != 1 || minus != 1 || len(pv.Diff) > 9 {
+		t.Errorf("line diff %+v", pv.Diff)
+	}
+
+	// Only who manages every site imports; CSRF is checked.
+	if r := h.call("POST", "/api/registry/preview", "admin-main", map[string]string{"yaml": newer}, true); r.status != 403 || r.code(t) != "registry.whole" {
+		t.Errorf("site admin preview: %d %s", r.status, r.body)
+	}
+	if r := h.call("POST", "/api/registry/apply", "admin", map[string]string{"yaml": newer, "base": pv.Base}, false); r.status != 403 {
+		t.Errorf("apply without CSRF: %d", r.status)
+	}
+	if r := h.call("POST", "/api/registry/apply", "admin", map[string]string{"yaml": newer, "base": "stale"}, true); r.status != 409 || r.code(t) != "registry.changed" {
+		t.Errorf("stale apply: %d %s", r.status, r.body)
+	}
+	r = h.call("POST", "/api/registry/apply", "admin", map[string]string{"yaml": newer, "base": pv.Base}, true)
+	if r.status != 200 {
+		t.Fatalf("apply: %d %s", r.status, r.body)
+	}
+	onDisk, err := registry.Load(filepath.Join(h.dir, "registry.yaml"))
+	if err != nil || onDisk.CameraCount() != 83 {
+		t.Errorf("written registry: %v cameras, %v", onDisk.CameraCount(), err)
+	}
+	es, _ := h.lg.Query(context.Background(), ledger.Filter{Kinds: []ledger.Kind{ledger.RegistryChange}})
+	if len(es) != 1 || es[0].Actor != "admin" || !strings.Contains(es[0].Detail, "sites[main].cameras") {
+		t.Errorf("registry-change rows %+v", es)
+	}
+	// The running registry is unchanged until a restart: the view says so.
+	h.call("GET", "/api/registry", "admin", nil, true).json(t, &v)
+	if !v.Pending || v.Cameras != 82 {
+		t.Errorf("after apply: pending %v, cameras %d", v.Pending, v.Cameras)
+	}
+	// The same preview applied twice is stale.
+	if r := h.call("POST", "/api/registry/apply", "admin", map[string]string{"yaml": newer, "base": pv.Base}, true); r.status != 409 {
+		t.Errorf("second apply: %d", r.status)
+	}
+}
+
+// TestPolicyDraftPublishDiff: the draft states its dates and what stops
+// publication (the 7-day notice); a good draft is published as version 1
+// with a ledger row; versions diff against each other and the draft.
+func TestPolicyDraftPublishDiff(t *testing.T) {
+	h := newAdminHarness(t, nil)
+	regPath := filepath.Join(h.dir, "registry.yaml")
+	write := func(effective string) {
+		y := strings.Replace(string(h.regYAML), "    - effective: 2024-04-01\n      summary: 제정",
+			"    - effective: "+effective+"\n      summary: 제정", 1)
+		if err := os.WriteFile(regPath, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("2026-06-05")
+	var st policyJSON
+	h.call("GET", "/api/policy", "admin", nil, true).json(t, &st)
+	if st.Draft == nil || st.Draft.Announced != "2026-06-01" || st.Draft.Earliest != "2026-06-08" ||
+		st.Draft.NoticeDays != 7 || st.Draft.Problem != "policy.notice" || len(st.Versions) != 0 || len(st.Sites) != 3 {
+		t.Fatalf("status %+v draft %+v", st, st.Draft)
+	}
+	r := h.call("POST", "/api/policy/publish", "admin", map[string]any{}, true)
+	var eb ErrorBody
+	r.json(t, &eb)
+	if r.status != 400 || eb.Code != "policy.notice" || eb.Params["earliest"] != "2026-06-08" || !strings.Contains(eb.Message, "2026-06-08") {
+		t.Errorf("publish inside the notice period: %d %+v", r.status, eb)
+	}
+	write("2026-06-08")
+	if r := h.call("POST", "/api/policy/publish", "admin-main", map[string]any{}, true); r.status != 403 {
+		t.Errorf("site admin publish: %d", r.status)
+	}
+	if r := h.call("POST", "/api/policy/publish", "admin", map[string]any{}, false); r.status != 403 {
+		t.Errorf("publish without CSRF: %d", r.status)
+	}
+	r = h.call("POST", "/api/policy/publish", "admin", map[string]any{}, true)
+	if r.status != 201 {
+		t.Fatalf("publish: %d %s", r.status, r.body)
+	}
+	es, _ := h.lg.Query(context.Background(), ledger.Filter{Kinds: []ledger.Kind{ledger.RegistryChange}})
+	if len(es) != 1 || !strings.Contains(es[0].Object, "제1판") {
+		t.Errorf("ledger rows %+v", es)
+	}
+	h.call("GET", "/api/policy", "admin", nil, true).json(t, &st)
+	if len(st.Versions) != 1 || st.Versions[0].State != "pending" || st.Draft.Problem != "policy.unchanged" {
+		t.Errorf("after publishing: %+v %+v", st.Versions, st.Draft)
+	}
+	// The draft against version 1, after one more camera.
+	y, _ := os.ReadFile(regPath)
+	os.WriteFile(regPath, []byte(strings.Replace(string(y), "count: 17}", "count: 18}", 1)), 0o600)
+	var d struct {
+		Diff []policy.DiffLine `json:"diff"`
+	}
+	h.call("GET", "/api/policy/diff?to=draft", "admin", nil, true).json(t, &d)
+	changed := 0
+	for _, l := range d.Diff {
+		if l.Op != " " {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Errorf("draft diff shows no change")
+	}
+	if r := h.call("GET", "/api/policy/diff?to=9", "admin", nil, true); r.status != 404 || r.code(t) != "policy.version" {
+		t.Errorf("diff to a missing version: %d %s", r.status, r.body)
+	}
+	r = h.call("GET", "/api/policy/draft?format=md", "admin", nil, true)
+	if r.status != 200 || !strings.Contains(string(r.body), "구로신협") {
+		t.Errorf("draft md: %d", r.status)
+	}
+	r = h.call("GET", "/api/policy/draft", "admin", nil, true)
+	if r.status != 200 || !strings.Contains(r.header.Get("Content-Type"), "text/html") {
+		t.Errorf("draft html: %d %v", r.status, r.header)
+	}
+	if r := h.call("GET", "/api/policy", "auditor-all", nil, true); r.status != 403 {
+		t.Errorf("auditor reads the policy admin: %d", r.status)
+	}
+	// Signs: any session; an unknown site is a coded not-found.
+	if r := h.call("GET", "/api/policy/sign?site=nowhere", "staff", nil, true); r.status != 404 || r.code(t) != "not_found" && r.code(t) != "site.unknown" {
+		t.Errorf("sign of no site: %d %s", r.status, r.body)
+	}
+	if r := h.call("GET", "/api/policy/form", "", nil, true); r.status != 401 {
+		t.Errorf("form without a session: %d", r.status)
+	}
+}
