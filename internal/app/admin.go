@@ -18,6 +18,9 @@ func (a *App) adminWebOptions(opt *web.Options) {
 	}
 	running := func() *registry.Registry { return a.reg }
 	opt.Admin.Registry = &web.RegistryAdmin{Running: running, Path: a.cfg.Registry}
+	// Every version published from the web is a 관리대장 row, as from
+	// the command line.
+	a.policy.Ledger = a.ledger
 	opt.Admin.Policy = &web.PolicyAdmin{
 		Store: a.policy,
 		// The next version is rendered from the registry file, which an

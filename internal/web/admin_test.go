@@ -112,6 +112,7 @@ func newAdminHarness(t *testing.T, book LedgerBook) *adminHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	st.Ledger = h.lg
 	h.srv, err = New(Options{
 		Guard: &scopeGuard{users: map[string]map[Perm][]string{
 			"auditor-main": {PermReadLedger: {"main"}},
@@ -129,7 +130,12 @@ func newAdminHarness(t *testing.T, book LedgerBook) *adminHarness {
 		Admin: Admin{
 			Book: book, Institution: "구로신협", Location: seoul, Font: filepath.Join(h.dir, "no-font.ttf"),
 			Registry: &RegistryAdmin{Running: func() *registry.Registry { return running }, Path: regPath},
-			Policy:   &PolicyAdmin{Store: st, Registry: func() (*registry.Registry, error) { return registry.Load(regPath) }},
+			Policy: &PolicyAdmin{Store: st, Registry: func() (*registry.Registry, error) { return registry.Load(regPath) },
+				// The running configuration restricts viewing to a room,
+				// as the guro registry promises.
+				Facts: func(reg *registry.Registry) policy.Facts {
+					return policy.Facts{ViewingRoomRestricted: true}.Declared(reg)
+				}},
 		},
 	})
 	if err != nil {
@@ -472,7 +478,8 @@ func TestRegistryViewPreviewApply(t *testing.T) {
 	r := h.call("POST", "/api/registry/preview", "admin", map[string]string{"yaml": bad}, true)
 	var eb ErrorBody
 	r.json(t, &eb)
-	if r.status != 400 || eb.Code != "registry.invalid" || !strings.Contains(eb.Params["problems"], ":20:") {
+	if r.status != 400 || eb.Code != "registry.problems" || !strings.Contains(eb.Params["problems"], "20") ||
+		!strings.Contains(eb.Params["problems"], "forever") || !strings.Contains(eb.Message, "forever") {
 		t.Errorf("invalid registry: %d %+v", r.status, eb)
 	}
 
@@ -569,7 +576,7 @@ func TestPolicyDraftPublishDiff(t *testing.T) {
 		t.Fatalf("publish: %d %s", r.status, r.body)
 	}
 	es, _ := h.lg.Query(context.Background(), ledger.Filter{Kinds: []ledger.Kind{ledger.RegistryChange}})
-	if len(es) != 1 || !strings.Contains(es[0].Object, "제1판") {
+	if len(es) != 1 || !strings.Contains(es[0].Object, "policy version 1") || es[0].Actor != "admin" {
 		t.Errorf("ledger rows %+v", es)
 	}
 	h.call("GET", "/api/policy", "admin", nil, true).json(t, &st)

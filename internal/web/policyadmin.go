@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gwanje/gwanje/internal/errs"
-	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
 )
@@ -66,8 +65,10 @@ type draftJSON struct {
 	NoticeDays      int    `json:"notice_days"`
 	ImmediateReason string `json:"immediate_reason,omitempty"`
 	Summary         string `json:"summary,omitempty"`
-	// Problem is the code of what stops publication ("" when none).
+	// Problem is the code of what stops publication ("" when none);
+	// Measure names the promise nothing enforces (policy.unbacked).
 	Problem string `json:"problem,omitempty"`
+	Measure string `json:"measure,omitempty"`
 	// Changed: the draft differs from the newest published version.
 	Changed bool `json:"changed"`
 }
@@ -96,8 +97,10 @@ func (s *Server) draftOf(reg *registry.Registry, last *policy.Version) *draftJSO
 		NoticeDays: notice, ImmediateReason: rev.ImmediateReason, Summary: rev.Summary, Changed: true}
 	doc := policy.Build(reg, s.facts(reg), policy.Options{})
 	switch {
+	case len(policy.Unbacked(reg, s.facts(reg))) > 0:
+		d.Problem, d.Measure = "policy.unbacked", strings.Join(policy.Unbacked(reg, s.facts(reg)), ", ")
 	case announced.Before(today):
-		d.Problem = "policy.announced_past"
+		d.Problem = "policy.past_announcement"
 	case rev.Effective.Before(earliest) && strings.TrimSpace(rev.ImmediateReason) == "":
 		d.Problem = "policy.notice"
 	}
@@ -272,7 +275,7 @@ func (s *Server) policyDiff(w http.ResponseWriter, r *http.Request) {
 
 // policyPublish publishes the draft as the next version (the notice
 // period and the order of effective dates are the store's rules), then
-// records it in the ledger (registry-change).
+// records it in the ledger (registry-change, by the store).
 func (s *Server) policyPublish(w http.ResponseWriter, r *http.Request) {
 	const op = "web.policyPublish"
 	pa := s.opt.Admin.Policy
@@ -298,7 +301,8 @@ func (s *Server) policyPublish(w http.ResponseWriter, r *http.Request) {
 	}
 	d := s.draftOf(reg, last)
 	params := errs.Params{"announced": d.Announced, "effective": d.Effective, "earliest": d.Earliest,
-		"days": strconv.Itoa(d.NoticeDays)}
+		"days": strconv.Itoa(d.NoticeDays), "today": registry.DateOf(s.clk.Now().In(reg.Location())).String(),
+		"measure": d.Measure}
 	if d.Problem != "" {
 		kind := errs.Invalid
 		if d.Problem == "policy.unchanged" || d.Problem == "policy.order" {
@@ -307,34 +311,33 @@ func (s *Server) policyPublish(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(op, kind, errs.Code(d.Problem), params, "refused before publishing"))
 		return
 	}
-	v, err := pa.Store.Publish(reg, s.facts(reg))
+	// The store writes the version once, then its 관리대장 row naming
+	// the publisher (policy.Store.Ledger).
+	v, err := pa.Store.PublishAs(r.Context(), reg, s.facts(reg), principal(r).User)
 	if err != nil {
-		code := errs.Code("policy.invalid")
-		switch errs.KindOf(err) {
-		case errs.Exist:
-			code = "policy.unchanged"
-		case errs.Conflict:
-			code = "policy.order"
+		if v != nil {
+			// Published, but its ledger row failed: said loudly.
+			s.log.Error("policy published but its ledger row failed", "version", v.Number, "err", err)
+			s.fail(w, r, errs.E(op, errs.Unavailable, err))
+			return
 		}
-		s.fail(w, r, errs.E(op, code, params, err))
+		if c := errs.CodeOf(err); c == errs.KindOf(err).Code() {
+			// No code of its own: the kind says which rule.
+			code := errs.Code("policy.invalid")
+			switch errs.KindOf(err) {
+			case errs.Exist:
+				code = "policy.unchanged"
+			case errs.Conflict:
+				code = "policy.order"
+			}
+			err = errs.E(op, code, params, err)
+		}
+		s.fail(w, r, err)
 		return
-	}
-	p := principal(r)
-	e := ledger.Entry{Kind: ledger.RegistryChange, Actor: p.User, Role: p.Role, Client: clientAddr(r),
-		Object:  fmt.Sprintf("운영·관리 방침 제%d판 공고", v.Number),
-		Purpose: "방침 공고", Detail: fmt.Sprintf("공고일자 %s, 시행일자 %s; %s", v.Announced, v.Effective, v.Summary)}
-	// The version is written once and kept for ever: it is the record of
-	// the publication; the ledger row says who did it. A failed row is
-	// logged loudly rather than hiding a publication that happened.
-	seq := uint64(0)
-	if got, err := s.opt.Ledger.Append(r.Context(), e); err != nil {
-		s.log.Error("policy published but its ledger row failed", "version", v.Number, "err", err)
-	} else {
-		seq = got.Seq
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"version": versionJSON{Number: v.Number, Announced: v.Announced,
 		Effective: v.Effective, Summary: v.Summary, ImmediateReason: v.ImmediateReason,
-		PublishedAt: s.timeText(v.PublishedAt), State: "pending"}, "ledger_seq": seq})
+		PublishedAt: s.timeText(v.PublishedAt), State: "pending"}})
 }
 
 // policySign is the A4 안내판 of a site (?site=ID), as PDF.

@@ -29,9 +29,6 @@ type RegistryAdmin struct {
 	// Path is the registry file the server reads at start; an import
 	// replaces it.
 	Path string
-	// Save writes a validated registry to Path (default (*registry.Registry).Save,
-	// what `gwanje registry import` does).
-	Save func(r *registry.Registry, path string) error
 }
 
 // maxRegistry bounds an uploaded registry file.
@@ -235,20 +232,20 @@ func (s *Server) parseUpload(r *http.Request) (registryUpload, *registry.Registr
 	}
 	reg, err := registry.Parse("registry.yaml", []byte(up.YAML))
 	if err != nil {
+		// The registry words each problem with its line in the reader's
+		// language (internal/registry); at most 20 are sent.
 		var ve *registry.ValidationError
 		if errors.As(err, &ve) {
-			var lines []string
-			for i, p := range ve.Problems {
-				if i == 20 {
-					lines = append(lines, fmt.Sprintf("… (+%d)", len(ve.Problems)-20))
-					break
-				}
-				lines = append(lines, p.String())
+			n := len(ve.Problems)
+			shown := &registry.ValidationError{Problems: ve.Problems[:min(n, 20)]}
+			text := shown.Text(langOf(r))
+			if n > 20 {
+				text += fmt.Sprintf("\n… (+%d)", n-20)
 			}
-			return up, nil, errs.E(op, errs.Invalid, errs.Code("registry.invalid"),
-				errs.Params{"count": strconv.Itoa(len(ve.Problems)), "problems": strings.Join(lines, "\n")}, err)
+			return up, nil, errs.E(op, errs.Invalid, errs.Code("registry.problems"),
+				errs.Params{"count": strconv.Itoa(n), "problems": text}, err)
 		}
-		return up, nil, errs.E(op, errs.Invalid, errs.Code("registry.invalid"), errs.Params{"count": "1", "problems": ""}, err)
+		return up, nil, errs.E(op, errs.Invalid, errs.Code("registry.problems"), errs.Params{"count": "1", "problems": ""}, err)
 	}
 	return up, reg, nil
 }
@@ -349,29 +346,35 @@ func (s *Server) registryApply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(op, errs.Conflict, errs.Code("registry.changed"), "the registry file changed since the preview"))
 		return
 	}
+	// What changed is measured against the file replaced, as
+	// `gwanje registry import` words it (policy.Changes).
 	var changes []string
-	if run := ra.Running(); run != nil {
-		for _, d := range policy.Drift(policy.SnapshotOf(run), policy.SnapshotOf(reg)) {
-			changes = append(changes, d.String())
+	old := ra.Running()
+	if disk != nil {
+		if o, err := registry.Parse(ra.Path, disk); err == nil {
+			old = o
 		}
+	}
+	if old != nil {
+		changes = policy.Changes(policy.SnapshotOf(old), policy.SnapshotOf(reg))
 	}
 	detail := fmt.Sprintf("%d개 장소, 카메라 %d대; 변경 %d건", len(reg.Sites), reg.CameraCount(), len(changes))
 	if len(changes) > 0 {
 		detail += ": " + shorten(strings.Join(changes, "; "), 1500)
 	}
 	p := principal(r)
+	sum := sha256.Sum256([]byte(up.YAML))
 	e := ledger.Entry{Kind: ledger.RegistryChange, Actor: p.User, Role: p.Role, Client: clientAddr(r),
-		Object: "등록정보 가져오기 (" + digest([]byte(up.YAML)) + ")", Detail: detail}
+		Object:  fmt.Sprintf("registry.yaml sha256=%s (web)", hex.EncodeToString(sum[:])),
+		Purpose: "등록정보 변경", Detail: detail}
 	got, err := s.opt.Ledger.Append(r.Context(), e)
 	if err != nil {
 		s.fail(w, r, errs.E(op, errs.Unavailable, err))
 		return
 	}
-	save := ra.Save
-	if save == nil {
-		save = func(r *registry.Registry, path string) error { return r.Save(path) }
-	}
-	if err := save(reg, ra.Path); err != nil {
+	// Byte for byte, comments and layout kept, crash-safely, as
+	// `gwanje registry import` writes it.
+	if err := registry.WriteFile(ra.Path, []byte(up.YAML)); err != nil {
 		s.log.Error("registry import recorded in the ledger but not written", "ledger_seq", got.Seq, "err", err)
 		s.fail(w, r, errs.E(op, errs.Unavailable, errs.Code("registry.write"), err))
 		return
