@@ -28,6 +28,11 @@ func FontPath(file string) (string, error) {
 const (
 	fontFamily = "nanum"
 	margin     = 18.0 // mm
+	// headingRoom is the least room below a heading for it to stay on
+	// the page: itself and a few lines of what follows.
+	headingRoom = 24.0
+	// tableSize is the type size of the policy's tables.
+	tableSize = 9.0
 )
 
 // pdfDoc wraps fpdf with the Korean fonts and a few layout helpers.
@@ -68,82 +73,259 @@ func (p *pdfDoc) text(size float64, style, s string, align string) {
 
 func (p *pdfDoc) gap(mm float64) { p.Ln(mm) }
 
-// table draws a table whose column widths follow the length of their text;
-// a row never splits across pages and the header repeats on a new page.
+// table draws a table whose column widths follow the length of their text.
 func (p *pdfDoc) table(header []string, rows [][]string, size float64) {
 	p.tableWeighted(header, rows, size, nil)
 }
 
-// tableWeighted is table with fixed relative column widths (nil: by content).
-func (p *pdfDoc) tableWeighted(header []string, rows [][]string, size float64, weights []float64) {
-	p.SetFont(fontFamily, "", size)
+// cellPad is the vertical padding of a table row, top and bottom together.
+const cellPad = 2.0
+
+// room is the height left on the current page above the bottom margin.
+func (p *pdfDoc) room() float64 {
+	_, pageH := p.GetPageSize()
+	return pageH - margin - p.GetY()
+}
+
+// keepWithNext starts a new page unless h mm fit below the current line,
+// so a heading is never left alone at the foot of a page.
+func (p *pdfDoc) keepWithNext(h float64) {
+	if p.room() < h {
+		p.AddPage()
+	}
+}
+
+// columnWidths gives each column at least the width of its longest word
+// (so a short label such as 촬영시간 is never broken mid-word) and shares
+// the rest by the length of the column's text, or by weights when given.
+func (p *pdfDoc) columnWidths(header []string, rows [][]string, size float64, weights []float64) []float64 {
 	n := len(header)
 	if len(weights) != n {
 		weights = make([]float64, n)
 	}
+	minW := make([]float64, n)
 	for c := range n {
-		if weights[c] > 0 {
+		for ri, r := range append([][]string{header}, rows...) {
+			if c >= len(r) {
+				continue
+			}
+			style := ""
+			if ri == 0 {
+				style = "B"
+			}
+			p.SetFont(fontFamily, style, size)
+			for _, l := range strings.Split(r[c], "\n") {
+				for _, word := range strings.Fields(l) {
+					minW[c] = max(minW[c], p.GetStringWidth(word)+2*p.GetCellMargin()+0.5)
+				}
+			}
+		}
+	}
+	auto := make([]float64, n)
+	for c := range n {
+		auto[c] = weights[c]
+		if auto[c] > 0 {
 			continue
 		}
-		weights[c] = 4
+		auto[c] = 4
 		for _, r := range append([][]string{header}, rows...) {
 			if c < len(r) {
 				for _, l := range strings.Split(r[c], "\n") {
-					weights[c] = max(weights[c], min(float64(len([]rune(l))), 40))
+					auto[c] = max(auto[c], min(float64(len([]rune(l))), 40))
 				}
 			}
 		}
 	}
-	total := 0.0
-	for _, w := range weights {
-		total += w
+	total, sumMin := 0.0, 0.0
+	for c := range n {
+		total += auto[c]
+		sumMin += minW[c]
 	}
 	widths := make([]float64, n)
-	for c := range n {
-		widths[c] = p.width * weights[c] / total
-	}
-	lh := size * 0.5
-	_, pageH := p.GetPageSize()
-	draw := func(cells []string, style string, fill bool) {
-		p.SetFont(fontFamily, style, size)
-		lines := make([][]string, n)
-		h := 0.0
+	if sumMin >= p.width { // words wider than the page: shrink in proportion
 		for c := range n {
-			v := ""
-			if c < len(cells) {
-				v = cells[c]
+			widths[c] = p.width * minW[c] / sumMin
+		}
+		return widths
+	}
+	// Share by weight; a column below its minimum takes its minimum and
+	// the others share what is left, until every column fits.
+	fixed := make([]bool, n)
+	for {
+		left, weight := p.width, 0.0
+		for c := range n {
+			if fixed[c] {
+				left -= widths[c]
+			} else {
+				weight += auto[c]
 			}
-			for _, l := range strings.Split(v, "\n") {
-				split := p.SplitText(l, widths[c])
-				if len(split) == 0 {
-					split = []string{""}
+		}
+		changed := false
+		for c := range n {
+			if !fixed[c] {
+				widths[c] = left * auto[c] / weight
+				if widths[c] < minW[c] {
+					widths[c], fixed[c], changed = minW[c], true, true
 				}
-				lines[c] = append(lines[c], split...)
 			}
-			h = max(h, float64(len(lines[c]))*lh+2)
 		}
-		if p.GetY()+h > pageH-margin {
-			p.AddPage()
+		if !changed {
+			return widths
 		}
-		x, y := p.GetX(), p.GetY()
+	}
+}
+
+// tableLayout is a table measured for drawing.
+type tableLayout struct {
+	widths []float64
+	lh     float64 // line height
+	headH  float64 // height of the header row
+	usable float64 // height of a page between the margins
+}
+
+func (p *pdfDoc) layout(header []string, rows [][]string, size float64, weights []float64) *tableLayout {
+	t := &tableLayout{widths: p.columnWidths(header, rows, size, weights), lh: size * 0.5}
+	_, pageH := p.GetPageSize()
+	t.usable = pageH - 2*margin
+	t.headH = float64(height(p.splitRow(t, header, "B", size)))*t.lh + cellPad
+	return t
+}
+
+// splitRow breaks each cell of a row into the lines it prints as.
+func (p *pdfDoc) splitRow(t *tableLayout, cells []string, style string, size float64) [][]string {
+	p.SetFont(fontFamily, style, size)
+	lines := make([][]string, len(t.widths))
+	for c := range t.widths {
+		v := ""
+		if c < len(cells) {
+			v = cells[c]
+		}
+		for _, l := range strings.Split(v, "\n") {
+			parts := p.SplitText(l, t.widths[c])
+			if len(parts) == 0 {
+				parts = []string{""}
+			}
+			lines[c] = append(lines[c], parts...)
+		}
+	}
+	return lines
+}
+
+func height(lines [][]string) int {
+	h := 0
+	for _, l := range lines {
+		h = max(h, len(l))
+	}
+	return h
+}
+
+// move reports whether a row of height h that does not fit in room goes
+// whole to the next page: when it fits on a fresh page and moving wastes
+// at most a third of this one. Otherwise it is split.
+func (t *tableLayout) move(h, room float64) bool {
+	return t.headH+h <= t.usable && room <= t.usable/3 || int((room-cellPad)/t.lh) < 1
+}
+
+// breaksBefore reports whether the table, begun with room left on the
+// page, starts on the next page: its header goes with its first row, or
+// with the part of it that starts here when it is split, never alone.
+func (p *pdfDoc) breaksBefore(t *tableLayout, rows [][]string, size, room float64) bool {
+	if len(rows) == 0 {
+		return room < t.headH
+	}
+	h := float64(height(p.splitRow(t, rows[0], "", size)))*t.lh + cellPad
+	r := room - t.headH
+	return h > r && (t.move(h, r) || r < 2*t.lh+cellPad)
+}
+
+// tableWeighted is table with fixed relative column widths (nil: by
+// content). The header repeats at the top of every page the table runs
+// onto and is never left alone at the foot of a page. A row that does not
+// fit in the room left is moved to the next page when that wastes at most
+// a third of the page, else split across pages, as is a row taller than a
+// page.
+func (p *pdfDoc) tableWeighted(header []string, rows [][]string, size float64, weights []float64) {
+	t := p.layout(header, rows, size, weights)
+	n := len(header)
+	lh := t.lh
+	// drawPart draws k lines of each cell as one box.
+	drawPart := func(lines [][]string, k int, style string, fill bool) {
+		p.SetFont(fontFamily, style, size)
+		x, y := margin, p.GetY()
+		h := float64(k)*lh + cellPad
 		for c := range n {
 			if fill {
 				p.SetFillColor(235, 235, 235)
-				p.Rect(x, y, widths[c], h, "FD")
+				p.Rect(x, y, t.widths[c], h, "FD")
 			} else {
-				p.Rect(x, y, widths[c], h, "D")
+				p.Rect(x, y, t.widths[c], h, "D")
 			}
-			p.SetXY(x, y+1)
-			p.MultiCell(widths[c], lh, strings.Join(lines[c], "\n"), "", "L", false)
-			x += widths[c]
+			if k > 0 && len(lines[c]) > 0 {
+				p.SetXY(x, y+cellPad/2)
+				p.MultiCell(t.widths[c], lh, strings.Join(lines[c][:min(k, len(lines[c]))], "\n"), "", "L", false)
+			}
+			x += t.widths[c]
 		}
 		p.SetXY(margin, y+h)
 	}
-	draw(header, "B", true)
+	head := p.splitRow(t, header, "B", size)
+	drawHeader := func() { drawPart(head, height(head), "B", true) }
+
+	auto, bm := p.GetAutoPageBreak()
+	p.SetAutoPageBreak(false, bm) // this function places every line itself
+	defer p.SetAutoPageBreak(auto, bm)
+
+	if p.breaksBefore(t, rows, size, p.room()) {
+		p.AddPage()
+	}
+	drawHeader()
 	for _, r := range rows {
-		draw(r, "", false)
+		lines := p.splitRow(t, r, "", size)
+		for {
+			need := height(lines)
+			h := float64(need)*lh + cellPad
+			if h <= p.room() {
+				drawPart(lines, need, "", false)
+				break
+			}
+			if t.move(h, p.room()) {
+				p.AddPage()
+				drawHeader()
+				continue
+			}
+			fit := int((p.room() - cellPad) / lh)
+			drawPart(lines, fit, "", false)
+			for c := range lines {
+				lines[c] = lines[c][min(fit, len(lines[c])):]
+			}
+			p.AddPage()
+			drawHeader()
+		}
 	}
 	p.gap(2)
+}
+
+// headingHeight is the height text(size, "B", s) takes.
+func (p *pdfDoc) headingHeight(s string, size float64) float64 {
+	p.SetFont(fontFamily, "B", size)
+	return float64(len(p.SplitText(s, p.width))) * size * 0.5
+}
+
+// keepHeading starts a new page before a heading (and a block's title)
+// unless what follows can start below it on this page: a few lines, or
+// for a table its header with its first row.
+func (p *pdfDoc) keepHeading(h float64, next *Block, size float64) {
+	room := p.room() - h
+	if room < headingRoom-h {
+		p.AddPage()
+		return
+	}
+	if next != nil && next.Kind == Table {
+		t := p.layout(next.Header, next.Rows, size, nil)
+		if p.breaksBefore(t, next.Rows, size, room) {
+			p.AddPage()
+		}
+	}
 }
 
 func (p *pdfDoc) output(w io.Writer) error {
@@ -176,10 +358,22 @@ func (d Document) PDF(w io.Writer) error {
 	}
 	for _, s := range d.Sections {
 		p.gap(3)
+		h := p.headingHeight(s.Heading, 12) + 1
+		var first *Block
+		if len(s.Blocks) > 0 {
+			first = &s.Blocks[0]
+			if first.Title != "" {
+				h += p.headingHeight(first.Title, 10)
+			}
+		}
+		p.keepHeading(h, first, tableSize)
 		p.text(12, "B", s.Heading, "L")
 		p.gap(1)
-		for _, b := range s.Blocks {
+		for i, b := range s.Blocks {
 			if b.Title != "" {
+				if i > 0 {
+					p.keepHeading(p.headingHeight(b.Title, 10), &s.Blocks[i], tableSize)
+				}
 				p.text(10, "B", b.Title, "L")
 			}
 			switch b.Kind {
@@ -194,7 +388,7 @@ func (d Document) PDF(w io.Writer) error {
 			case Link:
 				p.text(10, "", b.Text+" ("+b.Href+")", "L")
 			case Table:
-				p.table(b.Header, b.Rows, 9)
+				p.table(b.Header, b.Rows, tableSize)
 			}
 		}
 	}

@@ -54,30 +54,55 @@ func SignLines(r *registry.Registry, siteID string) ([][2]string, error) {
 	return out, nil
 }
 
-// SignPDF writes the A4 안내판 of a site.
+// Sign type sizes: the text starts at signMaxSize and shrinks a point at a
+// time, down to signMinSize, until the sign fits one A4 page; a location
+// list too long even then continues on a second page, its header repeated.
+const (
+	signMaxSize = 14.0
+	signMinSize = 7.0
+)
+
+// SignPDF writes the A4 안내판 of a site, on one page.
 func SignPDF(r *registry.Registry, siteID string, w io.Writer) error {
 	lines, err := SignLines(r, siteID)
 	if err != nil {
 		return err
 	}
-	p, err := newPDF("CCTV 설치 안내")
-	if err != nil {
-		return err
-	}
-	p.AddPage()
-	p.gap(10)
-	p.text(34, "B", "CCTV 설치 안내", "C")
-	p.gap(4)
-	p.text(14, "", "영상정보처리기기 설치·운영 안내", "C")
-	p.gap(12)
 	var rows [][]string
 	for _, l := range lines {
 		rows = append(rows, []string{l[0], l[1]})
 	}
-	p.table([]string{"항목", "내용"}, rows, 14)
-	p.gap(10)
-	p.text(16, "B", r.Organization.Name, "C")
+	var p *pdfDoc
+	for size := signMaxSize; size >= signMinSize; size-- {
+		if p, err = signPage(r, rows, size); err != nil {
+			return err
+		}
+		if p.PageCount() == 1 {
+			break
+		}
+	}
 	return p.output(w)
+}
+
+// signPage lays the sign out with the table's type at size points; the
+// title and gaps shrink with it.
+func signPage(r *registry.Registry, rows [][]string, size float64) (*pdfDoc, error) {
+	p, err := newPDF("CCTV 설치 안내")
+	if err != nil {
+		return nil, err
+	}
+	k := size / signMaxSize
+	p.AddPage()
+	p.gap(10 * k)
+	p.text(34*max(k, 0.7), "B", "CCTV 설치 안내", "C")
+	p.gap(4 * k)
+	p.text(14*max(k, 0.7), "", "영상정보처리기기 설치·운영 안내", "C")
+	p.gap(12 * k)
+	p.tableWeighted([]string{"항목", "내용"}, rows, size, []float64{1, 3})
+	p.gap(10 * k)
+	p.keepWithNext(16 * k)
+	p.text(16*max(k, 0.7), "B", r.Organization.Name, "C")
+	return p, nil
 }
 
 // RequestFormPDF writes the 개인영상정보 열람·존재확인 청구서 (별지 제1호
