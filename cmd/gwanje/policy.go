@@ -21,7 +21,7 @@ func init() {
 }
 
 const policyUsage = `usage:
-  gwanje policy render   [-registry FILE | -data DIR] [-facts LIST] [-format md|html|pdf] [-o FILE]
+  gwanje policy render   [-registry FILE | -data DIR] [-facts LIST] [-format md|html|pdf] [-lang ko|en] [-o FILE]
   gwanje policy sign     [-registry FILE | -data DIR] -site ID [-o FILE]     A4 안내판 (PDF)
   gwanje policy form     [-registry FILE | -data DIR] [-o FILE]              별지 제1호 청구서 (PDF)
   gwanje policy publish  -data DIR [-facts LIST] [-notice-days N] [-actor NAME]
@@ -46,6 +46,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	data := fs.String("data", "", "data directory")
 	factList := fs.String("facts", "", "comma-separated facts about the running system")
 	format := fs.String("format", "md", "md, html or pdf")
+	lang := fs.String("lang", "ko", "language of the rendered policy: ko, or en from the registry's english: table")
 	out := fs.String("o", "", "output file (default stdout)")
 	site := fs.String("site", "", "site id")
 	notice := fs.Int("notice-days", 7, "least notice between announcement and effect")
@@ -114,6 +115,11 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			err = policy.RequestFormPDF(r, &b)
 		default:
 			doc := policy.Build(r, facts.Declared(r), policy.Options{})
+			if *lang == "en" {
+				if doc, err = policy.BuildEnglish(r, facts.Declared(r), policy.Options{}); err != nil {
+					return err
+				}
+			}
 			switch *format {
 			case "md":
 				b.WriteString(doc.Markdown())

@@ -18,6 +18,9 @@ import (
 //	GET /policy/versions       every published version
 //	GET /policy/versions/{n}   version n, with its diff against n−1
 //
+// ?lang=en on the first three serves the English policy when the version
+// has one.
+//
 // Only what the policy publishes is served; errors never show internal text.
 func (s *Store) Handler(log *slog.Logger) http.Handler {
 	if log == nil {
@@ -67,20 +70,31 @@ func (h *handler) current(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	doc, lang := &cur.Document, "ko"
+	if r.URL.Query().Get("lang") == "en" && cur.DocumentEn != nil {
+		doc, lang = cur.DocumentEn, "en"
+	}
 	switch r.URL.Path {
 	case "/policy.md":
-		h.send(w, "text/markdown; charset=utf-8", []byte(cur.Document.Markdown()))
+		h.send(w, "text/markdown; charset=utf-8", []byte(doc.Markdown()))
 		return
 	case "/policy.pdf":
 		var b bytes.Buffer
-		if err := cur.Document.PDF(&b); err != nil {
+		if err := doc.PDF(&b); err != nil {
 			h.fail(w, r, err)
 			return
 		}
 		h.send(w, "application/pdf", b.Bytes())
 		return
 	}
-	p := page{Doc: &cur.Document, Nav: navVersions}
+	p := page{Doc: doc, Nav: navVersions, Lang: lang}
+	if cur.DocumentEn != nil {
+		if lang == "en" {
+			p.Nav = append(append([]navLink{}, navVersions...), navLink{"한국어", "/policy"})
+		} else {
+			p.Nav = append(append([]navLink{}, navVersions...), navLink{"English", "/policy?lang=en"})
+		}
+	}
 	if pending != nil {
 		p.Banner = "개정된 방침이 공고되었습니다: 공고일자 " + pending.Announced + ", 시행일자 " + pending.Effective + " (/policy/versions/" + strconv.Itoa(pending.Number) + ")"
 	}

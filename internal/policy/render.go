@@ -68,7 +68,7 @@ func writeMDBlock(b *strings.Builder, bl Block) {
 var pageTmpl = template.Must(template.New("policy").Funcs(template.FuncMap{
 	"lines": func(s string) []string { return strings.Split(s, "\n") },
 }).Parse(`<!DOCTYPE html>
-<html lang="ko">
+<html lang="{{if .Lang}}{{.Lang}}{{else}}ko{{end}}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -116,6 +116,7 @@ th{background:#eee}.sub{color:#444}.note{font-size:.9em}.closing{text-align:righ
 type navLink struct{ Text, Href string }
 
 type page struct {
+	Lang     string // "ko" when empty
 	Doc      *Document
 	Nav      []navLink
 	Banner   string

@@ -43,6 +43,9 @@ type Version struct {
 	Snapshot Snapshot `json:"snapshot"`
 	Registry string   `json:"registry"` // the registry YAML at publication
 	Document Document `json:"document"`
+	// DocumentEn is the English policy, when the registry has an
+	// english: table (BuildEnglish); nil otherwise.
+	DocumentEn *Document `json:"document_en,omitempty"`
 }
 
 // VersionInfo is one row of the public list of versions.
@@ -243,11 +246,19 @@ func (s *Store) publish(ctx context.Context, op string, r *registry.Registry, f 
 		return nil, errs.E(op, err)
 	}
 	doc := Build(r, f, Options{})
+	var docEn *Document
+	if len(r.English) > 0 {
+		en, err := BuildEnglish(r, f, Options{})
+		if err != nil {
+			return nil, errs.E(op, err)
+		}
+		docEn = &en
+	}
 	v := &Version{
 		Format: VersionFormat, Number: len(vs) + 1,
 		Announced: announced.String(), Effective: rev.Effective.String(), EffectiveAt: rev.Effective.Start(loc),
 		ImmediateReason: rev.ImmediateReason, Summary: rev.Summary, PublishedAt: now, Adopted: adopt,
-		Facts: f, Snapshot: SnapshotOf(r), Registry: string(yml), Document: doc,
+		Facts: f, Snapshot: SnapshotOf(r), Registry: string(yml), Document: doc, DocumentEn: docEn,
 	}
 	if adopt {
 		for _, p := range vs {

@@ -46,6 +46,7 @@ func amend(r *registry.Registry, announced, effective, reason string) {
 		rev.Announced = date(announced)
 	}
 	r.Policy.History = append(r.Policy.History, rev)
+	r.English["보관기간 변경"] = "Retention changed"
 }
 
 func TestPublishVersionsAndServe(t *testing.T) {
@@ -126,6 +127,12 @@ func TestPublishVersionsAndServe(t *testing.T) {
 	if code, ctype, body := get("/policy.pdf"); code == 200 && (ctype != "application/pdf" || !strings.HasPrefix(body, "%PDF-")) {
 		t.Fatalf("/policy.pdf: %d %s", code, ctype)
 	}
+	if _, _, body := get("/policy?lang=en"); !strings.Contains(body, `<html lang="en">`) || !strings.Contains(body, "10 days from the recording date") && !strings.Contains(body, "30 days from the recording date") {
+		t.Fatalf("/policy?lang=en:\n%s", body)
+	}
+	if _, _, body := get("/policy"); !strings.Contains(body, `href="/policy?lang=en"`) {
+		t.Fatalf("/policy does not link its English version:\n%s", body)
+	}
 	_, _, list := get("/policy/versions")
 	if !strings.Contains(list, `href="/policy/versions/1"`) || !strings.Contains(list, `href="/policy/versions/2"`) || !strings.Contains(list, "보관기간 변경") {
 		t.Fatalf("/policy/versions:\n%s", list)
@@ -153,6 +160,7 @@ func TestPublishRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Sites[0].Storage = "서버실"
+	r.English["서버실"] = "Server room"
 	amend(r, "", "2013-07-31", "") // announced: today (30 July)
 	if err := r.Validate(); err != nil {
 		t.Fatalf("registry with unannounced revision: %v", err)
@@ -220,6 +228,9 @@ func TestAdoptPastVersions(t *testing.T) {
 		t.Fatalf("adopt the enactment: %+v %v", v1, err)
 	}
 	r := loadSeed(t, "jeonbuk")
+	r.English["보관기간 30일로 변경"] = "Retention changed to 30 days"
+	r.English["보관장소 변경"] = "Storage place changed"
+	r.English["서버실"] = "Server room"
 	r.Policy.History = append(r.Policy.History,
 		registry.Revision{Announced: date("2023-06-01"), Effective: date("2023-06-08"), Summary: "보관기간 30일로 변경"})
 	r.Sites[0].Retention = registry.Retention{Days: 30}

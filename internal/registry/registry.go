@@ -43,7 +43,11 @@ type Registry struct {
 	Safety         Safety       `yaml:"safety,omitempty"`
 	Signage        Signage      `yaml:"signage,omitempty"`
 	Policy         PolicyMeta   `yaml:"policy"`
-	loc            *time.Location
+	// English maps each Korean text the policy prints from the registry
+	// (names, places, purposes, titles, wordings) to its English, for
+	// institutions that publish the policy in both languages.
+	English map[string]string `yaml:"english,omitempty"`
+	loc     *time.Location
 }
 
 // Organization is the institution publishing the policy.

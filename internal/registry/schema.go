@@ -124,6 +124,27 @@ func (w *schemaWalker) walk(n *yaml.Node, t reflect.Type, path string) bool {
 		}
 		n.Content = keep
 		return true
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			w.add(n, path, "registry.want_map", nil)
+			return false
+		}
+		seen := map[string]int{}
+		var keep []*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			if prev, dup := seen[k.Value]; dup {
+				w.add(k, p, "registry.duplicate_key", map[string]string{"key": k.Value, "line": strconv.Itoa(prev)})
+				continue
+			}
+			seen[k.Value] = k.Line
+			if w.walk(v, t.Elem(), p) {
+				keep = append(keep, k, v)
+			}
+		}
+		n.Content = keep
+		return true
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			w.add(n, path, "registry.want_list", nil)
