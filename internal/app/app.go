@@ -94,18 +94,17 @@ func (a *App) begin(ctx context.Context) (*App, error) {
 
 func (a *App) start(ctx context.Context) error {
 	cfg, log := a.cfg, a.log
-	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+	var err error
+	if err = os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return err
 	}
 	if cfg.Registry != "" {
-		var err error
 		if a.reg, err = registry.Load(cfg.Registry); err != nil {
 			return err
 		}
 	} else {
 		log.Warn("no registry configured: no camera is recorded and no policy is published")
 	}
-	var err error
 	if a.keys, err = LoadKeys(cfg.KeyFile(), true, log); err != nil {
 		return err
 	}
