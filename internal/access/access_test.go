@@ -182,7 +182,7 @@ func TestEnsureAdminOnceAndMustChange(t *testing.T) {
 	if err != nil || !created || len(pw) < 16 {
 		t.Fatalf("first EnsureAdmin: %q %v %v", pw, created, err)
 	}
-	if err := (PasswordPolicy{}).Check("root", pw); err != nil {
+	if err := (PasswordPolicy{}).Check(pw, "root"); err != nil {
 		t.Fatalf("one-time password breaks the policy: %v", err)
 	}
 	pw2, created, err := s.EnsureAdmin(context.Background(), "root")
@@ -214,7 +214,7 @@ func TestPasswordPolicy(t *testing.T) {
 	var p PasswordPolicy
 	for pw, ok := range map[string]bool{"short1!": false, "onlyletterslong": false, "1234567890123": false,
 		"kim-secret-99": false, "Password1234": false, "long-enough-9": true, "긴비밀번호입니다만1": true} {
-		if err := p.Check("kim", pw); (err == nil) != ok {
+		if err := p.Check(pw, "kim"); (err == nil) != ok {
 			t.Errorf("%q: %v", pw, err)
 		}
 	}
@@ -487,7 +487,7 @@ func TestSessionTimeouts(t *testing.T) {
 	e.s.Login(ctx, "han", "Blue-river-42", "", netip.Addr{})
 	e.clk.Advance(time.Hour)
 	e.s.Login(ctx, "han", "Blue-river-42", "", netip.Addr{})
-	if n, _ := e.s.st.countSessions(ctx); n != 1 {
+	if n, _ := e.s.st.CountSessions(ctx); n != 1 {
 		t.Fatalf("%d sessions left, want only the newest", n)
 	}
 }
@@ -510,7 +510,7 @@ func TestTOTPLogin(t *testing.T) {
 	e := newEnv(t, nil)
 	_, p := e.addUser(t, "oh", Grant{Role: Staff, Sites: []string{"*"}})
 	ctx := context.Background()
-	uri, err := e.s.BeginTOTP(ctx, p)
+	uri, err := e.s.BeginTOTP(ctx, p, "Blue-river-42", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -682,7 +682,7 @@ func TestRoutesEnforceTheirPermission(t *testing.T) {
 			t.Errorf("%s %s as admin: %d, want %d", step.method, step.path, c, step.want)
 		}
 	}
-	if u, err := e.s.st.accountByName(context.Background(), "x9"); err != nil || u.Active || u.DeactivateReason != "전보" {
+	if u, err := e.s.st.AccountByName(context.Background(), "x9"); err != nil || u.Active || u.DeactivateReason != "전보" {
 		t.Fatalf("x9 after deactivation over HTTP: %+v %v", u, err)
 	}
 }

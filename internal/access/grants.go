@@ -96,9 +96,9 @@ func (s *Service) sees(actor *Principal, u User) bool {
 // managed returns the account named name if actor may change it (rule 4):
 // Private (told as "not found") when actor may not know of it, Permission
 // when some grant of it lies beyond what actor could give.
-func (s *Service) managed(ctx context.Context, actor *Principal, name string) (*account, error) {
+func (s *Service) managed(ctx context.Context, actor *Principal, name string) (*Account, error) {
 	const op = "access.managed"
-	acc, err := s.st.accountByName(ctx, name)
+	acc, err := s.lookup(ctx, name)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}

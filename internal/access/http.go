@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -118,11 +118,13 @@ func PrincipalFrom(ctx context.Context) *Principal {
 }
 
 // Handlers builds the HTTP handlers of the access service. Error writes a
-// failed request's response; the web layer passes its one kind-to-status
-// function, and the default (WriteError) is used when it is nil.
+// failed request's response: web.AccountRoutes sets it to the one HTTP
+// error writer (web.WriteError: a catalogue code and message, never Go
+// text). The default, WriteError, is a bare stand-in for tests.
 type Handlers struct {
 	S     *Service
 	Error func(w http.ResponseWriter, r *http.Request, err error)
+	Log   *slog.Logger // where web.AccountRoutes's error writer logs (nil: nowhere)
 }
 
 func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -133,29 +135,23 @@ func (h *Handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
 	WriteError(w, err)
 }
 
-// WriteError writes err as JSON with a status from its kind. The body
-// names only the kind, never the internal error text.
+// WriteError is the stand-in error writer when Handlers.Error is unset:
+// the status of err's kind and its public code only (the web layer's
+// writer adds the catalogue message).
 func WriteError(w http.ResponseWriter, err error) {
-	k := errs.KindOf(err)
 	status := map[errs.Kind]int{
 		errs.Invalid: http.StatusBadRequest, errs.Unauthorized: http.StatusUnauthorized, errs.Permission: http.StatusForbidden,
 		errs.Private: http.StatusNotFound, errs.NotExist: http.StatusNotFound, errs.Exist: http.StatusConflict,
 		errs.Unavailable: http.StatusServiceUnavailable, errs.TooLarge: http.StatusRequestEntityTooLarge,
-	}[k]
+	}[errs.KindOf(err)]
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
-	msg := k.String()
-	// Messages users must act on are safe to show.
-	for _, e := range []error{ErrBadLogin, ErrNetwork, ErrMustChangePassword} {
-		if errsIs(err, e) {
-			msg = e.Error()
-		}
+	code := errs.CodeOf(err)
+	if errs.KindOf(err) == errs.Private {
+		code = errs.NotExist.Code()
 	}
-	if k == errs.Invalid {
-		msg = err.Error() // what is wrong with their input
-	}
-	writeJSON(w, status, map[string]string{"error": msg})
+	writeJSON(w, status, map[string]string{"code": string(code)})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -169,7 +165,7 @@ func readJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errs.Errorf("access.readJSON", errs.Invalid, "request body: %v", err)
+		return errs.E("access.readJSON", errs.Invalid, errs.Code("request.json"), err)
 	}
 	return nil
 }
@@ -214,6 +210,7 @@ func (h *Handlers) Routes() []Route {
 		{Method: "POST", Pattern: "/api/password", Handler: h.ChangePassword},
 		{Method: "POST", Pattern: "/api/totp", Handler: h.BeginTOTP},
 		{Method: "POST", Pattern: "/api/totp/confirm", Handler: h.ConfirmTOTP},
+		{Method: "DELETE", Pattern: "/api/totp", Handler: h.RemoveTOTP},
 		{Method: "GET", Pattern: "/api/users", Perm: ManageUsers, Handler: h.ListUsers},
 		{Method: "POST", Pattern: "/api/users", Perm: ManageUsers, Handler: h.CreateUser},
 		{Method: "PUT", Pattern: "/api/users/{name}/grants", Perm: ManageUsers, Handler: h.SetGrants},
@@ -277,9 +274,22 @@ func (h *Handlers) ChangePassword(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// BeginTOTP returns {"uri"} to enrol an authenticator app.
+// totpProof is the body of the routes that change or remove TOTP: the
+// current password, or (when TOTP is on) the current code.
+type totpProof struct {
+	Password string `json:"password"`
+	Code     string `json:"code"`
+}
+
+// BeginTOTP handles {"password"} or {"code"} and returns {"uri"} to enrol
+// an authenticator app (or move TOTP to a new one).
 func (h *Handlers) BeginTOTP(w http.ResponseWriter, r *http.Request) {
-	uri, err := h.S.BeginTOTP(r.Context(), PrincipalFrom(r.Context()))
+	var req totpProof
+	if err := readJSON(r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	uri, err := h.S.BeginTOTP(r.Context(), PrincipalFrom(r.Context()), req.Password, req.Code)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -295,6 +305,20 @@ func (h *Handlers) ConfirmTOTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := h.S.ConfirmTOTP(r.Context(), PrincipalFrom(r.Context()), req.Code); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// RemoveTOTP handles DELETE {"password"} or {"code"}: TOTP off.
+func (h *Handlers) RemoveTOTP(w http.ResponseWriter, r *http.Request) {
+	var req totpProof
+	if err := readJSON(r, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.S.RemoveTOTP(r.Context(), PrincipalFrom(r.Context()), req.Password, req.Code); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -434,5 +458,3 @@ func (h *Handlers) Deactivate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
-func errsIs(err, target error) bool { return errors.Is(err, target) }

@@ -5,10 +5,12 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/trustelem/zxcvbn"
 	"golang.org/x/crypto/argon2"
 
 	"github.com/gwanje/gwanje/internal/errs"
@@ -61,20 +63,24 @@ func checkPassword(pw, phc string) bool {
 // PasswordPolicy is what a new password must satisfy.
 type PasswordPolicy struct {
 	MinLength int // in characters; default 10
-	MaxLength int // default 128 (bounds hashing work)
+	MaxLength int // default 128 (bounds hashing and scoring work)
 	// MinClasses is how many of letters, digits and symbols it must
 	// mix (default 2), following the 개인정보의 안전성 확보조치 기준
 	// guidance (2 classes and 10 characters, or 3 classes and 8).
 	MinClasses int
+	// MinScore is the least zxcvbn strength score, 0 (guessed at once)
+	// to 4 (default 3: "safely unguessable" against an offline attack
+	// on a slow hash). "password123" scores 0.
+	MinScore int
 }
 
-var commonPasswords = map[string]bool{
-	"password1234": true, "qwer1234!@#$": true, "1q2w3e4r5t": true, "admin12345": true,
-	"p@ssw0rd123": true, "abcd1234!@": true, "1234567890a": true, "qwerty12345": true,
-}
+// DefaultMinScore is PasswordPolicy.MinScore's default.
+const DefaultMinScore = 3
 
-// Check returns an Invalid error naming the first rule pw breaks.
-func (p PasswordPolicy) Check(name, pw string) error {
+// Check returns an Invalid error, with a catalogue code, naming the first
+// rule pw breaks. inputs are words the password must not lean on (the
+// user's login and display names, the service's name).
+func (p PasswordPolicy) Check(pw string, inputs ...string) error {
 	const op = "access.PasswordPolicy"
 	if p.MinLength == 0 {
 		p.MinLength = 10
@@ -85,12 +91,17 @@ func (p PasswordPolicy) Check(name, pw string) error {
 	if p.MinClasses == 0 {
 		p.MinClasses = 2
 	}
+	if p.MinScore == 0 {
+		p.MinScore = DefaultMinScore
+	}
 	n := utf8.RuneCountInString(pw)
 	if n < p.MinLength {
-		return errs.Errorf(op, errs.Invalid, "password has %d characters; at least %d are required", n, p.MinLength)
+		return errs.E(op, errs.Invalid, errs.Code("password.short"), errs.Params{"min": strconv.Itoa(p.MinLength)},
+			fmt.Errorf("password has %d characters; at least %d are required", n, p.MinLength))
 	}
 	if n > p.MaxLength {
-		return errs.Errorf(op, errs.Invalid, "password has %d characters; at most %d are allowed", n, p.MaxLength)
+		return errs.E(op, errs.Invalid, errs.Code("password.long"), errs.Params{"max": strconv.Itoa(p.MaxLength)},
+			fmt.Errorf("password has %d characters; at most %d are allowed", n, p.MaxLength))
 	}
 	var letter, digit, symbol bool
 	for _, r := range pw {
@@ -110,16 +121,34 @@ func (p PasswordPolicy) Check(name, pw string) error {
 		}
 	}
 	if classes < p.MinClasses {
-		return errs.Errorf(op, errs.Invalid, "password mixes %d of letters, digits and symbols; at least %d are required", classes, p.MinClasses)
+		return errs.E(op, errs.Invalid, errs.Code("password.classes"), errs.Params{"min": strconv.Itoa(p.MinClasses)},
+			fmt.Errorf("password mixes %d of letters, digits and symbols; at least %d are required", classes, p.MinClasses))
 	}
 	low := strings.ToLower(pw)
-	if name != "" && strings.Contains(low, strings.ToLower(name)) {
-		return errs.Errorf(op, errs.Invalid, "password contains the user name")
+	var words []string
+	for _, in := range inputs {
+		if in = strings.ToLower(strings.TrimSpace(in)); in != "" {
+			words = append(words, in)
+			if strings.Contains(low, in) {
+				return errs.E(op, errs.Invalid, errs.Code("password.contains_name"), "password contains the user's name")
+			}
+		}
 	}
 	if commonPasswords[low] {
-		return errs.Errorf(op, errs.Invalid, "password is on the list of common passwords")
+		return errs.E(op, errs.Invalid, errs.Code("password.weak"), "password is on the list of common passwords")
+	}
+	if score := zxcvbn.PasswordStrength(pw, words).Score; score < p.MinScore {
+		return errs.E(op, errs.Invalid, errs.Code("password.weak"),
+			fmt.Errorf("password strength score %d; at least %d is required", score, p.MinScore))
 	}
 	return nil
+}
+
+// commonPasswords are refused whatever their score (Korean keyboard
+// walks zxcvbn's English lists may miss).
+var commonPasswords = map[string]bool{
+	"password1234": true, "qwer1234!@#$": true, "1q2w3e4r5t": true, "admin12345": true,
+	"p@ssw0rd123": true, "abcd1234!@": true, "1234567890a": true, "qwerty12345": true,
 }
 
 // randomPassword returns a one-time password that satisfies the default

@@ -9,6 +9,7 @@
 package access
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/gwanje/gwanje/internal/errs"
@@ -64,7 +65,8 @@ func ParsePerm(s string) (Perm, error) {
 			return p, nil
 		}
 	}
-	return permNone, errs.Errorf("access.ParsePerm", errs.Invalid, "unknown permission %q", s)
+	return permNone, errs.E("access.ParsePerm", errs.Invalid, errs.Code("grant.perm_name"), errs.Params{"name": LedgerName(s)},
+		fmt.Errorf("unknown permission %q", s))
 }
 
 // PermSet is a set of permissions.
@@ -155,8 +157,12 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return roleNone, errs.Errorf("access.ParseRole", errs.Invalid, "unknown role %q (want admin, manager, authorized, staff or auditor)", s)
+	return roleNone, errs.E("access.ParseRole", errs.Invalid, errs.Code("grant.role"), errs.Params{"name": LedgerName(s)},
+		fmt.Errorf("unknown role %q (want admin, manager, authorized, staff or auditor)", s))
 }
+
+// AllPerms is every permission.
+func AllPerms() PermSet { return Set(Perms()...) }
 
 // DefaultPerms is THE permission table (docs/design/access.md shows the
 // same table; a test keeps them equal). A grant without its own
@@ -189,5 +195,6 @@ func ParseReason(s string) (Reason, error) {
 	case "기타", "other":
 		return OtherCause, nil
 	}
-	return "", errs.Errorf("access.ParseReason", errs.Invalid, "unknown deactivation reason %q (want transfer, retirement or other)", s)
+	return "", errs.E("access.ParseReason", errs.Invalid, errs.Code("user.reason"),
+		fmt.Errorf("unknown deactivation reason %q (want transfer, retirement or other)", s))
 }

@@ -14,10 +14,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/seal"
 )
 
 // Config configures the access service. Zero values take the defaults.
@@ -30,9 +33,25 @@ type Config struct {
 	Argon2   Argon2         // default DefaultArgon2
 	Password PasswordPolicy // default 10 characters, 2 classes
 
-	MaxFailures     int           // failed logins within FailureWindow that lock the account (default 5)
-	FailureWindow   time.Duration // default 15 minutes
-	LockoutDuration time.Duration // default 30 minutes
+	// Store keeps the accounts and sessions; nil opens the SQLite store
+	// Dir/access.db. The service closes it.
+	Store Store
+	// Keys, when set, seal TOTP secrets at rest (the master keyring);
+	// without, they are stored as they are.
+	Keys *seal.Keyring
+
+	// Lockout (docs/design/access.md, "Login"): MaxFailures failed logins
+	// within FailureWindow from one client address lock that (account,
+	// address) pair for LockoutDuration; the account's owner can still
+	// log in from elsewhere. AccountMaxFailures, much higher, locks the
+	// account everywhere. MaxAddressFailures failed logins from one address
+	// (IPv6: its /64), whatever the names, make further attempts from it
+	// refused unchecked and unledgered until its window ends.
+	MaxFailures        int           // default 5
+	AccountMaxFailures int           // default 50
+	MaxAddressFailures int           // default 20
+	FailureWindow      time.Duration // default 15 minutes
+	LockoutDuration    time.Duration // default 30 minutes
 
 	IdleTimeout     time.Duration // a session unused this long ends (default 30 minutes)
 	AbsoluteTimeout time.Duration // a session ends this long after login (default 12 hours)
@@ -50,8 +69,9 @@ type Config struct {
 
 // Service is the access service. It is safe for concurrent use.
 type Service struct {
-	cfg Config
-	st  *store
+	cfg     Config
+	st      Store
+	limiter *addrLimiter
 
 	dummyOnce sync.Once
 	dummy     string
@@ -99,22 +119,28 @@ func (g Grant) covers(site string) bool {
 
 func (g Grant) validate() error {
 	const op = "access.Grant"
+	bad := func(code errs.Code, p errs.Params, format string, a ...any) error {
+		return errs.E(op, errs.Invalid, code, p, fmt.Errorf(format, a...))
+	}
 	if g.Role <= roleNone || g.Role >= roleEnd {
-		return errs.Errorf(op, errs.Invalid, "grant has no valid role")
+		return bad("grant.role", errs.Params{"name": ""}, "grant has no valid role")
 	}
 	if len(g.Sites) == 0 {
-		return errs.Errorf(op, errs.Invalid, "a %s grant needs at least one site (or \"*\")", g.Role)
+		return bad("grant.no_sites", nil, "a %s grant needs at least one site (or \"*\")", g.Role)
 	}
 	for _, s := range g.Sites {
-		if s == "" || strings.ContainsAny(s, "\n\r") {
-			return errs.Errorf(op, errs.Invalid, "grant site %q is not a site id", s)
+		if s == "" || len(s) > 200 || strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+			return bad("grant.site_id", errs.Params{"site": LedgerName(s)}, "grant site %q is not a site id", s)
 		}
 	}
 	if !g.ValidUntil.IsZero() && !g.ValidUntil.After(g.ValidFrom) {
-		return errs.Errorf(op, errs.Invalid, "grant is valid until %s, not after it starts (%s)", g.ValidUntil, g.ValidFrom)
+		return bad("grant.period", nil, "grant is valid until %s, not after it starts (%s)", g.ValidUntil, g.ValidFrom)
 	}
 	if g.Perms>>permEnd != 0 || g.Perms&1 != 0 {
-		return errs.Errorf(op, errs.Invalid, "grant has unknown permissions %#x", uint32(g.Perms))
+		return bad("grant.perm_name", errs.Params{"name": fmt.Sprintf("%#x", uint32(g.Perms))}, "grant has unknown permissions %#x", uint32(g.Perms))
+	}
+	if utf8.RuneCountInString(g.Title) > 100 {
+		return bad("grant.title", errs.Params{"max": "100"}, "grant title is longer than 100 characters")
 	}
 	return nil
 }
@@ -164,6 +190,12 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.MaxFailures == 0 {
 		cfg.MaxFailures = 5
 	}
+	if cfg.AccountMaxFailures == 0 {
+		cfg.AccountMaxFailures = 50
+	}
+	if cfg.MaxAddressFailures == 0 {
+		cfg.MaxAddressFailures = 20
+	}
 	def(&cfg.FailureWindow, 15*time.Minute)
 	def(&cfg.LockoutDuration, 30*time.Minute)
 	def(&cfg.IdleTimeout, 30*time.Minute)
@@ -171,15 +203,18 @@ func Open(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Issuer == "" {
 		cfg.Issuer = "gwanje"
 	}
-	st, err := openStore(ctx, filepath.Join(cfg.Dir, "access.db"))
-	if err != nil {
-		return nil, errs.E(op, err)
+	st := cfg.Store
+	if st == nil {
+		var err error
+		if st, err = OpenSQLite(ctx, filepath.Join(cfg.Dir, "access.db")); err != nil {
+			return nil, errs.E(op, err)
+		}
 	}
-	return &Service{cfg: cfg, st: st}, nil
+	return &Service{cfg: cfg, st: st, limiter: newAddrLimiter(cfg.MaxAddressFailures, cfg.FailureWindow)}, nil
 }
 
-// Close closes the database.
-func (s *Service) Close() error { return s.st.db.Close() }
+// Close closes the store.
+func (s *Service) Close() error { return s.st.Close() }
 
 func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC() }
 
@@ -208,9 +243,9 @@ func actorOf(p *Principal, now time.Time) (name, role, client string) {
 // logged. When users exist it returns created == false and no password.
 func (s *Service) EnsureAdmin(ctx context.Context, name string) (password string, created bool, err error) {
 	const op = "access.EnsureAdmin"
-	n, err := s.st.countAccounts(ctx)
+	n, err := s.st.CountAccounts(ctx)
 	if err != nil {
-		return "", false, errs.E(op, errs.IO, err)
+		return "", false, errs.E(op, err)
 	}
 	if n > 0 {
 		return "", false, nil
@@ -224,13 +259,6 @@ func (s *Service) EnsureAdmin(ctx context.Context, name string) (password string
 	}
 	s.cfg.Logger.Info("first administrator created; its one-time password was shown once", "user", name)
 	return pw, true, nil
-}
-
-func validName(name string) error {
-	if name == "" || len(name) > 64 || strings.ContainsAny(name, " \t\r\n/\\:") {
-		return errs.Errorf("access.User", errs.Invalid, "user name %q must be 1-64 characters without spaces, slashes or colons", name)
-	}
-	return nil
 }
 
 // CreateUser adds a user with the given grants and a random one-time
@@ -256,11 +284,15 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, name, displa
 }
 
 func (s *Service) createUser(ctx context.Context, actor *Principal, name, display, pw string, grants []Grant) (User, error) {
-	if err := validName(name); err != nil {
+	name, err := NormalizeName(name)
+	if err != nil {
 		return User{}, err
 	}
-	if display == "" {
-		display = name
+	if err := s.nameFree(ctx, name); err != nil {
+		return User{}, err
+	}
+	if display, err = cleanDisplay(display, name); err != nil {
+		return User{}, err
 	}
 	for _, g := range grants {
 		if err := g.validate(); err != nil {
@@ -272,7 +304,7 @@ func (s *Service) createUser(ctx context.Context, actor *Principal, name, displa
 		return User{}, err
 	}
 	now := s.now()
-	id, err := s.st.insertAccount(ctx, name, display, h, now, grants)
+	id, err := s.st.InsertAccount(ctx, name, display, h, now, grants)
 	if err != nil {
 		return User{}, err
 	}
@@ -281,7 +313,7 @@ func (s *Service) createUser(ctx context.Context, actor *Principal, name, displa
 		Detail: fmt.Sprintf("created %q (%s) with grants: %s", name, display, describeGrants(grants))}); err != nil {
 		return User{}, err
 	}
-	acc, err := s.st.accountByID(ctx, id)
+	acc, err := s.st.AccountByID(ctx, id)
 	if err != nil {
 		return User{}, err
 	}
@@ -327,7 +359,7 @@ func (s *Service) SetGrants(ctx context.Context, actor *Principal, name string, 
 	if !acc.Active {
 		return errs.E(op, errs.Invalid, errs.Code("user.deactivated"), fmt.Errorf("user %q is deactivated", name))
 	}
-	if err := s.st.setGrants(ctx, acc.ID, grants); err != nil {
+	if err := s.st.SetGrants(ctx, acc.ID, grants); err != nil {
 		return errs.E(op, err)
 	}
 	a, r, c := actorOf(actor, s.now())
@@ -355,7 +387,7 @@ func (s *Service) Deactivate(ctx context.Context, actor *Principal, name string,
 		return errs.E(op, errs.Invalid, errs.Code("user.self_deactivate"), "a user cannot deactivate themself")
 	}
 	now := s.now()
-	if err := s.st.deactivate(ctx, acc.ID, string(reason), now); err != nil {
+	if err := s.st.Deactivate(ctx, acc.ID, string(reason), now); err != nil {
 		return errs.E(op, err)
 	}
 	a, r, c := actorOf(actor, now)
@@ -368,7 +400,7 @@ func (s *Service) Users(ctx context.Context, actor *Principal) ([]User, error) {
 	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
 		return nil, errs.E("access.Users", err)
 	}
-	all, err := s.st.listAccounts(ctx)
+	all, err := s.st.Accounts(ctx)
 	if err != nil {
 		return nil, errs.E("access.Users", err)
 	}
@@ -407,26 +439,42 @@ func tokenHash(tok string) []byte {
 }
 
 // Login checks a password (and TOTP code when enabled), applies the
-// lockout, ledgers the outcome and starts a session.
+// per-address limit and the lockouts, ledgers the outcome and starts a
+// session. Every refusal is the same Unauthorized error (code
+// login.failed), so a client cannot tell an unknown user from a wrong
+// password, a wrong code or a lockout.
 func (s *Service) Login(ctx context.Context, name, password, code string, client netip.Addr) (*Session, error) {
 	const op = "access.Login"
 	now := s.now()
-	cl := ""
-	if client.IsValid() {
-		cl = client.String()
+	cl := clientString(client)
+	actor := LedgerName(name)
+	if ok, first := s.limiter.allow(client, now); !ok {
+		// The address has failed too often: no check, and a ledger row
+		// only for the first refusal of the window, so a flood from one
+		// address cannot grow the ledger.
+		checkPassword(password, s.dummyHash())
+		if first {
+			if err := s.record(ctx, ledger.Entry{Kind: ledger.LoginFailed, Actor: actor, Client: cl,
+				Detail: fmt.Sprintf("%d failed logins from this address within %s: further attempts are refused unchecked and unrecorded until the window ends",
+					s.cfg.MaxAddressFailures, s.cfg.FailureWindow)}); err != nil {
+				return nil, errs.E(op, err)
+			}
+		}
+		return nil, errs.E(op, errs.Unauthorized, errs.Code("login.failed"), ErrBadLogin)
 	}
-	fail := func(why string, acc *account) (*Session, error) {
+	fail := func(why string, acc *Account) (*Session, error) {
+		s.limiter.fail(client, now)
 		role := ""
 		if acc != nil {
 			role = (&Principal{User: acc.User}).Role(now).Korean()
 		}
-		if err := s.record(ctx, ledger.Entry{Kind: ledger.LoginFailed, Actor: name, Role: role, Client: cl, Detail: why}); err != nil {
+		if err := s.record(ctx, ledger.Entry{Kind: ledger.LoginFailed, Actor: actor, Role: role, Client: cl, Detail: why}); err != nil {
 			return nil, errs.E(op, err)
 		}
-		return nil, errs.E(op, errs.Unauthorized, ErrBadLogin)
+		return nil, errs.E(op, errs.Unauthorized, errs.Code("login.failed"), ErrBadLogin)
 	}
-	acc, err := s.st.accountByName(ctx, name)
-	if errs.Is(err, errs.NotExist) {
+	acc, err := s.lookup(ctx, name)
+	if errs.Is(err, errs.NotExist) || errs.Is(err, errs.Invalid) {
 		checkPassword(password, s.dummyHash()) // same work as a real check
 		return fail("unknown user", nil)
 	}
@@ -434,40 +482,44 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 		return nil, errs.E(op, err)
 	}
 	if !acc.Active {
-		checkPassword(password, acc.pw)
+		checkPassword(password, acc.PasswordHash)
 		return fail("deactivated user", acc)
 	}
-	if now.Before(acc.lockedUntil) {
-		checkPassword(password, acc.pw)
-		return fail(fmt.Sprintf("account locked until %s", acc.lockedUntil.Format(time.RFC3339)), acc)
+	if now.Before(acc.Failures.LockedUntil) {
+		checkPassword(password, acc.PasswordHash)
+		return fail(fmt.Sprintf("account locked everywhere until %s", acc.Failures.LockedUntil.Format(time.RFC3339)), acc)
 	}
-	ok := checkPassword(password, acc.pw)
+	pair, err := s.st.ClientFailures(ctx, acc.ID, cl)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if now.Before(pair.LockedUntil) {
+		checkPassword(password, acc.PasswordHash)
+		return fail(fmt.Sprintf("account locked for this address until %s", pair.LockedUntil.Format(time.RFC3339)), acc)
+	}
+	ok := checkPassword(password, acc.PasswordHash)
 	why := "wrong password"
 	var step uint64
 	if ok && acc.TOTP {
-		step, ok = totpCheck(acc.totpSecret, code, now, acc.totpLastStep)
+		secret, err := s.openSecret(acc.ID, acc.TOTPSecret)
+		if err != nil {
+			return nil, errs.E(op, err)
+		}
+		step, ok = totpCheck(secret, code, now, acc.TOTPLastStep)
 		why = "wrong or reused TOTP code"
 	}
 	if !ok {
-		failures, window := acc.failures+1, acc.windowStart
-		if window.IsZero() || now.Sub(window) > s.cfg.FailureWindow {
-			failures, window = 1, now
-		}
-		var locked time.Time
-		if failures >= s.cfg.MaxFailures {
-			locked = now.Add(s.cfg.LockoutDuration)
-			why += fmt.Sprintf("; %d failures within %s: locked until %s", failures, s.cfg.FailureWindow, locked.Format(time.RFC3339))
-		}
-		if err := s.st.recordFailure(ctx, acc.ID, failures, window, locked); err != nil {
+		why, err = s.countFailure(ctx, acc, cl, why, now)
+		if err != nil {
 			return nil, errs.E(op, err)
 		}
 		return fail(why, acc)
 	}
-	if err := s.st.recordFailure(ctx, acc.ID, 0, time.Time{}, time.Time{}); err != nil {
+	if err := s.st.SetClientFailures(ctx, acc.ID, cl, Failures{}); err != nil {
 		return nil, errs.E(op, err)
 	}
 	if acc.TOTP {
-		if err := s.st.setTOTP(ctx, acc.ID, acc.totpSecret, nil, step); err != nil {
+		if err := s.st.SetTOTP(ctx, acc.ID, acc.TOTPSecret, acc.TOTPPending, step); err != nil {
 			return nil, errs.E(op, err)
 		}
 	}
@@ -476,18 +528,93 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 	if err1 != nil || err2 != nil {
 		return nil, errs.E(op, errs.Internal, errors.Join(err1, err2))
 	}
-	if err := s.st.deleteStaleSessions(ctx, now.Add(-s.cfg.IdleTimeout), now.Add(-s.cfg.AbsoluteTimeout)); err != nil {
+	if err := s.st.DeleteStaleSessions(ctx, now.Add(-s.cfg.IdleTimeout), now.Add(-s.cfg.AbsoluteTimeout)); err != nil {
 		return nil, errs.E(op, err)
 	}
 	p := &Principal{User: acc.User, Client: client, CSRF: csrf, session: tokenHash(tok)}
-	if err := s.st.insertSession(ctx, p.session, acc.ID, csrf, now, cl); err != nil {
+	if err := s.st.InsertSession(ctx, SessionRecord{IDHash: p.session, AccountID: acc.ID, CSRF: csrf, Created: now, Last: now, Client: cl}); err != nil {
 		return nil, errs.E(op, err)
 	}
-	if err := s.record(ctx, ledger.Entry{Kind: ledger.Login, Actor: name, Role: p.Role(now).Korean(), Client: cl}); err != nil {
-		s.st.deleteSession(ctx, p.session)
+	if err := s.record(ctx, ledger.Entry{Kind: ledger.Login, Actor: acc.Name, Role: p.Role(now).Korean(), Client: cl}); err != nil {
+		s.st.DeleteSession(ctx, p.session)
 		return nil, errs.E(op, err)
 	}
 	return &Session{Token: tok, CSRF: csrf, Principal: p}, nil
+}
+
+// countFailure counts a failed proof of identity (password or code) of
+// acc from client: MaxFailures within the window lock the (account,
+// address) pair, AccountMaxFailures lock the account everywhere. It
+// returns why with the lockout appended.
+func (s *Service) countFailure(ctx context.Context, acc *Account, client, why string, now time.Time) (string, error) {
+	bump := func(f Failures, limit int) Failures {
+		if f.WindowStart.IsZero() || now.Sub(f.WindowStart) > s.cfg.FailureWindow {
+			f = Failures{WindowStart: now}
+		}
+		f.Count++
+		if f.Count >= limit {
+			f.LockedUntil = now.Add(s.cfg.LockoutDuration)
+		}
+		return f
+	}
+	pair, err := s.st.ClientFailures(ctx, acc.ID, client)
+	if err != nil {
+		return why, err
+	}
+	pair = bump(pair, s.cfg.MaxFailures)
+	if err := s.st.SetClientFailures(ctx, acc.ID, client, pair); err != nil {
+		return why, err
+	}
+	all := bump(acc.Failures, s.cfg.AccountMaxFailures)
+	if err := s.st.SetFailures(ctx, acc.ID, all); err != nil {
+		return why, err
+	}
+	acc.Failures = all
+	if !pair.LockedUntil.IsZero() {
+		why += fmt.Sprintf("; %d failures from this address within %s: locked until %s for this address", pair.Count, s.cfg.FailureWindow, pair.LockedUntil.Format(time.RFC3339))
+	}
+	if !all.LockedUntil.IsZero() {
+		why += fmt.Sprintf("; %d failures from all addresses within %s: locked until %s from every address", all.Count, s.cfg.FailureWindow, all.LockedUntil.Format(time.RFC3339))
+	}
+	return why, nil
+}
+
+func clientString(a netip.Addr) string {
+	if a.IsValid() {
+		return a.String()
+	}
+	return ""
+}
+
+// lookup finds an account by the name a person typed: its normalized form,
+// or, for an account made before names were normalized, the name as
+// stored.
+func (s *Service) lookup(ctx context.Context, name string) (*Account, error) {
+	norm, err := NormalizeName(name)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := s.st.AccountByName(ctx, norm)
+	if errs.Is(err, errs.NotExist) && norm != name {
+		acc, err = s.st.AccountByName(ctx, name)
+	}
+	return acc, err
+}
+
+// nameFree refuses a normalized name that any account's name, normalized,
+// already is (accounts made before normalization included).
+func (s *Service) nameFree(ctx context.Context, norm string) error {
+	us, err := s.st.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if n, err := NormalizeName(u.Name); u.Name == norm || (err == nil && n == norm) {
+			return errs.E("access.User", errs.Exist, errs.Code("user.exists"), errs.Params{"name": norm},
+				fmt.Errorf("user %q exists (as %q)", norm, u.Name))
+		}
+	}
+	return nil
 }
 
 // dummyHash is a hash with the service's cost, checked against when the
@@ -506,7 +633,7 @@ func (s *Service) Authenticate(ctx context.Context, token string, client netip.A
 		return nil, errs.Errorf(op, errs.Unauthorized, "no session")
 	}
 	h := tokenHash(token)
-	row, err := s.st.session(ctx, h)
+	row, err := s.st.Session(ctx, h)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
@@ -514,21 +641,21 @@ func (s *Service) Authenticate(ctx context.Context, token string, client netip.A
 		return nil, errs.Errorf(op, errs.Unauthorized, "no such session")
 	}
 	now := s.now()
-	if now.Sub(row.last) > s.cfg.IdleTimeout || now.Sub(row.created) > s.cfg.AbsoluteTimeout {
-		s.st.deleteSession(ctx, h)
+	if now.Sub(row.Last) > s.cfg.IdleTimeout || now.Sub(row.Created) > s.cfg.AbsoluteTimeout {
+		s.st.DeleteSession(ctx, h)
 		return nil, errs.Errorf(op, errs.Unauthorized, "session expired")
 	}
-	acc, err := s.st.accountByID(ctx, row.accountID)
+	acc, err := s.st.AccountByID(ctx, row.AccountID)
 	if err != nil || !acc.Active {
-		s.st.deleteSession(ctx, h)
+		s.st.DeleteSession(ctx, h)
 		return nil, errs.Errorf(op, errs.Unauthorized, "session of an inactive user")
 	}
-	if now.Sub(row.last) > time.Second {
-		if err := s.st.touchSession(ctx, h, now); err != nil {
+	if now.Sub(row.Last) > time.Second {
+		if err := s.st.TouchSession(ctx, h, now); err != nil {
 			return nil, errs.E(op, err)
 		}
 	}
-	return &Principal{User: acc.User, Client: client, CSRF: row.csrf, session: h}, nil
+	return &Principal{User: acc.User, Client: client, CSRF: row.CSRF, session: h}, nil
 }
 
 // Logout ends the principal's session and ledgers it.
@@ -537,41 +664,88 @@ func (s *Service) Logout(ctx context.Context, p *Principal) error {
 	if p == nil || p.session == nil {
 		return errs.Errorf(op, errs.Unauthorized, "no session")
 	}
-	if err := s.st.deleteSession(ctx, p.session); err != nil {
+	if err := s.st.DeleteSession(ctx, p.session); err != nil {
 		return errs.E(op, err)
 	}
 	a, r, c := actorOf(p, s.now())
 	return s.record(ctx, ledger.Entry{Kind: ledger.Logout, Actor: a, Role: r, Client: c})
 }
 
+// proveIdentity checks, for an act of the session's own user that a
+// stolen session must not be enough for (changing the password, changing
+// or removing TOTP), the current password, or, when TOTP is on and allowed
+// is true, the current code. A wrong answer counts as a failed login from
+// the session's address (the same lockout).
+func (s *Service) proveIdentity(ctx context.Context, p *Principal, password, code string, codeAllowed bool) (*Account, error) {
+	const op = "access.proveIdentity"
+	if p == nil {
+		return nil, errs.Errorf(op, errs.Unauthorized, "no session")
+	}
+	acc, err := s.st.AccountByID(ctx, p.ID)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	now := s.now()
+	cl := clientString(p.Client)
+	pair, err := s.st.ClientFailures(ctx, acc.ID, cl)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	if now.Before(pair.LockedUntil) || now.Before(acc.Failures.LockedUntil) {
+		return nil, errs.E(op, errs.Permission, errs.Code("login.locked"), "locked after repeated failures")
+	}
+	if password != "" && checkPassword(password, acc.PasswordHash) {
+		return acc, nil
+	}
+	if password == "" && codeAllowed && acc.TOTP && code != "" {
+		secret, err := s.openSecret(acc.ID, acc.TOTPSecret)
+		if err != nil {
+			return nil, errs.E(op, err)
+		}
+		if step, ok := totpCheck(secret, code, now, acc.TOTPLastStep); ok {
+			acc.TOTPLastStep = step
+			if err := s.st.SetTOTP(ctx, acc.ID, acc.TOTPSecret, acc.TOTPPending, step); err != nil {
+				return nil, errs.E(op, err)
+			}
+			return acc, nil
+		}
+	}
+	why, err := s.countFailure(ctx, acc, cl, "wrong current password or code", now)
+	if err != nil {
+		return nil, errs.E(op, err)
+	}
+	a, r, c := actorOf(p, now)
+	if err := s.record(ctx, ledger.Entry{Kind: ledger.LoginFailed, Actor: a, Role: r, Client: c, Detail: why}); err != nil {
+		return nil, errs.E(op, err)
+	}
+	if codeAllowed && acc.TOTP {
+		return nil, errs.E(op, errs.Permission, errs.Code("password.or_code_wrong"), "wrong current password or code")
+	}
+	return nil, errs.E(op, errs.Permission, errs.Code("password.wrong"), "wrong current password")
+}
+
 // ChangePassword sets a new password after checking the old one and the
 // policy; it clears the must-change flag and ends the user's other sessions.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW string) error {
 	const op = "access.ChangePassword"
-	if p == nil {
-		return errs.Errorf(op, errs.Unauthorized, "no session")
-	}
-	acc, err := s.st.accountByID(ctx, p.ID)
+	acc, err := s.proveIdentity(ctx, p, oldPW, "", false)
 	if err != nil {
 		return errs.E(op, err)
 	}
-	if !checkPassword(oldPW, acc.pw) {
-		return errs.Errorf(op, errs.Permission, "the current password is wrong")
-	}
 	if oldPW == newPW {
-		return errs.Errorf(op, errs.Invalid, "the new password must differ from the current one")
+		return errs.E(op, errs.Invalid, errs.Code("password.same"), "the new password must differ from the current one")
 	}
-	if err := s.cfg.Password.Check(acc.Name, newPW); err != nil {
+	if err := s.cfg.Password.Check(newPW, acc.Name, acc.Display, s.cfg.Issuer); err != nil {
 		return errs.E(op, err)
 	}
 	h, err := hashPassword(newPW, s.cfg.Argon2)
 	if err != nil {
 		return errs.E(op, err)
 	}
-	if err := s.st.setPassword(ctx, acc.ID, h, false); err != nil {
+	if err := s.st.SetPassword(ctx, acc.ID, h, false); err != nil {
 		return errs.E(op, err)
 	}
-	if err := s.st.deleteSessionsOf(ctx, acc.ID, p.session); err != nil {
+	if err := s.st.DeleteSessionsOf(ctx, acc.ID, p.session); err != nil {
 		return errs.E(op, err)
 	}
 	p.MustChangePassword = false
@@ -582,9 +756,10 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW
 // ResetPassword gives a user a new random one-time password (returned
 // once, to be changed at the next login), ends every session of theirs and
 // clears a lockout. It is how a forgotten password, the first
-// administrator's included, is recovered: by someone with ManageUsers, or
-// by the operator of the machine (gwanje user reset-password), never by a
-// default. A deactivated user stays deactivated.
+// administrator's included, is recovered: by someone with ManageUsers who
+// could have given all of the user's grants, or by the operator of the
+// machine (gwanje user reset-password), never by a default. A deactivated
+// user stays deactivated.
 func (s *Service) ResetPassword(ctx context.Context, actor *Principal, name string) (string, error) {
 	const op = "access.ResetPassword"
 	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
@@ -610,66 +785,97 @@ func (s *Service) ResetPassword(ctx context.Context, actor *Principal, name stri
 	if err != nil {
 		return "", errs.E(op, err)
 	}
-	if err := s.st.setPassword(ctx, acc.ID, h, true); err != nil {
+	if err := s.st.SetPassword(ctx, acc.ID, h, true); err != nil {
 		return "", errs.E(op, err)
 	}
-	if err := s.st.deleteAllSessionsOf(ctx, acc.ID); err != nil {
+	if err := s.st.DeleteAllSessionsOf(ctx, acc.ID); err != nil {
 		return "", errs.E(op, err)
 	}
-	if err := s.st.recordFailure(ctx, acc.ID, 0, time.Time{}, time.Time{}); err != nil {
+	if err := s.st.ClearFailures(ctx, acc.ID); err != nil {
 		return "", errs.E(op, err)
 	}
 	a, r, c := actorOf(actor, s.now())
-	if err := s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + name,
+	if err := s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name,
 		Detail: "password reset to a one-time password; every session ended"}); err != nil {
 		return "", errs.E(op, err)
 	}
 	return pw, nil
 }
 
-// BeginTOTP starts TOTP enrolment and returns the otpauth:// URI to show
-// as a QR code. TOTP is on only after ConfirmTOTP with a valid code.
-func (s *Service) BeginTOTP(ctx context.Context, p *Principal) (string, error) {
+// BeginTOTP starts TOTP enrolment (or replaces the authenticator) and
+// returns the otpauth:// URI to show as a QR code. It needs the current
+// password, or, when TOTP is already on, the current code: a stolen
+// session alone cannot move the second factor to the thief's phone. TOTP
+// is on (or replaced) only after ConfirmTOTP with a valid code.
+func (s *Service) BeginTOTP(ctx context.Context, p *Principal, password, code string) (string, error) {
 	const op = "access.BeginTOTP"
-	if p == nil {
-		return "", errs.Errorf(op, errs.Unauthorized, "no session")
+	acc, err := s.proveIdentity(ctx, p, password, code, true)
+	if err != nil {
+		return "", errs.E(op, err)
 	}
 	secret := make([]byte, 20)
 	if _, err := rand.Read(secret); err != nil {
 		return "", errs.E(op, errs.Internal, err)
 	}
-	acc, err := s.st.accountByID(ctx, p.ID)
+	sealed, err := s.sealSecret(acc.ID, secret)
 	if err != nil {
 		return "", errs.E(op, err)
 	}
-	if err := s.st.setTOTP(ctx, p.ID, acc.totpSecret, secret, acc.totpLastStep); err != nil {
+	if err := s.st.SetTOTP(ctx, acc.ID, acc.TOTPSecret, sealed, acc.TOTPLastStep); err != nil {
 		return "", errs.E(op, err)
 	}
-	return totpURI(s.cfg.Issuer, p.Name, secret), nil
+	return totpURI(s.cfg.Issuer, acc.Name, secret), nil
 }
 
-// ConfirmTOTP turns TOTP on when code matches the pending secret.
+// ConfirmTOTP turns TOTP on (or onto the new authenticator) when code
+// matches the pending secret.
 func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) error {
 	const op = "access.ConfirmTOTP"
 	if p == nil {
 		return errs.Errorf(op, errs.Unauthorized, "no session")
 	}
-	acc, err := s.st.accountByID(ctx, p.ID)
+	acc, err := s.st.AccountByID(ctx, p.ID)
 	if err != nil {
 		return errs.E(op, err)
 	}
-	if len(acc.totpPending) == 0 {
-		return errs.Errorf(op, errs.Invalid, "no TOTP enrolment in progress")
+	if len(acc.TOTPPending) == 0 {
+		return errs.E(op, errs.Invalid, errs.Code("totp.no_enrolment"), "no TOTP enrolment in progress")
 	}
-	step, ok := totpCheck(acc.totpPending, code, s.now(), 0)
+	pending, err := s.openSecret(acc.ID, acc.TOTPPending)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	step, ok := totpCheck(pending, code, s.now(), 0)
 	if !ok {
-		return errs.Errorf(op, errs.Invalid, "the TOTP code does not match")
+		return errs.E(op, errs.Invalid, errs.Code("totp.wrong"), "the TOTP code does not match")
 	}
-	if err := s.st.setTOTP(ctx, p.ID, acc.totpPending, nil, step); err != nil {
+	detail := "TOTP enabled"
+	if acc.TOTP {
+		detail = "TOTP moved to a new authenticator"
+	}
+	if err := s.st.SetTOTP(ctx, p.ID, acc.TOTPPending, nil, step); err != nil {
 		return errs.E(op, err)
 	}
 	a, r, c := actorOf(p, s.now())
-	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name, Detail: "TOTP enabled"})
+	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name, Detail: detail})
+}
+
+// RemoveTOTP turns TOTP off. Like BeginTOTP it needs the current password
+// or the current code.
+func (s *Service) RemoveTOTP(ctx context.Context, p *Principal, password, code string) error {
+	const op = "access.RemoveTOTP"
+	acc, err := s.proveIdentity(ctx, p, password, code, true)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	if !acc.TOTP {
+		return errs.E(op, errs.Invalid, errs.Code("totp.off"), "TOTP is not on")
+	}
+	if err := s.st.SetTOTP(ctx, acc.ID, nil, nil, acc.TOTPLastStep); err != nil {
+		return errs.E(op, err)
+	}
+	a, r, c := actorOf(p, s.now())
+	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name, Detail: "TOTP removed"})
 }
 
 // Operator returns the principal of a local operator acting through the
@@ -677,6 +883,6 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) er
 // directory). It may manage users and is written to the ledger as
 // "cli:<name>". Never hand it to a network request.
 func (s *Service) Operator(name string) *Principal {
-	return &Principal{User: User{Name: "cli:" + name, Display: name, Active: true,
+	return &Principal{User: User{Name: "cli:" + LedgerName(name), Display: name, Active: true,
 		Grants: []Grant{{Role: SystemAdmin, Title: "local operator", Sites: []string{"*"}}}}}
 }

@@ -149,7 +149,7 @@ func (a *App) openStores(ctx context.Context) error {
 	cpDone := make(chan struct{})
 	go func() { a.ledger.RunCheckpoints(cpCtx); close(cpDone) }()
 	a.onClose(func() { stopCheckpoints(); <-cpDone })
-	if a.access, err = access.Open(ctx, access.Config{Dir: cfg.DataDir, Ledger: a.ledger,
+	if a.access, err = access.Open(ctx, access.Config{Dir: cfg.DataDir, Ledger: a.ledger, Keys: a.keys,
 		Logger: log.With("component", "access")}); err != nil {
 		return err
 	}

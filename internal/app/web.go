@@ -20,7 +20,7 @@ func (a *App) startWeb() error {
 	cfg, log := a.cfg, a.log
 	opt := web.Options{
 		Guard:    web.AccessGuard{S: a.access, Clock: a.clk},
-		Accounts: web.AccountRoutes(&access.Handlers{S: a.access}),
+		Accounts: web.AccountRoutes(&access.Handlers{S: a.access, Log: log.With("component", "web")}),
 		Cameras:  appCameras{a},
 		Footage:  playback.StoreSource{Store: a.store},
 		Summaries: func(ctx context.Context) (map[string][2]time.Time, error) {

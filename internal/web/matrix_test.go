@@ -61,7 +61,8 @@ func matrix(t0 time.Time) map[string]want {
 		// {pw} is the caller's own password: a wrong one is refused by the
 		// handler, which is not what this test is about.
 		"POST /api/password":     {mustChange: true, path: "/api/password", body: map[string]string{"old": "{pw}", "new": "{pw}"}},
-		"POST /api/totp":         {path: "/api/totp", ok: 200},
+		"POST /api/totp":         {path: "/api/totp", body: map[string]string{"password": "{pw}"}, ok: 200},
+		"DELETE /api/totp":       {path: "/api/totp", body: map[string]string{"password": "{pw}"}}, // 400: TOTP is off
 		"POST /api/totp/confirm": {path: "/api/totp/confirm", body: map[string]string{"code": "000000"}},
 		"GET /api/users":         {perm: access.ManageUsers, path: "/api/users", ok: 200},
 		"POST /api/users":        {perm: access.ManageUsers, path: "/api/users", body: map[string]any{"name": ""}},

@@ -148,7 +148,7 @@ func (s *Server) guard(rt route) http.Handler {
 			}
 		}
 		if p.MustChangePassword && !rt.allowMustChange {
-			s.fail(w, r, errs.E(op, errs.Permission, "the password must be changed first"))
+			s.fail(w, r, errs.E(op, errs.Permission, errs.Code("password.must_change"), "the password must be changed first"))
 			return
 		}
 		if rt.rule == rulePerm {
