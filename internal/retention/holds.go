@@ -14,8 +14,8 @@ import (
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/sqlitedb"
 	"github.com/gwanje/gwanje/internal/store"
-	_ "modernc.org/sqlite" // driver "sqlite"
 )
 
 // Owner is who owns a hold. Values are stored: never rename one.
@@ -94,43 +94,32 @@ CREATE TABLE broken (
 INSERT INTO meta (id, schema_version) VALUES (1, 1);
 `
 
+// dbMigrations are retention.db's schema, oldest first (the sqlitedb
+// convention: PRAGMA user_version counts them; append only). Migration 1
+// is the schema of version 1, whose files kept their version in
+// meta.schema_version: dbLegacy reads it.
+var dbMigrations = []string{dbSchema}
+
+// dbLegacy is the version of a retention.db made before the migration
+// convention: meta.schema_version.
+func dbLegacy(ctx context.Context, tx *sql.Tx) (int, error) {
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT schema_version FROM meta`).Scan(&v); err != nil {
+		return 0, errs.E("retention.dbLegacy", errs.Corrupt, fmt.Errorf("meta.schema_version: %w", err))
+	}
+	return v, nil
+}
+
 // db is retention.db: holds, the clock high-water mark, broken promises.
 type db struct{ sql *sql.DB }
 
+// openDB opens (creating it 0600 if needed) data directory dir's
+// retention.db through internal/sqlitedb.
 func openDB(ctx context.Context, dir string) (*db, error) {
-	const op = "retention.openDB"
-	path := filepath.Join(dir, "retention.db")
-	d, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_txlock=immediate")
+	d, err := sqlitedb.Open(ctx, "retention.openDB", filepath.Join(dir, "retention.db"),
+		sqlitedb.Options{Migrations: dbMigrations, Legacy: dbLegacy})
 	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	d.SetMaxOpenConns(1)
-	var n int
-	if err := d.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n); err != nil {
-		d.Close()
-		return nil, errs.E(op, errs.IO, err)
-	}
-	if n == 0 {
-		tx, err := d.BeginTx(ctx, nil)
-		if err != nil {
-			d.Close()
-			return nil, errs.E(op, errs.IO, err)
-		}
-		_, err = tx.ExecContext(ctx, dbSchema)
-		if err == nil {
-			err = tx.Commit()
-		} else {
-			tx.Rollback()
-		}
-		if err != nil {
-			d.Close()
-			return nil, errs.E(op, errs.IO, err)
-		}
-	}
-	var v int
-	if err := d.QueryRowContext(ctx, `SELECT schema_version FROM meta`).Scan(&v); err != nil || v != 1 {
-		d.Close()
-		return nil, errs.Errorf(op, errs.Invalid, "%s: schema version %d (%v); this gwanje knows 1", path, v, err)
+		return nil, err
 	}
 	return &db{sql: d}, nil
 }
@@ -187,29 +176,66 @@ func (d *db) clearBroken(ctx context.Context, camera string) error {
 	return ioErr("retention.clearBroken", err)
 }
 
-// Holds is the hold list in a data directory's retention.db. It may be
-// opened by a CLI while the recorder runs (SQLite serialises the writers).
-// Placing and releasing a hold is recorded in the ledger, in the same
-// retention.db transaction: if the ledger row cannot be written, the hold
-// is not placed (or not released).
+// HoldStore keeps the holds: retention.db's hold table (SQLiteHolds), or
+// another database. Placing and releasing a hold is recorded in the
+// 관리대장 with it: each change takes a record function, called inside the
+// store's transaction with the hold as it is being stored; if it fails,
+// nothing changes. internal/retention/holdstest is the conformance suite
+// every implementation passes. Times are kept at 90 kHz precision.
+type HoldStore interface {
+	// Insert stores x as a new hold with a fresh id (never one a stored
+	// hold had) and returns it, once record(hold) has succeeded.
+	Insert(ctx context.Context, x Hold, record func(Hold) error) (Hold, error)
+	// Release releases, at at and by by, the active holds m matches, each
+	// after record(hold released) has succeeded, all or none; it returns
+	// them, by id.
+	Release(ctx context.Context, m HoldMatch, at time.Time, by string, record func(Hold) error) ([]Hold, error)
+	// List returns the holds, active ones only unless all, by id.
+	List(ctx context.Context, all bool) ([]Hold, error)
+	// Get returns hold id, if there is one.
+	Get(ctx context.Context, id int64) (Hold, bool, error)
+	// Close releases the store.
+	Close() error
+}
+
+// HoldMatch selects holds to release: hold ID, or (ID 0) every hold of
+// Owner with reference Ref.
+type HoldMatch struct {
+	ID    int64
+	Owner Owner
+	Ref   string
+}
+
+// Holds is the hold list: it validates holds and records each one placed
+// or released in the ledger, in the same transaction as the HoldStore's
+// change: if the ledger row cannot be written, the hold is not placed (or
+// not released). The SQLite store may be opened by a CLI while the
+// recorder runs (SQLite serialises the writers).
 type Holds struct {
-	db  *db
+	st  HoldStore
 	now func() time.Time
 	led ledger.Appender
+}
+
+// NewHolds returns the hold list kept in st; led receives a row for every
+// hold placed or released (nil: the list is for reading, Add and Release
+// fail); now is the clock (nil: time.Now).
+func NewHolds(st HoldStore, led ledger.Appender, now func() time.Time) *Holds {
+	if now == nil {
+		now = time.Now
+	}
+	return &Holds{st: st, now: now, led: led}
 }
 
 // OpenHolds opens the hold list of data directory dir (creating
 // retention.db if needed); led receives a row for every hold placed or
 // released. With led nil the list is for reading: Add and Release fail.
 func OpenHolds(ctx context.Context, dir string, led ledger.Appender, now func() time.Time) (*Holds, error) {
-	d, err := openDB(ctx, dir)
+	st, err := OpenSQLiteHolds(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Holds{db: d, now: now, led: led}, nil
+	return NewHolds(st, led, now), nil
 }
 
 // HoldLedgerKind is the ledger kind of the rows recording a hold placed or
@@ -236,8 +262,8 @@ func holdEntry(x *Hold, released bool, actor string) ledger.Entry {
 		Object: "hold " + strconv.FormatInt(x.ID, 10), PurposeCategory: "hold", Purpose: what, Detail: d}
 }
 
-// Close closes the hold list.
-func (h *Holds) Close() error { return h.db.close() }
+// Close closes the hold list's store.
+func (h *Holds) Close() error { return h.st.Close() }
 
 // Add places a hold and returns it with its id and creation time. It
 // needs an owner, a reason and a period; a manual hold also needs an actor,
@@ -267,45 +293,33 @@ func (h *Holds) Add(ctx context.Context, x Hold) (Hold, error) {
 	if h.led == nil {
 		return Hold{}, errs.Errorf(op, errs.Invalid, "hold list opened without a ledger: placing a hold is recorded")
 	}
-	cams, _ := json.Marshal(x.Cameras)
 	x.Created = h.now()
-	tx, err := h.db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return Hold{}, ioErr(op, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO hold (owner, ref, reason, actor, cameras, from_90k, to_90k, created_90k)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, string(x.Owner), x.Ref, x.Reason, x.Actor, string(cams),
-		media.Time90k(x.From), media.Time90k(x.To), media.Time90k(x.Created))
-	if err != nil {
-		return Hold{}, ioErr(op, err)
-	}
-	x.ID, _ = res.LastInsertId()
 	x.Released, x.ReleasedBy = time.Time{}, ""
-	if _, err := h.led.Append(ctx, holdEntry(&x, false, x.Actor)); err != nil {
-		return Hold{}, errs.E(op, fmt.Errorf("ledger row for hold %d: %w", x.ID, err))
+	out, err := h.st.Insert(ctx, x, func(x Hold) error {
+		if _, err := h.led.Append(ctx, holdEntry(&x, false, x.Actor)); err != nil {
+			return fmt.Errorf("ledger row for hold %d: %w", x.ID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return Hold{}, errs.E(op, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Hold{}, ioErr(op, err)
-	}
-	return x, nil
+	return out, nil
 }
 
 // Release ends hold id. Releasing a released hold is an errs.Conflict.
 func (h *Holds) Release(ctx context.Context, id int64, actor string) error {
 	const op = "retention.Holds.Release"
-	n, err := h.release(ctx, `id = ?`, []any{id}, actor)
+	n, err := h.release(ctx, HoldMatch{ID: id}, actor)
 	if err != nil {
 		return errs.E(op, err)
 	}
 	if n == 1 {
 		return nil
 	}
-	var x int
-	if err := h.db.sql.QueryRowContext(ctx, `SELECT count(*) FROM hold WHERE id = ?`, id).Scan(&x); err != nil {
-		return ioErr(op, err)
-	}
-	if x == 0 {
+	if _, ok, err := h.st.Get(ctx, id); err != nil {
+		return errs.E(op, err)
+	} else if !ok {
 		return errs.Errorf(op, errs.NotExist, "no hold %d", id)
 	}
 	return errs.Errorf(op, errs.Conflict, "hold %d is already released", id)
@@ -314,52 +328,151 @@ func (h *Holds) Release(ctx context.Context, id int64, actor string) error {
 // ReleaseOwned releases every active hold of owner with reference ref (a
 // request closed, a provision done) and returns how many it released.
 func (h *Holds) ReleaseOwned(ctx context.Context, owner Owner, ref, actor string) (int, error) {
-	n, err := h.release(ctx, `owner = ? AND ref = ?`, []any{string(owner), ref}, actor)
+	if ref == "" {
+		return 0, errs.Errorf("retention.Holds.ReleaseOwned", errs.Invalid, "releasing a %s's holds needs its reference", owner)
+	}
+	n, err := h.release(ctx, HoldMatch{Owner: owner, Ref: ref}, actor)
 	if err != nil {
 		return 0, errs.E("retention.Holds.ReleaseOwned", err)
 	}
 	return n, nil
 }
 
-// release releases the active holds matching where, each with its ledger
-// row, in one transaction, and returns how many.
-func (h *Holds) release(ctx context.Context, where string, args []any, actor string) (int, error) {
+// release releases the active holds m matches, each with its ledger row,
+// all or none, and returns how many.
+func (h *Holds) release(ctx context.Context, m HoldMatch, actor string) (int, error) {
 	const op = "retention.Holds.release"
 	if h.led == nil {
 		return 0, errs.Errorf(op, errs.Invalid, "hold list opened without a ledger: releasing a hold is recorded")
 	}
-	tx, err := h.db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, ioErr(op, err)
-	}
-	defer tx.Rollback()
-	hs, err := listHolds(ctx, tx, `released_90k IS NULL AND `+where, args...)
-	if err != nil {
-		return 0, err
-	}
-	now := h.now()
-	for i := range hs {
-		x := &hs[i]
-		if _, err := tx.ExecContext(ctx, `UPDATE hold SET released_90k = ?, released_by = ? WHERE id = ?`,
-			media.Time90k(now), actor, x.ID); err != nil {
-			return 0, ioErr(op, err)
+	hs, err := h.st.Release(ctx, m, h.now(), actor, func(x Hold) error {
+		if _, err := h.led.Append(ctx, holdEntry(&x, true, actor)); err != nil {
+			return fmt.Errorf("ledger row for hold %d: %w", x.ID, err)
 		}
-		if _, err := h.led.Append(ctx, holdEntry(x, true, actor)); err != nil {
-			return 0, errs.E(op, fmt.Errorf("ledger row for hold %d: %w", x.ID, err))
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, ioErr(op, err)
-	}
-	return len(hs), nil
+		return nil
+	})
+	return len(hs), err
 }
 
 // List returns the holds, active ones only unless all, by id.
 func (h *Holds) List(ctx context.Context, all bool) ([]Hold, error) {
-	if all {
-		return listHolds(ctx, h.db.sql, `1`)
+	return h.st.List(ctx, all)
+}
+
+// SQLiteHolds is the HoldStore in a data directory's retention.db.
+type SQLiteHolds struct {
+	db  *sql.DB
+	own bool // Close closes db (not when the Engine shares it)
+}
+
+// OpenSQLiteHolds opens the hold store of data directory dir, creating
+// retention.db (0600, through internal/sqlitedb) if needed.
+func OpenSQLiteHolds(ctx context.Context, dir string) (*SQLiteHolds, error) {
+	d, err := openDB(ctx, dir)
+	if err != nil {
+		return nil, err
 	}
-	return listHolds(ctx, h.db.sql, `released_90k IS NULL`)
+	return &SQLiteHolds{db: d.sql, own: true}, nil
+}
+
+// Close implements HoldStore.
+func (s *SQLiteHolds) Close() error {
+	if !s.own {
+		return nil
+	}
+	return s.db.Close()
+}
+
+// Insert implements HoldStore.
+func (s *SQLiteHolds) Insert(ctx context.Context, x Hold, record func(Hold) error) (Hold, error) {
+	const op = "retention.SQLiteHolds.Insert"
+	if x.Cameras == nil {
+		x.Cameras = []string{}
+	}
+	cams, err := json.Marshal(x.Cameras)
+	if err != nil {
+		return Hold{}, errs.E(op, errs.Internal, err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return Hold{}, ioErr(op, err)
+	}
+	defer tx.Rollback()
+	var rel, relBy any
+	if !x.Released.IsZero() {
+		rel, relBy = media.Time90k(x.Released), x.ReleasedBy
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO hold (owner, ref, reason, actor, cameras, from_90k, to_90k, created_90k,
+		released_90k, released_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, string(x.Owner), x.Ref, x.Reason, x.Actor, string(cams),
+		media.Time90k(x.From), media.Time90k(x.To), media.Time90k(x.Created), rel, relBy)
+	if err != nil {
+		return Hold{}, ioErr(op, err)
+	}
+	if x.ID, err = res.LastInsertId(); err != nil {
+		return Hold{}, ioErr(op, err)
+	}
+	hs, err := listHolds(ctx, tx, `id = ?`, x.ID) // as stored (90 kHz times)
+	if err != nil || len(hs) != 1 {
+		return Hold{}, errs.E(op, errs.IO, fmt.Errorf("hold %d not read back: %v", x.ID, err))
+	}
+	if err := record(hs[0]); err != nil {
+		return Hold{}, errs.E(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Hold{}, ioErr(op, err)
+	}
+	return hs[0], nil
+}
+
+// Release implements HoldStore.
+func (s *SQLiteHolds) Release(ctx context.Context, m HoldMatch, at time.Time, by string, record func(Hold) error) ([]Hold, error) {
+	const op = "retention.SQLiteHolds.Release"
+	where, args := `id = ?`, []any{m.ID}
+	if m.ID == 0 {
+		where, args = `owner = ? AND ref = ?`, []any{string(m.Owner), m.Ref}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, ioErr(op, err)
+	}
+	defer tx.Rollback()
+	hs, err := listHolds(ctx, tx, `released_90k IS NULL AND `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	at90k := media.Time90k(at)
+	for i := range hs {
+		x := &hs[i]
+		if _, err := tx.ExecContext(ctx, `UPDATE hold SET released_90k = ?, released_by = ? WHERE id = ?`,
+			at90k, by, x.ID); err != nil {
+			return nil, ioErr(op, err)
+		}
+		x.Released, x.ReleasedBy = media.FromTime90k(at90k), by
+		if err := record(*x); err != nil {
+			return nil, errs.E(op, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, ioErr(op, err)
+	}
+	return hs, nil
+}
+
+// List implements HoldStore.
+func (s *SQLiteHolds) List(ctx context.Context, all bool) ([]Hold, error) {
+	if all {
+		return listHolds(ctx, s.db, `1`)
+	}
+	return listHolds(ctx, s.db, `released_90k IS NULL`)
+}
+
+// Get implements HoldStore.
+func (s *SQLiteHolds) Get(ctx context.Context, id int64) (Hold, bool, error) {
+	hs, err := listHolds(ctx, s.db, `id = ?`, id)
+	if err != nil || len(hs) == 0 {
+		return Hold{}, false, err
+	}
+	return hs[0], true, nil
 }
 
 // querier is a *sql.DB or a *sql.Tx.

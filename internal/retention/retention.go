@@ -267,7 +267,7 @@ func New(ctx context.Context, opt Options) (*Engine, error) {
 		return nil, errs.E(op, err)
 	}
 	e := &Engine{opt: opt, cfg: cfg, log: opt.Logger, clk: opt.Clock, loc: opt.Location, st: opt.Store, db: d, key: key,
-		holds: &Holds{db: d, now: opt.Clock.Now, led: opt.Ledger}}
+		holds: NewHolds(&SQLiteHolds{db: d.sql}, opt.Ledger, opt.Clock.Now)}
 	if err := e.recoverPending(ctx); err != nil {
 		d.close()
 		return nil, errs.E(op, err)

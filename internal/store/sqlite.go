@@ -9,11 +9,8 @@ import (
 
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/media"
-	_ "modernc.org/sqlite" // driver "sqlite"
+	"github.com/gwanje/gwanje/internal/sqlitedb"
 )
-
-// schemaVersion is index.db's schema version; see docs/design/storage.md.
-const schemaVersion = 1
 
 // schema is version 1 of index.db. docs/design/storage.md comments each
 // column; keep the two in step.
@@ -55,6 +52,24 @@ CREATE TABLE garbage (
 INSERT INTO meta (id, schema_version) VALUES (1, 1);
 `
 
+// indexMigrations are index.db's schema, oldest first (the sqlitedb
+// convention: PRAGMA user_version counts them; append only). Migration 1
+// is the schema of version 1, whose files kept their version in
+// meta.schema_version: indexLegacy reads it. A later migration also sets
+// meta.schema_version, so a gwanje of before the convention refuses the
+// file rather than misread it.
+var indexMigrations = []string{schema}
+
+// indexLegacy is the version of an index.db made before the migration
+// convention: meta.schema_version.
+func indexLegacy(ctx context.Context, tx *sql.Tx) (int, error) {
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT schema_version FROM meta`).Scan(&v); err != nil {
+		return 0, errs.E("store.indexLegacy", errs.Corrupt, fmt.Errorf("meta.schema_version: %w", err))
+	}
+	return v, nil
+}
+
 // SegmentColumns are the columns the segment table must have, in order.
 // Check compares the live schema with it (invariant 11).
 var SegmentColumns = []string{"id", "camera", "state", "start_90k", "end_90k", "discontinuity", "codec",
@@ -69,64 +84,30 @@ type SQLiteIndex struct {
 	rdb *sql.DB
 }
 
-// OpenSQLite opens (creating if needed) the index at path, in WAL mode with
-// synchronous=FULL, foreign keys and secure_delete on, and migrates it.
+// OpenSQLite opens (creating it 0600 if needed) the index at path through
+// internal/sqlitedb (WAL, synchronous=FULL, foreign keys, secure_delete)
+// and migrates it.
 func OpenSQLite(ctx context.Context, path string) (*SQLiteIndex, error) {
 	return openSQLite(ctx, path, "FULL")
 }
 
 func openSQLite(ctx context.Context, path, synchronous string) (*SQLiteIndex, error) {
 	const op = "store.OpenSQLite"
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(" + synchronous + ")&_pragma=foreign_keys(ON)" +
-		"&_pragma=secure_delete(ON)&_pragma=busy_timeout(10000)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
+	// One writing connection: writes are serialised anyway, and it keeps
+	// the pragmas in force on the only connection there is.
+	db, err := sqlitedb.Open(ctx, op, path, sqlitedb.Options{Migrations: indexMigrations, Legacy: indexLegacy,
+		Synchronous: synchronous})
 	if err != nil {
-		return nil, errs.E(op, errs.IO, err)
-	}
-	// One connection: writes are serialised anyway, and it keeps the
-	// pragmas in force on the only connection there is.
-	db.SetMaxOpenConns(1)
-	x := &SQLiteIndex{db: db}
-	if err := x.migrate(ctx); err != nil {
-		db.Close()
-		return nil, errs.E(op, err)
+		return nil, err
 	}
 	// Opened after the migration, so the database is in WAL mode and has
 	// its schema; query_only guards against a write slipping onto it.
-	rdb, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	rdb, err := sqlitedb.Open(ctx, op, path, sqlitedb.Options{ReadOnly: true, MaxOpenConns: 2})
 	if err != nil {
 		db.Close()
-		return nil, errs.E(op, errs.IO, err)
+		return nil, err
 	}
-	rdb.SetMaxOpenConns(2)
-	x.rdb = rdb
-	return x, nil
-}
-
-func (x *SQLiteIndex) migrate(ctx context.Context) error {
-	var n int
-	if err := x.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n); err != nil {
-		return errs.E("store.migrate", errs.IO, err)
-	}
-	if n == 0 {
-		tx, err := x.db.BeginTx(ctx, nil)
-		if err != nil {
-			return errs.E("store.migrate", errs.IO, err)
-		}
-		defer tx.Rollback()
-		if _, err := tx.ExecContext(ctx, schema); err != nil {
-			return errs.E("store.migrate", errs.IO, err)
-		}
-		return wrapIO("store.migrate", tx.Commit())
-	}
-	var v int
-	if err := x.db.QueryRowContext(ctx, `SELECT schema_version FROM meta`).Scan(&v); err != nil {
-		return errs.E("store.migrate", errs.Corrupt, err)
-	}
-	if v != schemaVersion {
-		return errs.Errorf("store.migrate", errs.Invalid, "index schema version %d; this gwanje knows %d", v, schemaVersion)
-	}
-	return nil
+	return &SQLiteIndex{db: db, rdb: rdb}, nil
 }
 
 // Columns returns the segment table's columns as the database has them.
