@@ -41,6 +41,7 @@ const (
 	AccessRefused                // a footage request refused (network, scope, purpose)
 	Hold                         // 보존 조치: a hold placed on footage or released
 	SignOff                      // 관리책임자 확인: the manager's periodic sign-off of the 관리대장
+	KeyRotation                  // 서명키 교체: the checkpoint signing key was replaced (docs/design/ledger.md)
 	kindEnd                      // keep last
 )
 
@@ -68,6 +69,7 @@ var kindInfo = [...]struct {
 	AccessRefused:    {"access-refused", "접근 거부", ""},
 	Hold:             {"hold", "보존 조치", ""},
 	SignOff:          {"sign-off", "관리책임자 확인", ""},
+	KeyRotation:      {"key-rotation", "서명키 교체", ""},
 }
 
 // Category is the 구분 column of the official 관리대장: 이용, 제공, 열람 or 파기.

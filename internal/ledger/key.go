@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -60,6 +61,53 @@ func keyOf(op string, k *sealkey.SigningKey, err error) (*Key, error) {
 	}
 	return nil, errs.E(op, errs.IO, err)
 }
+
+// publicKeyHeader starts a ledger public-key file (what an operator keeps
+// away from the data directory and hands to verify).
+const publicKeyHeader = "gwanje-ledger-public-key v1"
+
+// Fingerprint is the full SHA-256 of a public key in hex: what
+// `gwanje ledger verify -fingerprint` takes. The key id is its first 16
+// digits.
+func Fingerprint(pub ed25519.PublicKey) string { return sealkey.Fingerprint(pub) }
+
+// PublicKeyText is the content of a public-key file for pub.
+func PublicKeyText(pub ed25519.PublicKey) []byte { return sealkey.PublicKeyText(publicKeyHeader, pub) }
+
+// ReadPublicKey reads a public-key file written by WritePublicKey (or
+// `gwanje ledger key -o`).
+func ReadPublicKey(path string) (ed25519.PublicKey, error) {
+	const op = "ledger.ReadPublicKey"
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errs.E(op, errs.NotExist, err)
+	}
+	if err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
+	pub, err := sealkey.ParsePublicKey(path, publicKeyHeader, b)
+	if err != nil {
+		return nil, errs.E(op, errs.Invalid, err)
+	}
+	return pub, nil
+}
+
+// WritePublicKey writes pub to path crash-safely, mode 0644 (it is public).
+func WritePublicKey(path string, pub ed25519.PublicKey) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return errs.E("ledger.WritePublicKey", errs.IO, err)
+	}
+	if err := sealkey.WriteFileAtomic(path, PublicKeyText(pub), 0o644); err != nil {
+		return errs.E("ledger.WritePublicKey", errs.IO, err)
+	}
+	return nil
+}
+
+// PublicKeyPath is where the ledger leaves a copy of its current public key
+// in the data directory. It is a convenience, not a trust anchor: verify
+// uses it only to find the key that a -fingerprint given from outside
+// names, and someone who can write the data directory can replace it.
+func PublicKeyPath(dir string) string { return filepath.Join(dir, "keys", "ledger-signing.pub") }
 
 // Checkpoint seals the chain up to Seq: an Ed25519 signature over
 // (Seq, Hash, Time) by the key KeyID.

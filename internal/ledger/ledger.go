@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	sealkey "github.com/gwanje/gwanje/internal/seal"
 )
 
 // Appender is what other packages need from the ledger: a durable append.
@@ -31,9 +33,14 @@ type Options struct {
 	// Dir is the data directory; the ledger lives in Dir/ledger.db.
 	Dir string
 	// KeyPath is the checkpoint signing key; default Dir/keys/ledger-signing.key.
+	// In production it belongs outside the data directory, readable by the
+	// service account only (docs/guide/running.md).
 	KeyPath string
-	// CheckpointFile, when set, also receives every checkpoint as an
-	// fsynced line (keep it on other storage, or ship it elsewhere).
+	// Witnesses each receive every checkpoint, fsynced, after it is
+	// committed (keep them outside the data directory).
+	Witnesses []Witness
+	// CheckpointFile, when set, is one more witness: a FileWitness at this
+	// path.
 	CheckpointFile string
 	// CheckpointEvery is the number of entries between checkpoints (default 1000).
 	CheckpointEvery uint64
@@ -61,8 +68,9 @@ type Ledger struct {
 	quit chan struct{}
 	done chan struct{}
 
-	closeMu sync.RWMutex // held for reading while queueing, for writing by Close
-	mu      sync.Mutex   // guards head, lastCP, closed
+	closeMu  sync.RWMutex // held for reading while queueing, for writing by Close
+	commitMu sync.Mutex   // held by the writer's commit and by RotateKey
+	mu       sync.Mutex   // guards head, lastCP, closed, key
 	head    head
 	lastCP  head
 	closed  bool
@@ -109,18 +117,28 @@ func Open(ctx context.Context, opt Options) (*Ledger, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	key, err := LoadOrCreateKey(opt.KeyPath)
-	if err != nil {
-		return nil, errs.E(op, err)
+	if opt.CheckpointFile != "" {
+		opt.Witnesses = append(slices.Clip(opt.Witnesses), FileWitness{Path: opt.CheckpointFile})
 	}
 	st, err := openSQLite(ctx, filepath.Join(opt.Dir, DBName), false)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
-	l := &Ledger{opt: opt, key: key, st: st, reqs: make(chan *appendReq, opt.MaxBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	l := &Ledger{opt: opt, st: st, reqs: make(chan *appendReq, opt.MaxBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	if l.head.seq, l.head.hash, l.head.time, err = st.last(ctx); err != nil {
 		st.close()
 		return nil, errs.E(op, err)
+	}
+	if l.key, err = openKey(ctx, st, opt.KeyPath); err != nil {
+		st.close()
+		return nil, errs.E(op, err)
+	}
+	// A copy of the public key for `ledger verify -fingerprint`; a
+	// convenience, so a failure is only logged.
+	if pub := PublicKeyPath(opt.Dir); !samePublicKey(pub, l.key) {
+		if err := WritePublicKey(pub, l.key.Public()); err != nil {
+			opt.Logger.Warn("ledger public key copy not written", "path", pub, "err", err)
+		}
 	}
 	cp, ok, err := st.lastCheckpoint(ctx)
 	if err != nil {
@@ -133,12 +151,63 @@ func Open(ctx context.Context, opt Options) (*Ledger, error) {
 		l.lastCP.time = opt.Clock.Now()
 	}
 	go l.writer()
-	opt.Logger.Info("ledger open", "path", filepath.Join(opt.Dir, DBName), "entries", l.head.seq, "key", key.ID)
+	opt.Logger.Info("ledger open", "path", filepath.Join(opt.Dir, DBName), "entries", l.head.seq, "key", l.key.ID,
+		"key_file", opt.KeyPath, "witnesses", len(opt.Witnesses))
 	return l, nil
 }
 
-// Key returns the checkpoint signing key's public half and id.
-func (l *Ledger) Key() *Key { return l.key }
+// openKey loads the signing key at path and checks it is the key the
+// ledger expects next (the new key of its last rotation, else the key of
+// its last checkpoint). A key is created only for a ledger never sealed:
+// a missing or different key for a sealed ledger is refused, never
+// replaced silently, because every later checkpoint would then fail
+// verification. A rotation interrupted after its commit (the new key still
+// in path+".next") is completed here.
+func openKey(ctx context.Context, st *sqliteStore, path string) (*Key, error) {
+	const op = "ledger.openKey"
+	want, err := st.currentKeyID(ctx)
+	if err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
+	if want == "" {
+		return LoadOrCreateKey(path)
+	}
+	k, err := LoadKey(path)
+	if err != nil && !errs.Is(err, errs.NotExist) {
+		return nil, err
+	}
+	if err == nil && k.ID == want {
+		return k, nil
+	}
+	if next, nerr := LoadKey(nextKeyPath(path)); nerr == nil && next.ID == want {
+		if err := sealkey.ReplaceSigningKey(nextKeyPath(path), path); err != nil {
+			return nil, errs.E(op, errs.IO, err)
+		}
+		return next, nil
+	}
+	if err != nil {
+		return nil, errs.Errorf(op, errs.NotExist, "the ledger is signed by key %s, but its key file %s is missing: "+
+			"point ledger.signing_key_file (GWANJE_LEDGER_SIGNING_KEY_FILE) at it", want, path)
+	}
+	return nil, errs.Errorf(op, errs.Invalid, "the ledger is signed by key %s, but %s holds key %s: "+
+		"point ledger.signing_key_file (GWANJE_LEDGER_SIGNING_KEY_FILE) at the ledger's key; a new key comes only "+
+		"through `gwanje ledger rotate-key`", want, path, k.ID)
+}
+
+// nextKeyPath is where a rotation writes the new key before its commit.
+func nextKeyPath(path string) string { return path + ".next" }
+
+func samePublicKey(path string, k *Key) bool {
+	pub, err := ReadPublicKey(path)
+	return err == nil && pub.Equal(k.Public())
+}
+
+// Key returns the current checkpoint signing key's public half and id.
+func (l *Ledger) Key() *Key {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.key
+}
 
 // Append validates e, assigns its Seq, Time, Prev and Hash, and returns
 // once it is durable. Concurrent calls are committed together.
@@ -202,18 +271,21 @@ func (l *Ledger) writer() {
 }
 
 // commit writes a batch in one transaction (one fsync) and answers each request.
-func (l *Ledger) commit(batch []*appendReq) {
+func (l *Ledger) commit(reqs []*appendReq) {
 	const op = "ledger.Append"
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
 	l.mu.Lock()
-	lastCP := l.lastCP
+	lastCP, key := l.lastCP, l.key
 	l.mu.Unlock()
 	now := l.opt.Clock.Now().UTC()
 	var h head
 	var cp *Checkpoint
-	err := l.st.appendBatch(context.Background(), func(seq uint64, hash [32]byte) ([]row, *Checkpoint) {
-		h = head{seq: seq, hash: hash}
-		rows := make([]row, len(batch))
-		for i, r := range batch {
+	stale := ""
+	err := l.st.appendBatch(context.Background(), func(sh storeHead) (batch, error) {
+		h = head{seq: sh.seq, hash: sh.hash}
+		rows := make([]row, len(reqs))
+		for i, r := range reqs {
 			e := &r.e
 			e.Seq = h.seq + 1
 			e.Prev = h.hash
@@ -223,13 +295,26 @@ func (l *Ledger) commit(batch []*appendReq) {
 			rows[i] = row{seq: e.Seq, body: body, hash: e.Hash}
 			h = head{seq: e.Seq, hash: e.Hash, time: now}
 		}
-		cp = nil
+		cp, stale = nil, ""
 		if h.seq-lastCP.seq >= l.opt.CheckpointEvery || now.Sub(lastCP.time) >= l.opt.CheckpointInterval {
-			c := l.key.sign(h.seq, h.hash, now)
-			cp = &c
+			// Another process may have rotated the key: a retired key
+			// must not sign past its rotation.
+			id, err := sh.keyID()
+			if err != nil {
+				return batch{}, err
+			}
+			if id != "" && id != key.ID {
+				stale = id
+			} else {
+				c := key.sign(h.seq, h.hash, now)
+				cp = &c
+			}
 		}
-		return rows, cp
+		return batch{rows: rows, cp: cp}, nil
 	})
+	if err == nil && stale != "" {
+		l.reloadKey(stale)
+	}
 	if err == nil {
 		l.mu.Lock()
 		l.head = h
@@ -242,9 +327,9 @@ func (l *Ledger) commit(batch []*appendReq) {
 		}
 	} else {
 		err = errs.E(op, errs.IO, err)
-		l.opt.Logger.Error("ledger append failed", "entries", len(batch), "err", err)
+		l.opt.Logger.Error("ledger append failed", "entries", len(reqs), "err", err)
 	}
-	for _, r := range batch {
+	for _, r := range reqs {
 		if err != nil {
 			r.resp <- appendResp{err: err}
 		} else {
@@ -253,14 +338,31 @@ func (l *Ledger) commit(batch []*appendReq) {
 	}
 }
 
-func (l *Ledger) external(cp Checkpoint) {
-	if l.opt.CheckpointFile == "" {
+// reloadKey is called when the ledger's current key (id want) is not the
+// one in memory: another process rotated it. The new key is read from the
+// key file; until it is there, no checkpoint is signed (entries are still
+// written).
+func (l *Ledger) reloadKey(want string) {
+	k, err := LoadKey(l.opt.KeyPath)
+	if err == nil && k.ID == want {
+		l.mu.Lock()
+		l.key = k
+		l.mu.Unlock()
+		l.opt.Logger.Info("ledger signing key rotated by another process; now signing with the new key", "key", k.ID)
 		return
 	}
-	if err := appendCheckpointFile(l.opt.CheckpointFile, cp); err != nil {
-		// The checkpoint is in the database; the external copy is a
-		// second witness, so its failure is loud but not fatal.
-		l.opt.Logger.Error("ledger external checkpoint failed", "file", l.opt.CheckpointFile, "seq", cp.Seq, "err", err)
+	l.opt.Logger.Error("ledger signing key was rotated by another process and the new key is not readable; "+
+		"no checkpoint is signed until gwanje restarts", "key", want, "key_file", l.opt.KeyPath)
+}
+
+// external hands a committed checkpoint to every witness.
+func (l *Ledger) external(cp Checkpoint) {
+	for _, w := range l.opt.Witnesses {
+		if err := w.Record(context.Background(), cp); err != nil {
+			// The checkpoint is in the database; a witness is a second
+			// copy, so its failure is loud but does not stop the ledger.
+			l.opt.Logger.Error("ledger witness failed: checkpoint not witnessed", "witness", w.String(), "seq", cp.Seq, "err", err)
+		}
 	}
 }
 
@@ -281,15 +383,27 @@ func (l *Ledger) checkpointNow(ctx context.Context) error {
 	const op = "ledger.Checkpoint"
 	// The head read under the lock is committed, so the checkpoint names a
 	// real (seq, hash) whatever batches commit meanwhile.
+	l.commitMu.Lock()
+	defer l.commitMu.Unlock()
 	l.mu.Lock()
-	h, last := l.head, l.lastCP
+	h, last, key := l.head, l.lastCP, l.key
 	l.mu.Unlock()
 	if h.seq == 0 || h.seq == last.seq {
 		return nil
 	}
-	cp := l.key.sign(h.seq, h.hash, l.opt.Clock.Now().UTC())
-	if err := l.st.insertCheckpoint(ctx, cp); err != nil {
+	if id, err := l.st.currentKeyID(ctx); err != nil {
 		return errs.E(op, errs.IO, err)
+	} else if id != "" && id != key.ID {
+		l.reloadKey(id)
+		return errs.Errorf(op, errs.Conflict, "the ledger's signing key was rotated to %s by another process", id)
+	}
+	cp := key.sign(h.seq, h.hash, l.opt.Clock.Now().UTC())
+	added, err := l.st.insertCheckpoint(ctx, cp)
+	if err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	if !added {
+		return nil
 	}
 	l.mu.Lock()
 	if cp.Seq > l.lastCP.seq {

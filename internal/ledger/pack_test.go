@@ -510,12 +510,12 @@ func TestNewerSchemaRefused(t *testing.T) {
 	l, _ := openTest(t, dir, 1000)
 	fill(t, l, 1)
 	l.Close()
-	exec(t, rawDB(t, dir), `PRAGMA user_version = 3`)
+	exec(t, rawDB(t, dir), fmt.Sprintf(`PRAGMA user_version = %d`, schemaVersion+1))
 	if _, err := Open(context.Background(), Options{Dir: dir}); err == nil {
-		t.Fatal("Open accepted schema version 3")
+		t.Fatal("Open accepted a newer schema version")
 	}
 	if _, err := Verify(context.Background(), VerifyOptions{Dir: dir}); err == nil {
-		t.Fatal("Verify accepted schema version 3")
+		t.Fatal("Verify accepted a newer schema version")
 	}
 }
 

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -65,11 +66,21 @@ CREATE TRIGGER IF NOT EXISTS checkpoint_no_update BEFORE UPDATE ON checkpoint
   BEGIN SELECT RAISE(ABORT, 'ledger checkpoints are append-only: UPDATE refused'); END;
 CREATE TRIGGER IF NOT EXISTS checkpoint_no_delete BEFORE DELETE ON checkpoint
   BEGIN SELECT RAISE(ABORT, 'ledger checkpoints are append-only: DELETE refused'); END;
+CREATE TABLE IF NOT EXISTS rotation (
+  seq INTEGER PRIMARY KEY, -- the key rotation entry's seq
+  rec BLOB NOT NULL         -- a copy of that entry's record (body ‖ hash): its Detail is the rotation statement, signed
+                            -- by the old and the new key; Verify checks the chain holds the same record at seq
+);
+CREATE TRIGGER IF NOT EXISTS rotation_no_update BEFORE UPDATE ON rotation
+  BEGIN SELECT RAISE(ABORT, 'ledger key rotations are append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS rotation_no_delete BEFORE DELETE ON rotation
+  BEGIN SELECT RAISE(ABORT, 'ledger key rotations are append-only: DELETE refused'); END;
 `
 
 // schemaVersion is the PRAGMA user_version of the current schema. 0 or 1:
-// the schema before packs (entry rows only, every DELETE refused).
-const schemaVersion = 2
+// the schema before packs (entry rows only, every DELETE refused); 2: packs
+// and tail rows; 3: the rotation table.
+const schemaVersion = 3
 
 // migrateV2 replaces version 1's entry_no_delete trigger, which refused
 // every DELETE, by one that lets only packing remove an entry row: a row
@@ -82,6 +93,9 @@ CREATE TRIGGER entry_no_delete BEFORE DELETE ON entry
   BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only: DELETE refused'); END;
 PRAGMA user_version = 2;
 `
+
+// migrateV3 only records the version: the rotation table is in schema.
+const migrateV3 = `PRAGMA user_version = 3;`
 
 // sqliteStore keeps every SQL statement of the ledger in one place, so a
 // PostgreSQL store can replace it with the same methods.
@@ -176,9 +190,11 @@ func (st *sqliteStore) migrate(ctx context.Context, path string) error {
 	if v > schemaVersion {
 		return errs.Errorf(op, errs.Invalid, "%s has ledger schema version %d; this gwanje writes %d", path, v, schemaVersion)
 	}
-	if v < schemaVersion {
-		if _, err := tx.ExecContext(ctx, migrateV2); err != nil {
-			return errs.Errorf(op, errs.IO, "migrate %s to schema version %d: %v", path, schemaVersion, err)
+	for i, m := range []string{migrateV2, migrateV3} {
+		if v < i+2 {
+			if _, err := tx.ExecContext(ctx, m); err != nil {
+				return errs.Errorf(op, errs.IO, "migrate %s to schema version %d: %v", path, i+2, err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -299,12 +315,29 @@ func (st *sqliteStore) last(ctx context.Context) (uint64, [32]byte, time.Time, e
 	return seq, r.hash, time.Unix(0, ns).UTC(), nil
 }
 
+// storeHead is what a write transaction starts from.
+type storeHead struct {
+	seq  uint64
+	hash [32]byte
+	// keyID returns the id of the key that signs the next checkpoint: the
+	// new key of the last rotation, else the key of the last checkpoint,
+	// else "" (a ledger never sealed). Called only when needed.
+	keyID func() (string, error)
+}
+
+// batch is what one write transaction stores.
+type batch struct {
+	rows     []row
+	cp       *Checkpoint
+	rotation bool // rows holds one key rotation entry, recorded in the rotation table too
+}
+
 // appendBatch runs build with the stored head (last seq and hash, read
 // inside the write transaction, so another process that appended meanwhile
 // — the CLI while the server runs — is seen), writes the rows and
 // checkpoint it returns, packing what is due, in one transaction: one
-// fsync.
-func (st *sqliteStore) appendBatch(ctx context.Context, build func(seq uint64, hash [32]byte) ([]row, *Checkpoint)) error {
+// fsync. An error from build aborts the transaction.
+func (st *sqliteStore) appendBatch(ctx context.Context, build func(h storeHead) (batch, error)) error {
 	tx, err := st.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -314,11 +347,60 @@ func (st *sqliteStore) appendBatch(ctx context.Context, build func(seq uint64, h
 	if err != nil {
 		return err
 	}
-	rows, cp := build(seq, h.hash)
-	if err := writeRows(ctx, tx, seq, rows, cp, packsPerCommit); err != nil {
+	b, err := build(storeHead{seq: seq, hash: h.hash, keyID: func() (string, error) { return currentKeyID(ctx, tx) }})
+	if err != nil {
+		return err
+	}
+	if b.rotation {
+		r := &b.rows[0]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rotation(seq, rec) VALUES (?, ?)`, int64(r.seq), append(bytes.Clone(r.body), r.hash[:]...)); err != nil {
+			return err
+		}
+	}
+	if err := writeRows(ctx, tx, seq, b.rows, b.cp, packsPerCommit); err != nil {
 		return err
 	}
 	return tx.Commit()
+}
+
+// currentKeyID is storeHead.keyID.
+func currentKeyID(ctx context.Context, q queryer) (string, error) {
+	var rec []byte
+	err := q.QueryRowContext(ctx, `SELECT rec FROM rotation ORDER BY seq DESC LIMIT 1`).Scan(&rec)
+	if err == nil {
+		r, err := rotationOfRec(rec)
+		if err != nil {
+			return "", err
+		}
+		return keyID(r.New), nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	var id string
+	err = q.QueryRowContext(ctx, `SELECT key_id FROM checkpoint ORDER BY seq DESC LIMIT 1`).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// rotationOfRec parses a rotation table record.
+func rotationOfRec(rec []byte) (Rotation, error) {
+	if len(rec) < 32 {
+		return Rotation{}, fmt.Errorf("rotation record of %d bytes", len(rec))
+	}
+	e, err := Decode(rec[:len(rec)-32])
+	if err != nil {
+		return Rotation{}, err
+	}
+	return ParseRotation(&e)
+}
+
+// currentKeyID returns the id of the key due to sign the next checkpoint
+// (storeHead.keyID), outside a write transaction.
+func (st *sqliteStore) currentKeyID(ctx context.Context) (string, error) {
+	return currentKeyID(ctx, st.r)
 }
 
 // insert writes rows that follow entry seq and a checkpoint without
@@ -348,7 +430,8 @@ func writeRows(ctx context.Context, tx *sql.Tx, seq uint64, rows []row, cp *Chec
 		return err
 	}
 	if cp != nil {
-		return insertCheckpoint(ctx, tx, *cp)
+		_, err := insertCheckpoint(ctx, tx, *cp)
+		return err
 	}
 	return nil
 }
@@ -480,22 +563,30 @@ func readStored(ctx context.Context, tx *sql.Tx, first, last uint64, blob []byte
 	return expect == last+1, blob, nil
 }
 
-func insertCheckpoint(ctx context.Context, tx *sql.Tx, cp Checkpoint) error {
-	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO checkpoint(seq, hash, time_ns, key_id, sig) VALUES (?, ?, ?, ?, ?)`,
+func insertCheckpoint(ctx context.Context, tx *sql.Tx, cp Checkpoint) (bool, error) {
+	res, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO checkpoint(seq, hash, time_ns, key_id, sig) VALUES (?, ?, ?, ?, ?)`,
 		int64(cp.Seq), cp.Hash[:], cp.Time.UnixNano(), cp.KeyID, cp.Sig)
-	return err
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
-func (st *sqliteStore) insertCheckpoint(ctx context.Context, cp Checkpoint) error {
+// insertCheckpoint stores cp and reports whether it was new: another
+// process may have sealed the same entry first (its checkpoint stays, and
+// only that one goes to the witnesses).
+func (st *sqliteStore) insertCheckpoint(ctx context.Context, cp Checkpoint) (bool, error) {
 	tx, err := st.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
-	if err := insertCheckpoint(ctx, tx, cp); err != nil {
-		return err
+	ok, err := insertCheckpoint(ctx, tx, cp)
+	if err != nil {
+		return false, err
 	}
-	return tx.Commit()
+	return ok, tx.Commit()
 }
 
 type queryContexter interface {
@@ -546,6 +637,7 @@ type snapshot struct {
 	c       *sql.Conn
 	hasPack bool // false for a ledger written before packs, opened read-only
 	hasTail bool
+	hasRot  bool // false before schema version 3, opened read-only
 }
 
 func (st *sqliteStore) snapshot(ctx context.Context) (*snapshot, error) {
@@ -560,12 +652,12 @@ func (st *sqliteStore) snapshot(ctx context.Context) (*snapshot, error) {
 		return nil, errs.E(op, errs.IO, err)
 	}
 	// The first read starts the read transaction (fixes the snapshot).
-	var packs, tails int
-	if err := c.QueryRowContext(ctx, `SELECT count(name='pack'), count(name='tail') FROM sqlite_master WHERE type='table' AND name IN ('pack', 'tail')`).Scan(&packs, &tails); err != nil {
+	var packs, tails, rots int
+	if err := c.QueryRowContext(ctx, `SELECT count(name='pack'), count(name='tail'), count(name='rotation') FROM sqlite_master WHERE type='table' AND name IN ('pack', 'tail', 'rotation')`).Scan(&packs, &tails, &rots); err != nil {
 		s.close()
 		return nil, errs.E(op, errs.IO, err)
 	}
-	s.hasPack, s.hasTail = packs > 0, tails > 0
+	s.hasPack, s.hasTail, s.hasRot = packs > 0, tails > 0, rots > 0
 	return s, nil
 }
 
@@ -576,6 +668,28 @@ func (s *snapshot) close() {
 
 func (s *snapshot) checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	return checkpoints(ctx, s.c)
+}
+
+// rotations returns the rotation table's records in seq order.
+func (s *snapshot) rotations(ctx context.Context) ([]row, error) {
+	if !s.hasRot {
+		return nil, nil
+	}
+	rows, err := s.c.QueryContext(ctx, `SELECT seq, rec FROM rotation ORDER BY seq`)
+	if err != nil {
+		return nil, errs.E("ledger.rotations", errs.IO, err)
+	}
+	defer rows.Close()
+	var out []row
+	for rows.Next() {
+		var seq uint64
+		var rec []byte
+		if err := rows.Scan(&seq, &rec); err != nil {
+			return nil, errs.E("ledger.rotations", errs.IO, err)
+		}
+		out = append(out, splitRec(seq, rec))
+	}
+	return out, rows.Err()
 }
 
 // lastSeq is the highest entry seq stored, packed or not.

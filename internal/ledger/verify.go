@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -33,8 +34,17 @@ const (
 	Reordered
 	// Truncated: entries sealed by a signed checkpoint are gone from the end.
 	Truncated
-	// BadCheckpoint: a checkpoint's signature does not verify.
+	// BadCheckpoint: a checkpoint's signature does not verify, or it is
+	// signed by a key that is not in the trusted chain of keys for its seq.
 	BadCheckpoint
+	// BadRotation: a key rotation's statement does not verify, does not
+	// continue the chain of keys, or is not what the chain holds.
+	BadRotation
+	// MissingCheckpoint: a witness holds a checkpoint the ledger lacks.
+	MissingCheckpoint
+	// UntrustedKey: no key of the ledger's chain of keys is the key verify
+	// was told to trust.
+	UntrustedKey
 )
 
 func (d Damage) String() string {
@@ -51,6 +61,12 @@ func (d Damage) String() string {
 		return "truncated"
 	case BadCheckpoint:
 		return "bad checkpoint"
+	case BadRotation:
+		return "bad key rotation"
+	case MissingCheckpoint:
+		return "missing checkpoint"
+	case UntrustedKey:
+		return "untrusted key"
 	}
 	return fmt.Sprintf("damage(%d)", uint8(d))
 }
@@ -71,10 +87,21 @@ type Report struct {
 	Entries        uint64   // entries checked (the walk stops at the first damage)
 	LastSeq        uint64   // highest seq stored
 	Checkpoints    int      // checkpoints in the database
-	External       int      // checkpoints in the external file
+	External       int      // checkpoints in the witnesses (and external file)
+	Unwitnessed    int      // valid database checkpoints no witness holds (witnesses given)
 	SignedThrough  uint64   // highest seq sealed by a valid checkpoint
 	Problem        *Problem // nil when the ledger is intact
 	UnsignedTailOK bool     // entries after SignedThrough chain correctly (but are not sealed)
+	// Anchored: trust came from outside the data directory (a public key
+	// or fingerprint given to Verify). When false, the ledger was checked
+	// against the key found in the data directory: that proves nothing
+	// against someone who can write there.
+	Anchored bool
+	// Trusted is the fingerprint of the trusted key that the ledger's
+	// chain of keys contains ("" when none does).
+	Trusted string
+	// Keys is the ledger's chain of signing keys, oldest first.
+	Keys []KeyUse
 }
 
 // OK reports whether no damage was found.
@@ -82,46 +109,96 @@ func (r *Report) OK() bool { return r.Problem == nil }
 
 // VerifyOptions names what Verify reads.
 type VerifyOptions struct {
-	Dir            string            // data directory holding ledger.db
-	PublicKey      ed25519.PublicKey // checkpoint key; if nil, derived from KeyPath
-	KeyPath        string            // default DefaultKeyPath(Dir)
-	CheckpointFile string            // optional external checkpoint file
+	Dir string // data directory holding ledger.db
+	// Trust and Fingerprints are the trust anchors, given from outside the
+	// data directory: public keys, and full SHA-256 fingerprints (64 hex
+	// digits) of public keys. The ledger verifies only if its chain of
+	// signing keys contains one of them. A fingerprint's key is looked for
+	// in the ledger's rotations and the data directory's key files.
+	Trust        []ed25519.PublicKey
+	Fingerprints []string
+	// PublicKey is one more trusted key (kept for callers of the first
+	// version).
+	PublicKey ed25519.PublicKey
+	// KeyPath is the signing key (default DefaultKeyPath(Dir)). Without
+	// any anchor, the ledger is checked against it, and Report.Anchored is
+	// false.
+	KeyPath string
+	// Witnesses are compared with the ledger: each of their checkpoints
+	// must be in it and reproduced by its chain.
+	Witnesses []Witness
+	// CheckpointFile is one more witness (a FileWitness at this path).
+	CheckpointFile string
+}
+
+// trust is what Verify believes, resolved from VerifyOptions.
+type trust struct {
+	anchors  []ed25519.PublicKey // keys given from outside
+	prints   []string            // fingerprints given from outside
+	local    []ed25519.PublicKey // keys found in the data directory: candidates for prints, or the fallback
+	anchored bool
 }
 
 // Verify opens the ledger in opt.Dir read-only and checks it. See
 // (*Ledger).Verify.
 func Verify(ctx context.Context, opt VerifyOptions) (Report, error) {
 	const op = "ledger.Verify"
-	pub := opt.PublicKey
-	if pub == nil {
-		kp := opt.KeyPath
-		if kp == "" {
-			kp = DefaultKeyPath(opt.Dir)
+	tr := trust{anchors: slices.Clone(opt.Trust)}
+	if opt.PublicKey != nil {
+		tr.anchors = append(tr.anchors, opt.PublicKey)
+	}
+	for _, f := range opt.Fingerprints {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if len(f) != 64 || strings.Trim(f, "0123456789abcdef") != "" {
+			return Report{}, errs.Errorf(op, errs.Invalid, "fingerprint %q: want the 64 hex digits of the public key's SHA-256 (gwanje ledger key)", f)
 		}
-		k, err := LoadKey(kp)
-		if err != nil {
-			return Report{}, errs.E(op, err)
-		}
-		pub = k.Public()
+		tr.prints = append(tr.prints, f)
+	}
+	tr.anchored = len(tr.anchors)+len(tr.prints) > 0
+	kp := opt.KeyPath
+	if kp == "" {
+		kp = DefaultKeyPath(opt.Dir)
+	}
+	k, kerr := LoadKey(kp)
+	if kerr == nil {
+		tr.local = append(tr.local, k.Public())
+	}
+	if pub, err := ReadPublicKey(PublicKeyPath(opt.Dir)); err == nil {
+		tr.local = append(tr.local, pub)
+	}
+	if !tr.anchored && len(tr.local) == 0 {
+		return Report{}, errs.E(op, kerr)
 	}
 	st, err := openSQLite(ctx, filepath.Join(opt.Dir, DBName), true)
 	if err != nil {
 		return Report{}, errs.E(op, err)
 	}
 	defer st.close()
-	return verify(ctx, st, pub, opt.CheckpointFile)
+	ws := slices.Clone(opt.Witnesses)
+	if opt.CheckpointFile != "" {
+		ws = append(ws, FileWitness{Path: opt.CheckpointFile})
+	}
+	return verify(ctx, st, tr, ws)
 }
 
 // Verify recomputes the whole chain and checks every checkpoint against
-// the ledger's own key and external file. It reports the first bad
-// sequence number; an error means Verify could not read the ledger.
+// the ledger's own key and witnesses. It reports the first bad sequence
+// number; an error means Verify could not read the ledger. Trust is in the
+// key this process holds: for trust from outside, use the package's
+// Verify with VerifyOptions.Trust.
 func (l *Ledger) Verify(ctx context.Context) (Report, error) {
-	return verify(ctx, l.st, l.key.Public(), l.opt.CheckpointFile)
+	return verify(ctx, l.st, trust{local: []ed25519.PublicKey{l.Key().Public()}}, l.opt.Witnesses)
 }
 
-func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile string) (Report, error) {
+// witnessed is a checkpoint and where it came from.
+type witnessed struct {
+	Checkpoint
+	from string // "database" or the witness
+}
+
+func verify(ctx context.Context, st *sqliteStore, tr trust, witnesses []Witness) (Report, error) {
 	const op = "ledger.Verify"
-	var rep Report
+	rep := Report{Anchored: tr.anchored}
 	// One read transaction: packing moves rows between tables, and every
 	// read must see the same side of each move.
 	s, err := st.snapshot(ctx)
@@ -134,39 +211,96 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 		return rep, errs.E(op, err)
 	}
 	rep.Checkpoints = len(cps)
-	ext, err := ReadCheckpointFile(cpFile)
+	rots, err := s.rotations(ctx)
 	if err != nil {
 		return rep, errs.E(op, err)
 	}
-	rep.External = len(ext)
+	all := make([]witnessed, 0, len(cps))
+	for _, c := range cps {
+		all = append(all, witnessed{c, "database"})
+	}
+	for _, w := range witnesses {
+		ext, err := w.Checkpoints(ctx)
+		if err != nil {
+			return rep, errs.E(op, err)
+		}
+		rep.External += len(ext)
+		for _, c := range ext {
+			all = append(all, witnessed{c, "witness " + w.String()})
+		}
+	}
 	var first *Problem
 	note := func(p *Problem) {
 		if first == nil || p.Seq < first.Seq {
 			first = p
 		}
 	}
-	// Checkpoints: each signature must verify; remember the sealed hashes
-	// to compare with the chain as it is walked.
-	all := append(cps, ext...)
-	valid := verifySigs(all, pub)
-	sealed := map[uint64][32]byte{}
-	for i, c := range all {
-		where := "database"
-		if i >= len(cps) {
-			where = "external file"
+	// The chain of keys: from the rotations, anchored by a trusted key.
+	keys, rotSeals := keyChain(rots, tr, cps, note)
+	rep.Keys = keys
+	for _, k := range keys {
+		if tr.matches(k.Public) {
+			rep.Trusted = k.Fingerprint
 		}
+	}
+	if rep.Trusted == "" && len(keys) > 0 {
+		ids := make([]string, len(keys))
+		for i, k := range keys {
+			ids[i] = k.ID
+		}
+		note(&Problem{Seq: 1, Damage: UntrustedKey, Detail: fmt.Sprintf("the ledger is signed by key(s) %s; none is the key you trust (%s)",
+			strings.Join(ids, ", "), tr.describe())})
+		keys = nil // nothing they sign counts
+	}
+	if len(keys) == 0 && rep.Trusted == "" && len(rep.Keys) == 0 {
+		note(&Problem{Seq: 1, Damage: UntrustedKey, Detail: fmt.Sprintf("no public key with the trusted fingerprint (%s) was found; give it with -pubkey", tr.describe())})
+	}
+	// Checkpoints: each signature must verify with the key of the chain
+	// that covers its seq; remember the sealed hashes to compare with the
+	// chain as it is walked.
+	valid := verifySigs(all, keys)
+	sealed := map[uint64][32]byte{}
+	inDB := make(map[uint64]bool, len(cps))
+	for i, c := range all {
 		if !valid[i] {
-			note(&Problem{Seq: c.Seq, Damage: BadCheckpoint, Detail: fmt.Sprintf("checkpoint in %s does not verify with key %s", where, keyID(pub))})
+			note(&Problem{Seq: c.Seq, Damage: BadCheckpoint, Detail: fmt.Sprintf("checkpoint in %s, signed by key %s, does not verify with the trusted key for entry %d", c.from, c.KeyID, c.Seq)})
 			continue
 		}
 		if h, ok := sealed[c.Seq]; ok && h != c.Hash {
 			note(&Problem{Seq: c.Seq, Damage: BadCheckpoint, Detail: "two validly signed checkpoints disagree (key compromised?)"})
 		}
 		sealed[c.Seq] = c.Hash
+		if i < len(cps) {
+			inDB[c.Seq] = true
+		} else if !inDB[c.Seq] {
+			note(&Problem{Seq: c.Seq, Damage: MissingCheckpoint, Detail: fmt.Sprintf("checkpoint of entry %d is in %s but not in the ledger: checkpoints were deleted", c.Seq, c.from)})
+		}
 	}
-	seals := make([]seal, 0, len(sealed))
+	if len(witnesses) > 0 {
+		inWitness := map[uint64]bool{}
+		for i, c := range all[len(cps):] {
+			if valid[len(cps)+i] {
+				inWitness[c.Seq] = true
+			}
+		}
+		for seq := range inDB {
+			if !inWitness[seq] {
+				rep.Unwitnessed++
+			}
+		}
+	}
+	seals := make([]seal, 0, len(sealed)+len(rotSeals))
 	for seq, h := range sealed {
-		seals = append(seals, seal{seq, h})
+		seals = append(seals, seal{seq: seq, hash: h})
+	}
+	for _, r := range rotSeals {
+		if h, ok := sealed[r.seq]; ok {
+			if h != r.hash {
+				note(&Problem{Seq: r.seq, Damage: BadRotation, Detail: fmt.Sprintf("the key rotation recorded at entry %d is not the entry its checkpoint seals", r.seq)})
+			}
+			continue
+		}
+		seals = append(seals, r)
 	}
 	slices.SortFunc(seals, func(a, b seal) int { return cmp.Compare(a.seq, b.seq) })
 
@@ -182,6 +316,14 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	if chainBad != nil {
 		note(chainBad)
 	}
+	// Every key rotation in the chain must be one the chain of keys was
+	// built from: a rotation record deleted to hide a key change is found.
+	for _, seq := range w.rots {
+		if !slices.ContainsFunc(rotSeals, func(r seal) bool { return r.seq == seq }) {
+			note(&Problem{Seq: seq, Damage: BadRotation, Detail: fmt.Sprintf("entry %d is a key rotation, but the ledger's rotation records lack it", seq)})
+			break
+		}
+	}
 	// A checkpoint mismatch only bounds the damage to a range; a chain
 	// problem inside that range is the more precise answer.
 	noteCP := func(sealedSeq uint64, p *Problem) {
@@ -192,25 +334,35 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	// A sealed hash that does not match means the entries after the
 	// previous checkpoint were rewritten consistently; the first entry not
 	// proven is the one after the previous checkpoint. A sealed entry past
-	// the end of the walk was truncated.
-	for i, c := range seals {
-		var before uint64
-		if i > 0 {
-			before = seals[i-1].seq
-		}
+	// the end of the walk was truncated. A rotation that the chain does not
+	// hold at its place was removed or rewritten.
+	before := uint64(0)
+	for _, c := range seals {
 		if c.seq == w.cpSeq {
-			noteCP(c.seq, &Problem{Seq: before + 1, Damage: Edited,
-				Detail: fmt.Sprintf("entries %d to %d were rewritten: entry %d does not match its signed checkpoint", before+1, c.seq, c.seq)})
+			if c.rotation {
+				noteCP(c.seq, &Problem{Seq: c.seq, Damage: BadRotation,
+					Detail: fmt.Sprintf("the ledger records a key rotation at entry %d, but the chain holds another entry there", c.seq)})
+			} else {
+				noteCP(c.seq, &Problem{Seq: before + 1, Damage: Edited,
+					Detail: fmt.Sprintf("entries %d to %d were rewritten: entry %d does not match its signed checkpoint", before+1, c.seq, c.seq)})
+			}
 			break
 		}
 		if chainBad == nil && c.seq > w.end {
+			what := "a signed checkpoint seals"
+			if c.rotation {
+				what = "a signed key rotation is"
+			}
 			noteCP(c.seq, &Problem{Seq: w.end + 1, Damage: Truncated,
-				Detail: fmt.Sprintf("a signed checkpoint seals entry %d but the ledger ends at %d", c.seq, w.end)})
+				Detail: fmt.Sprintf("%s entry %d but the ledger ends at %d", what, c.seq, w.end)})
 			break
+		}
+		if !c.rotation {
+			before = c.seq
 		}
 	}
 	for _, c := range seals {
-		if c.seq <= rep.LastSeq && (first == nil || c.seq < first.Seq) {
+		if !c.rotation && c.seq <= rep.LastSeq && (first == nil || c.seq < first.Seq) {
 			rep.SignedThrough = c.seq
 		}
 	}
@@ -219,11 +371,120 @@ func verify(ctx context.Context, st *sqliteStore, pub ed25519.PublicKey, cpFile 
 	return rep, nil
 }
 
+// matches reports whether pub is one of the trusted keys (or, without any
+// anchor, one of the data directory's).
+func (tr *trust) matches(pub ed25519.PublicKey) bool {
+	if !tr.anchored {
+		return len(tr.local) > 0 && tr.local[0].Equal(pub)
+	}
+	for _, a := range tr.anchors {
+		if a.Equal(pub) {
+			return true
+		}
+	}
+	return slices.Contains(tr.prints, Fingerprint(pub))
+}
+
+func (tr *trust) describe() string {
+	if !tr.anchored {
+		if len(tr.local) == 0 {
+			return "none"
+		}
+		return "the data directory's key " + keyID(tr.local[0])
+	}
+	var ds []string
+	for _, a := range tr.anchors {
+		ds = append(ds, "key "+keyID(a))
+	}
+	for _, p := range tr.prints {
+		ds = append(ds, "fingerprint "+p)
+	}
+	return strings.Join(ds, ", ")
+}
+
+// keyChain builds the ledger's chain of signing keys from its rotation
+// records, each of which must be a well-formed rotation entry whose
+// statement verifies and continues the chain; the first that does not is
+// noted and ends the chain before it. Without rotations the chain is one
+// key: a trusted one (the one that signed the first checkpoint, if several
+// are given), a data-directory key that a trusted fingerprint names, or,
+// without any anchor, the data directory's key. It also returns each
+// accepted rotation's (seq, hash), for the walk to check that the chain
+// holds that very entry.
+func keyChain(rots []row, tr trust, cps []Checkpoint, note func(*Problem)) ([]KeyUse, []seal) {
+	use := func(pub ed25519.PublicKey, first uint64) KeyUse {
+		return KeyUse{ID: keyID(pub), Fingerprint: Fingerprint(pub), First: first, Public: pub}
+	}
+	var keys []KeyUse
+	var seals []seal
+	for _, r := range rots {
+		bad := func(format string, a ...any) {
+			note(&Problem{Seq: r.seq, Damage: BadRotation, Detail: fmt.Sprintf(format, a...)})
+		}
+		if sha256.Sum256(r.body) != r.hash {
+			bad("the key rotation record of entry %d does not match its hash", r.seq)
+			break
+		}
+		e, err := Decode(r.body)
+		if err != nil || e.Seq != r.seq {
+			bad("the key rotation record of entry %d is not that entry", r.seq)
+			break
+		}
+		rot, err := ParseRotation(&e)
+		if err != nil {
+			bad("%v", err)
+			break
+		}
+		if !rot.Valid() {
+			bad("the key rotation at entry %d is not signed by both its old and its new key", r.seq)
+			break
+		}
+		if len(keys) == 0 {
+			keys = append(keys, use(rot.Old, 1))
+		} else if last := &keys[len(keys)-1]; !last.Public.Equal(rot.Old) {
+			bad("the key rotation at entry %d replaces key %s, but the key then was %s", r.seq, keyID(rot.Old), last.ID)
+			break
+		}
+		keys[len(keys)-1].Last = r.seq
+		keys = append(keys, use(rot.New, r.seq+1))
+		seals = append(seals, seal{seq: r.seq, hash: r.hash, rotation: true})
+	}
+	if len(keys) > 0 {
+		return keys, seals
+	}
+	var pick ed25519.PublicKey
+	switch {
+	case !tr.anchored:
+		if len(tr.local) > 0 {
+			pick = tr.local[0]
+		}
+	case len(tr.anchors) > 0:
+		pick = tr.anchors[0]
+		for _, a := range tr.anchors {
+			if len(cps) > 0 && keyID(a) == cps[0].KeyID {
+				pick = a
+			}
+		}
+	default:
+		for _, l := range tr.local {
+			if slices.Contains(tr.prints, Fingerprint(l)) {
+				pick = l
+			}
+		}
+	}
+	if pick == nil {
+		return nil, nil
+	}
+	return []KeyUse{use(pick, 1)}, nil
+}
+
 // verifySigs checks the checkpoints' signatures on every core: an Ed25519
 // verification costs as much as hashing a few hundred entries, and a quiet
 // ledger has a checkpoint every few entries. A checkpoint that appears
-// twice (in the database and the external file) is verified once.
-func verifySigs(cps []Checkpoint, pub ed25519.PublicKey) []bool {
+// twice (in the database and a witness) is verified once. A checkpoint is
+// valid when the key of the chain that covers its seq has its key id and
+// its signature verifies.
+func verifySigs(cps []witnessed, keys []KeyUse) []bool {
 	valid := make([]bool, len(cps))
 	seen := make(map[string]int, len(cps))
 	var todo []int
@@ -237,6 +498,14 @@ func verifySigs(cps []Checkpoint, pub ed25519.PublicKey) []bool {
 		seen[k], dup[i] = i, i
 		todo = append(todo, i)
 	}
+	check := func(c *Checkpoint) bool {
+		for i := range keys {
+			if k := &keys[i]; k.covers(c.Seq) && k.ID == c.KeyID {
+				return c.VerifySig(k.Public)
+			}
+		}
+		return false
+	}
 	workers := max(min(runtime.GOMAXPROCS(0), len(todo)/64), 1)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -244,7 +513,7 @@ func verifySigs(cps []Checkpoint, pub ed25519.PublicKey) []bool {
 		go func() {
 			defer wg.Done()
 			for k := w; k < len(todo); k += workers {
-				valid[todo[k]] = cps[todo[k]].VerifySig(pub)
+				valid[todo[k]] = check(&cps[todo[k]].Checkpoint)
 			}
 		}()
 	}
@@ -255,10 +524,12 @@ func verifySigs(cps []Checkpoint, pub ed25519.PublicKey) []bool {
 	return valid
 }
 
-// seal is a validly signed checkpoint's (seq, hash).
+// seal is a validly signed checkpoint's (seq, hash), or an accepted key
+// rotation's: the chain must hold that hash at seq.
 type seal struct {
-	seq  uint64
-	hash [32]byte
+	seq      uint64
+	hash     [32]byte
+	rotation bool
 }
 
 // chunkRows is about how many entries one hashing job holds.
@@ -285,6 +556,7 @@ type chunkResult struct {
 	cpSeq   uint64   // first sealed seq whose stored hash differs from its checkpoint
 	end     uint64   // place of the last row
 	endHash [32]byte // its stored hash
+	rots    []uint64 // places of key rotation entries checked sound
 }
 
 // walked is the outcome of walkChain.
@@ -293,6 +565,7 @@ type walked struct {
 	end     uint64   // last place walked (meaningful when bad is nil)
 	bad     *Problem // the first damage in walk order
 	cpSeq   uint64   // first sealed seq whose stored hash differs (0: none)
+	rots    []uint64 // places of key rotation entries, up to the first damage
 }
 
 // walkChain checks every stored row in place order. This goroutine reads
@@ -376,6 +649,7 @@ func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
 			}
 		}
 		w.entries += r.n
+		w.rots = append(w.rots, r.rots...)
 		if w.cpSeq == 0 {
 			w.cpSeq = r.cpSeq
 		}
@@ -441,6 +715,9 @@ func checkChunk(c *chunk, seals []seal, buf []row) []row {
 			}
 			if si < len(seals) && seals[si].seq == r.seq && seals[si].hash != r.hash && res.cpSeq == 0 {
 				res.cpSeq = r.seq
+			}
+			if len(r.body) >= offVar && binary.BigEndian.Uint16(r.body[offKind:]) == uint16(KeyRotation) {
+				res.rots = append(res.rots, r.seq)
 			}
 			prev, expect = r.hash, r.seq+1
 		}

@@ -73,17 +73,7 @@ func LoadOrCreateSigningKey(path, header string) (*SigningKey, error) {
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return k, err
 	}
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	if err := writeKeyFile(path, []byte(header+"\n"+hex.EncodeToString(seed)+"\n")); err != nil {
-		return nil, err
-	}
-	return LoadSigningKey(path, header)
+	return CreateSigningKey(path, header)
 }
 
 // writeKeyFile writes a new key file crash-safely: a temporary file written
@@ -108,6 +98,93 @@ func writeKeyFile(path string, b []byte) error {
 		return err
 	}
 	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// Fingerprint is the full SHA-256 of a public key, in hex (64 digits): what
+// an operator writes down, away from the data directory, to name the key he
+// trusts. The key id (SigningKeyID) is its first 16 digits.
+func Fingerprint(pub ed25519.PublicKey) string {
+	s := sha256.Sum256(pub)
+	return hex.EncodeToString(s[:])
+}
+
+// ErrBadPublicKey marks a public-key file not in the format its header names.
+var ErrBadPublicKey = errors.New("unusable public key file")
+
+// PublicKeyText is the text of a public-key file: the header line, then the
+// hex-encoded key.
+func PublicKeyText(header string, pub ed25519.PublicKey) []byte {
+	return []byte(header + "\n" + hex.EncodeToString(pub) + "\n")
+}
+
+// ParsePublicKey reads the text of a public-key file whose first line must
+// be header; name says where it came from in errors.
+func ParsePublicKey(name, header string, b []byte) (ed25519.PublicKey, error) {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || strings.TrimSpace(lines[0]) != header {
+		return nil, fmt.Errorf("public key %s: first line must be %q followed by one hex line: %w", name, header, ErrBadPublicKey)
+	}
+	pub, err := hex.DecodeString(strings.TrimSpace(lines[1]))
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("public key %s line 2: want %d hex-encoded bytes: %w", name, ed25519.PublicKeySize, ErrBadPublicKey)
+	}
+	return ed25519.PublicKey(pub), nil
+}
+
+// WriteFileAtomic replaces path by b crash-safely: a temporary file written
+// and fsynced, renamed over path, and the directory fsynced. For public
+// files (mode 0644) that may be replaced, unlike a signing key.
+func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp)
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// CreateSigningKey writes a fresh signing key to path, which must not
+// exist (a key is never overwritten), crash-safely, and returns it.
+func CreateSigningKey(path, header string) (*SigningKey, error) {
+	seed := make([]byte, ed25519.SeedSize)
+	if _, err := rand.Read(seed); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := writeKeyFile(path, []byte(header+"\n"+hex.EncodeToString(seed)+"\n")); err != nil {
+		return nil, err
+	}
+	return LoadSigningKey(path, header)
+}
+
+// ReplaceSigningKey moves the key file next over path (a key rotation's
+// last step: the retired private key is gone once this returns) and
+// fsyncs the directory. Both must be in one directory.
+func ReplaceSigningKey(next, path string) error {
+	if filepath.Dir(next) != filepath.Dir(path) {
+		return fmt.Errorf("signing key %s: replacement %s is in another directory", path, next)
+	}
+	if err := os.Rename(next, path); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(path))
