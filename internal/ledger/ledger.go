@@ -71,9 +71,9 @@ type Ledger struct {
 	closeMu  sync.RWMutex // held for reading while queueing, for writing by Close
 	commitMu sync.Mutex   // held by the writer's commit and by RotateKey
 	mu       sync.Mutex   // guards head, lastCP, closed, key
-	head    head
-	lastCP  head
-	closed  bool
+	head     head
+	lastCP   head
+	closed   bool
 }
 
 type head struct {
