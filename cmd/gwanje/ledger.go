@@ -5,13 +5,14 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/gwanje/gwanje/internal/config"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/config"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/ledger/report"
@@ -30,9 +31,14 @@ func defaultDataDir() string {
 }
 
 const ledgerUsage = `usage:
-  gwanje ledger verify [-data DIR] [-key FILE] [-checkpoints FILE]
+  gwanje ledger verify [-config FILE] [-data DIR] [-pubkey FILE | -fingerprint HEX] [-witness DIR] [-checkpoints FILE] [-key FILE]
+  gwanje ledger key [-config FILE] [-data DIR] [-o FILE]
+  gwanje ledger rotate-key [-config FILE] [-data DIR] -actor NAME
   gwanje ledger export -from DATE -to DATE [-site ID] [-kind K,...] [-all] -format csv|xlsx|pdf -o FILE
-                       [-data DIR] [-institution NAME] [-font FILE]`
+                       [-data DIR] [-institution NAME] [-font FILE]
+
+The signing key, the witness and the trusted key come from the configuration
+(-config, env GWANJE_CONFIG, and GWANJE_LEDGER_*; docs/ref/cli.md); flags override.`
 
 func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := subcommand(args, ledgerUsage, stderr); err != nil {
@@ -41,10 +47,72 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	switch args[0] {
 	case "verify":
 		return runLedgerVerify(ctx, args[1:], stdout, stderr)
+	case "key":
+		return runLedgerKey(ctx, args[1:], stdout, stderr)
+	case "rotate-key":
+		return runLedgerRotateKey(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runLedgerExport(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, ledgerUsage)
+		return nil
 	}
 	return usageError{fmt.Sprintf("unknown ledger command %q\n%s", args[0], ledgerUsage)}
+}
+
+// ledgerFlags are the flags of every ledger command that finds the
+// ledger's keys: the configuration, and the data directory over it.
+type ledgerFlags struct {
+	config, data string
+	fl           *flag.FlagSet
+}
+
+func (f *ledgerFlags) add(fl *flag.FlagSet) {
+	f.fl = fl
+	fl.StringVar(&f.config, "config", os.Getenv("GWANJE_CONFIG"), "configuration file for the ledger section (env GWANJE_CONFIG)")
+	fl.StringVar(&f.data, "data", defaultDataDir(), "data directory holding ledger.db (env GWANJE_DATA_DIR; default the configuration's)")
+}
+
+// load reads the configuration (defaults, file, GWANJE_* environment) and
+// puts -data over it when given.
+func (f *ledgerFlags) load() (*config.Config, error) {
+	cfg, err := config.Load(f.config, os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if f.config == "" || isSet(f.fl, "data") {
+		cfg.DataDir = f.data
+	}
+	return cfg, nil
+}
+
+func isSet(fl *flag.FlagSet, name string) bool {
+	set := false
+	fl.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// ledgerOptionsFor are the options the ledger of cfg opens with: its
+// signing key and witness.
+func ledgerOptionsFor(cfg *config.Config, log *slog.Logger) ledger.Options {
+	o := ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(), Logger: log}
+	if cfg.Ledger.WitnessDir != "" {
+		o.Witnesses = []ledger.Witness{ledger.DirWitness(cfg.Ledger.WitnessDir)}
+	}
+	return o
+}
+
+// ledgerOptions are the options a command that appends to the ledger of
+// data opens it with: the signing key and witness from the configuration
+// (env GWANJE_CONFIG and GWANJE_LEDGER_*), so a key kept outside the data
+// directory is found.
+func ledgerOptions(data string, log *slog.Logger) (ledger.Options, error) {
+	cfg, err := config.Load(os.Getenv("GWANJE_CONFIG"), os.Getenv)
+	if err != nil {
+		return ledger.Options{}, err
+	}
+	cfg.DataDir = data
+	return ledgerOptionsFor(cfg, log), nil
 }
 
 // errLedgerDamaged makes verify exit non-zero after printing the damage.
@@ -55,21 +123,74 @@ func (e errLedgerDamaged) Error() string { return "ledger damaged: " + e.p.Strin
 func runLedgerVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("ledger verify", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	data := fl.String("data", defaultDataDir(), "data directory holding ledger.db (env GWANJE_DATA_DIR)")
-	key := fl.String("key", "", "checkpoint signing key (default <data>/keys/ledger-signing.key)")
-	cps := fl.String("checkpoints", "", "external checkpoint file to check as well")
+	var lf ledgerFlags
+	lf.add(fl)
+	key := fl.String("key", "", "the signing key, read only without a trusted key (default ledger.signing_key_file)")
+	pubkey := fl.String("pubkey", "", "trust this public key file, kept outside the data directory (default ledger.trusted_public_key)")
+	fingerprint := fl.String("fingerprint", "", "trust the key with this SHA-256 fingerprint, 64 hex digits (default ledger.trusted_fingerprint)")
+	witness := fl.String("witness", "", "witness directory to compare with (default ledger.witness_dir)")
+	cps := fl.String("checkpoints", "", "an external checkpoint file to compare with as well")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if fl.NArg() != 0 {
 		return usageError{ledgerUsage}
 	}
-	rep, err := ledger.Verify(ctx, ledger.VerifyOptions{Dir: *data, KeyPath: *key, CheckpointFile: *cps})
+	cfg, err := lf.load()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "ledger %s: %d entries checked (last seq %d), %d checkpoints (%d external), signed through %d\n",
-		filepath.Join(*data, ledger.DBName), rep.Entries, rep.LastSeq, rep.Checkpoints, rep.External, rep.SignedThrough)
+	opt := ledger.VerifyOptions{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(), CheckpointFile: *cps}
+	if *key != "" {
+		opt.KeyPath = *key
+	}
+	if *pubkey == "" && *fingerprint == "" {
+		*pubkey, *fingerprint = cfg.Ledger.TrustedPublicKey, cfg.Ledger.TrustedFingerprint
+	}
+	if *pubkey != "" {
+		pub, err := ledger.ReadPublicKey(*pubkey)
+		if err != nil {
+			return err
+		}
+		opt.Trust = append(opt.Trust, pub)
+	}
+	if *fingerprint != "" {
+		opt.Fingerprints = append(opt.Fingerprints, *fingerprint)
+	}
+	if *witness == "" {
+		*witness = cfg.Ledger.WitnessDir
+	}
+	if *witness != "" {
+		opt.Witnesses = append(opt.Witnesses, ledger.DirWitness(*witness))
+	}
+	rep, err := ledger.Verify(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if !rep.Anchored {
+		fmt.Fprintln(stderr, "WARNING: no trusted key given (-pubkey, -fingerprint, ledger.trusted_public_key or ledger.trusted_fingerprint):\n"+
+			"  this check trusts the key found in the data directory, and proves nothing against someone who can write there.")
+	}
+	if len(opt.Witnesses) == 0 {
+		fmt.Fprintln(stderr, "WARNING: no witness given (-witness or ledger.witness_dir): checkpoints deleted from ledger.db,\n"+
+			"  and the entries they sealed then rewritten, cannot be detected.")
+	}
+	fmt.Fprintf(stdout, "ledger %s: %d entries checked (last seq %d), %d checkpoints (%d in witnesses), signed through %d\n",
+		filepath.Join(cfg.DataDir, ledger.DBName), rep.Entries, rep.LastSeq, rep.Checkpoints, rep.External, rep.SignedThrough)
+	for _, k := range rep.Keys {
+		last := "on"
+		if k.Last != 0 {
+			last = fmt.Sprint(k.Last)
+		}
+		trusted := ""
+		if k.Fingerprint == rep.Trusted {
+			trusted = " (trusted)"
+		}
+		fmt.Fprintf(stdout, "key %s signs entries %d to %s%s\n", k.ID, k.First, last, trusted)
+	}
+	if rep.Unwitnessed > 0 {
+		fmt.Fprintf(stdout, "note: %d checkpoints of the ledger are in no witness (the witness was added later, or failed: see the log)\n", rep.Unwitnessed)
+	}
 	if !rep.OK() {
 		fmt.Fprintf(stdout, "FIRST BAD ENTRY: %d (%s): %s\n", rep.Problem.Seq, rep.Problem.Damage, rep.Problem.Detail)
 		return errLedgerDamaged{rep.Problem}
@@ -79,6 +200,77 @@ func runLedgerVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	} else {
 		fmt.Fprintln(stdout, "ok")
 	}
+	return nil
+}
+
+// runLedgerKey prints the current signing key's id and fingerprint, and
+// writes its public key for safekeeping outside the data directory.
+func runLedgerKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("ledger key", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var lf ledgerFlags
+	lf.add(fl)
+	out := fl.String("o", "", "write the public key to this file (keep it outside the data directory)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() != 0 {
+		return usageError{ledgerUsage}
+	}
+	cfg, err := lf.load()
+	if err != nil {
+		return err
+	}
+	k, err := ledger.LoadKey(cfg.LedgerKeyFile())
+	if err != nil {
+		return err
+	}
+	pub := k.Public()
+	fmt.Fprintf(stdout, "key id:      %s\nfingerprint: %s\nkey file:    %s\n", k.ID, ledger.Fingerprint(pub), cfg.LedgerKeyFile())
+	if *out != "" {
+		if err := ledger.WritePublicKey(*out, pub); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote the public key to %s\n", *out)
+	}
+	return nil
+}
+
+// runLedgerRotateKey replaces the checkpoint signing key (gwanje serve
+// stopped).
+func runLedgerRotateKey(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("ledger rotate-key", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	var lf ledgerFlags
+	lf.add(fl)
+	actor := fl.String("actor", "", "who rotates the key (recorded in the ledger)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() != 0 || *actor == "" {
+		return usageError{ledgerUsage}
+	}
+	cfg, err := lf.load()
+	if err != nil {
+		return err
+	}
+	l, err := ledger.Open(ctx, ledgerOptionsFor(cfg, slog.New(slog.NewTextHandler(stderr, nil))))
+	if err != nil {
+		return err
+	}
+	old := l.Key()
+	e, err := l.RotateKey(ctx, *actor, "local")
+	if cerr := l.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	k := l.Key()
+	fmt.Fprintf(stdout, "rotated the ledger signing key at entry %d: %s → %s\nnew fingerprint: %s\n"+
+		"Keep the new fingerprint (or `gwanje ledger key -o FILE`) outside the data directory beside the old one;\n"+
+		"verify accepts either, and trusting the newest makes a stolen retired key useless.\n",
+		e.Seq, old.ID, k.ID, ledger.Fingerprint(k.Public()))
 	return nil
 }
 

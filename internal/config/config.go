@@ -49,6 +49,7 @@ type Config struct {
 	Alarms    Alarms    `yaml:"alarms"`
 	Metrics   Metrics   `yaml:"metrics"`
 	Retention Retention `yaml:"retention"`
+	Ledger    Ledger    `yaml:"ledger"`
 
 	// path is the file the config was loaded from, for error messages.
 	path string
@@ -170,6 +171,28 @@ type Capacity struct {
 	HeadroomPercent float64 `yaml:"headroom_percent"`
 }
 
+// Ledger says where the ledger's trust lives (docs/design/ledger.md,
+// "Threat model"). The defaults keep everything in data_dir, which is
+// enough for a demonstration and proves nothing against someone who can
+// write data_dir: in production set signing_key_file and witness_dir to
+// places that person cannot write, and give `gwanje ledger verify` the
+// public key or its fingerprint from outside.
+type Ledger struct {
+	// SigningKeyFile is the checkpoint signing key (mode 0600, created on
+	// first start). Default <data_dir>/keys/ledger-signing.key.
+	SigningKeyFile string `yaml:"signing_key_file"`
+	// WitnessDir receives every signed checkpoint, fsynced, in an
+	// append-only file (ledger-checkpoints.log); verify compares the
+	// ledger with it. Must be outside data_dir.
+	WitnessDir string `yaml:"witness_dir"`
+	// TrustedPublicKey is a public-key file (`gwanje ledger key -o`) that
+	// `gwanje ledger verify` trusts. Must be outside data_dir.
+	TrustedPublicKey string `yaml:"trusted_public_key"`
+	// TrustedFingerprint is the SHA-256 of the trusted public key, 64 hex
+	// digits (`gwanje ledger key` prints it).
+	TrustedFingerprint string `yaml:"trusted_fingerprint"`
+}
+
 // Default returns the configuration used when nothing else is said.
 func Default() *Config {
 	return &Config{
@@ -277,6 +300,10 @@ var envVars = []struct {
 	{"GWANJE_MASTER_KEY_FILE", func(c *Config, v string) error { c.MasterKeyFile = v; return nil }},
 	{"GWANJE_REGISTRY", func(c *Config, v string) error { c.Registry = v; return nil }},
 	{"GWANJE_TIME_ZONE", func(c *Config, v string) error { c.TimeZone = v; return nil }},
+	{"GWANJE_LEDGER_SIGNING_KEY_FILE", func(c *Config, v string) error { c.Ledger.SigningKeyFile = v; return nil }},
+	{"GWANJE_LEDGER_WITNESS_DIR", func(c *Config, v string) error { c.Ledger.WitnessDir = v; return nil }},
+	{"GWANJE_LEDGER_TRUSTED_PUBLIC_KEY", func(c *Config, v string) error { c.Ledger.TrustedPublicKey = v; return nil }},
+	{"GWANJE_LEDGER_TRUSTED_FINGERPRINT", func(c *Config, v string) error { c.Ledger.TrustedFingerprint = v; return nil }},
 }
 
 func (c *Config) applyEnv(env func(string) string) error {
@@ -341,6 +368,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateHealth(bad)
 	c.validateRetention(bad)
+	c.validateLedger(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
@@ -454,6 +482,41 @@ func (c *Config) validateRetention(bad func(key, format string, a ...any)) {
 	if p := k.HeadroomPercent; p < 0 || p >= 50 {
 		bad("retention.capacity.headroom_percent", "must be between 0 and 50, got %v", p)
 	}
+}
+
+// validateLedger checks the ledger section: paths absolute, and the witness
+// and the trusted key outside data_dir (inside it they would trust what
+// they are meant to check).
+func (c *Config) validateLedger(bad func(key, format string, a ...any)) {
+	l := c.Ledger
+	for _, p := range []struct{ key, path string }{{"ledger.signing_key_file", l.SigningKeyFile},
+		{"ledger.witness_dir", l.WitnessDir}, {"ledger.trusted_public_key", l.TrustedPublicKey}} {
+		switch {
+		case p.path == "":
+		case !filepath.IsAbs(p.path):
+			bad(p.key, "must be an absolute path, got %q", p.path)
+		case p.key != "ledger.signing_key_file" && c.DataDir != "" && within(c.DataDir, p.path):
+			bad(p.key, "must be outside data_dir (%s): someone who can rewrite the ledger could rewrite it too", c.DataDir)
+		}
+	}
+	if f := l.TrustedFingerprint; f != "" && (len(f) != 64 || strings.Trim(strings.ToLower(f), "0123456789abcdef") != "") {
+		bad("ledger.trusted_fingerprint", "want the 64 hex digits that `gwanje ledger key` prints, got %q", f)
+	}
+}
+
+// within reports whether path is dir or inside it.
+func within(dir, path string) bool {
+	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// LedgerKeyFile returns the ledger's signing key path, defaulted under the
+// data dir.
+func (c *Config) LedgerKeyFile() string {
+	if c.Ledger.SigningKeyFile != "" {
+		return c.Ledger.SigningKeyFile
+	}
+	return filepath.Join(c.DataDir, "keys", "ledger-signing.key")
 }
 
 // MetricsNetworks returns the parsed metrics.networks (validated).
