@@ -110,7 +110,11 @@ func runHold(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// each write transaction).
 	var led ledger.Appender
 	if args[0] == "add" || args[0] == "release" {
-		l, err := ledger.Open(ctx, ledger.Options{Dir: *data, Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+		lo, err := ledgerOptions(*data, slog.New(slog.NewTextHandler(stderr, nil)))
+		if err != nil {
+			return err
+		}
+		l, err := ledger.Open(ctx, lo)
 		if err != nil {
 			return err
 		}
@@ -261,8 +265,12 @@ func runRetention(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			loc = reg.Location()
 		}
 	}
+	lo, err := ledgerOptions(sf.data, nil)
+	if err != nil {
+		return err
+	}
 	eng, err := app.OpenRetention(ctx, app.RetentionConfig{Dir: sf.data, KeyFile: sf.keyPath(), Registry: reg,
-		Location: loc, Config: cfg, Logger: log})
+		Location: loc, Config: cfg, Ledger: lo, Logger: log})
 	if err != nil {
 		return err
 	}

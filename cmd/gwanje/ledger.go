@@ -80,7 +80,7 @@ func (f *ledgerFlags) load() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if f.config == "" || isSet(f.fl, "data") {
+	if f.config == "" || (f.fl != nil && isSet(f.fl, "data")) {
 		cfg.DataDir = f.data
 	}
 	return cfg, nil
@@ -95,11 +95,7 @@ func isSet(fl *flag.FlagSet, name string) bool {
 // ledgerOptionsFor are the options the ledger of cfg opens with: its
 // signing key and witness.
 func ledgerOptionsFor(cfg *config.Config, log *slog.Logger) ledger.Options {
-	o := ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(), Logger: log}
-	if cfg.Ledger.WitnessDir != "" {
-		o.Witnesses = []ledger.Witness{ledger.DirWitness(cfg.Ledger.WitnessDir)}
-	}
-	return o
+	return ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(), Witnesses: ledger.DirWitnesses(cfg.Ledger.WitnessDir), Logger: log}
 }
 
 // ledgerOptions are the options a command that appends to the ledger of

@@ -30,7 +30,11 @@ const userUsage = `usage:
 // for a local operator.
 func openAccess(ctx context.Context, data string) (*access.Service, *ledger.Ledger, *access.Principal, error) {
 	quiet := slog.New(slog.DiscardHandler)
-	l, err := ledger.Open(ctx, ledger.Options{Dir: data, Logger: quiet})
+	lo, err := ledgerOptions(data, quiet)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	l, err := ledger.Open(ctx, lo)
 	if err != nil {
 		return nil, nil, nil, err
 	}

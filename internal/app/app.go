@@ -139,7 +139,8 @@ func (a *App) openStores(ctx context.Context) error {
 			a.log.Error("closing the store", "err", err)
 		}
 	})
-	if a.ledger, err = ledger.Open(ctx, ledger.Options{Dir: cfg.DataDir, Logger: log.With("component", "ledger")}); err != nil {
+	if a.ledger, err = ledger.Open(ctx, ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(),
+		Witnesses: ledger.DirWitnesses(cfg.Ledger.WitnessDir), Logger: log.With("component", "ledger")}); err != nil {
 		return err
 	}
 	a.onClose(func() { a.ledger.Close() })

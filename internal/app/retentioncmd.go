@@ -18,6 +18,7 @@ type RetentionConfig struct {
 	Registry     *registry.Registry // nil: every camera keeps the 30-day default
 	Location     *time.Location
 	Config       retention.Config
+	Ledger       ledger.Options // the ledger's signing key and witnesses (Dir and Logger are set from the fields here)
 	Logger       *slog.Logger
 }
 
@@ -48,7 +49,9 @@ func OpenRetention(ctx context.Context, cfg RetentionConfig) (_ *Retention, err 
 	if r.store, err = store.Open(ctx, store.Config{Dir: cfg.Dir, Keys: keys, Logger: log.With("component", "store")}); err != nil {
 		return nil, err
 	}
-	if r.ledger, err = ledger.Open(ctx, ledger.Options{Dir: cfg.Dir, Logger: log.With("component", "ledger")}); err != nil {
+	lo := cfg.Ledger
+	lo.Dir, lo.Logger = cfg.Dir, log.With("component", "ledger")
+	if r.ledger, err = ledger.Open(ctx, lo); err != nil {
 		return nil, err
 	}
 	if r.Engine, err = retention.New(ctx, retention.Options{Store: r.store, Dir: cfg.Dir,

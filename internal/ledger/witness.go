@@ -73,3 +73,12 @@ func (w FileWitness) Record(ctx context.Context, cp Checkpoint) error {
 func (w FileWitness) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
 	return ReadCheckpointFile(w.Path)
 }
+
+// DirWitnesses is the witness list of a configured witness directory: none
+// for "".
+func DirWitnesses(dir string) []Witness {
+	if dir == "" {
+		return nil
+	}
+	return []Witness{DirWitness(dir)}
+}
