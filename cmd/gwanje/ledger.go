@@ -53,9 +53,6 @@ func runLedger(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return runLedgerRotateKey(ctx, args[1:], stdout, stderr)
 	case "export":
 		return runLedgerExport(ctx, args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, ledgerUsage)
-		return nil
 	}
 	return usageError{fmt.Sprintf("unknown ledger command %q\n%s", args[0], ledgerUsage)}
 }

@@ -185,7 +185,7 @@ func TestLedgerRotateKeyCommand(t *testing.T) {
 			t.Errorf("verify with %s: %d\n%s\n%s", filepath.Base(pub), code, out, errs)
 		}
 	}
-	if code, out, _ := gwanje(t, "ledger", "-h"); code != 0 || !strings.Contains(out, "rotate-key") {
-		t.Errorf("ledger -h: %d %s", code, out)
+	if code, _, errs := gwanje(t, "ledger", "-h"); code != 0 || !strings.Contains(errs, "rotate-key") {
+		t.Errorf("ledger -h: %d %s", code, errs)
 	}
 }
