@@ -657,8 +657,10 @@ func TestFrameMemoryReusedButNeverAViewers(t *testing.T) {
 		t.Fatal("no frame memory was reused for a sink that copies frames")
 	}
 
-	view := sup.Subscribe(1000)
+	// Counted before subscribing: a frame may reach both the viewer and
+	// the sink before Subscribe returns.
 	start := sink.n()
+	view := sup.Subscribe(1000)
 	streamUntil(t, snd, "60 more frames", func() bool { return sink.n() >= start+60 })
 	view.Close()
 	sink.mu.Lock()
