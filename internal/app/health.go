@@ -19,17 +19,17 @@ import (
 )
 
 // healthParts are the monitoring side of a running gwanje: the alarm
-// Manager with its journal and webhooks, the Monitor (camera and storage
+// Manager with its store and webhooks, the Monitor (camera and storage
 // signals, scheduled checks), the still store and the web handlers.
 type healthParts struct {
-	journal *alarm.SQLiteStore
-	hooks   *alarm.Webhooks
-	monitor *health.Monitor
-	stills  *stills.SQLite
-	metrics http.Handler // nil: metrics.access is off
-	report  http.Handler
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	alarmStore *alarm.SQLiteStore
+	hooks      *alarm.Webhooks
+	monitor    *health.Monitor
+	stills     *stills.SQLite
+	metrics    http.Handler // nil: metrics.access is off
+	report     http.Handler
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 // alarmsPath is the alarm store of a data directory, and legacyJournalPath
@@ -37,10 +37,10 @@ type healthParts struct {
 func alarmsPath(dataDir string) string        { return filepath.Join(dataDir, "alarms.db") }
 func legacyJournalPath(dataDir string) string { return filepath.Join(dataDir, "alarms.jsonl") }
 
-// startHealth opens the alarm journal (restoring its alarms), starts the
+// startHealth opens the alarm store (restoring its alarms), starts the
 // webhooks and the Monitor of the recorder's cameras and of the data
 // volume, with the scheduled check at cfg.Health.CheckInterval. Every alarm
-// goes to the log, the journal, the webhooks and the dashboard. Call it
+// goes to the log, the alarm store, the webhooks and the dashboard. Call it
 // after the recorder has started its cameras and before the web server is
 // built; Close undoes it (stopHealth).
 func (a *App) startHealth(ctx context.Context) error {
@@ -50,7 +50,7 @@ func (a *App) startHealth(ctx context.Context) error {
 	a.onClose(a.stopHealth)
 	alog := a.log.With("component", "alarm")
 	var err error
-	if h.journal, err = alarm.OpenSQLite(ctx, alarmsPath(cfg.DataDir), legacyJournalPath(cfg.DataDir)); err != nil {
+	if h.alarmStore, err = alarm.OpenSQLite(ctx, alarmsPath(cfg.DataDir), legacyJournalPath(cfg.DataDir)); err != nil {
 		return fmt.Errorf("alarm store: %w", err)
 	}
 	var hooks []alarm.Webhook
@@ -68,7 +68,7 @@ func (a *App) startHealth(ctx context.Context) error {
 	if h.hooks, err = alarm.NewWebhooks(hooks, alarm.WebhookOptions{Clock: a.clk, Logger: alog}); err != nil {
 		return err
 	}
-	a.alarms = alarm.New(alarm.Options{Clock: a.clk, Logger: alog, Store: h.journal, Notify: []alarm.Notifier{h.hooks}})
+	a.alarms = alarm.New(alarm.Options{Clock: a.clk, Logger: alog, Store: h.alarmStore, Notify: []alarm.Notifier{h.hooks}})
 	if err := a.alarms.Load(ctx); err != nil {
 		return fmt.Errorf("alarm store: %w", err)
 	}
@@ -116,7 +116,7 @@ func (a *App) startHealth(ctx context.Context) error {
 	}
 
 	h.report = health.ReportHandler(func(ctx context.Context) (health.ReportSources, error) {
-		src := health.ReportSources{Ledger: a.ledger, Segments: a.store, Alarms: h.journal}
+		src := health.ReportSources{Ledger: a.ledger, Segments: a.store, Alarms: h.alarmStore}
 		if a.reg != nil {
 			for _, sc := range a.reg.StreamCameras() {
 				src.Cameras = append(src.Cameras, sc.ID)
@@ -189,7 +189,7 @@ func (a *App) healthWebOptions(opt *web.Options) {
 	}
 }
 
-// stopHealth stops the Monitor and the webhooks and closes the journal
+// stopHealth stops the Monitor and the webhooks and closes the alarm store
 // and the still store. Called before the recorder stops, so stopping the
 // cameras is not reported as an outage.
 func (a *App) stopHealth() {
@@ -206,8 +206,8 @@ func (a *App) stopHealth() {
 			a.log.Error("closing the still store", "err", err)
 		}
 	}
-	if h.journal != nil {
-		h.journal.Close()
+	if h.alarmStore != nil {
+		h.alarmStore.Close()
 	}
 	a.health = nil
 }

@@ -74,7 +74,7 @@ func (a *App) startRetention(ctx context.Context) error {
 
 // stopRetention stops the engine (a destruction in progress finishes or is
 // completed at the next start, docs/design/retention.md) and closes it.
-// Called before the health side closes the alarm journal.
+// Called before the health side closes the alarm store.
 func (a *App) stopRetention() {
 	p := a.retention
 	if p == nil {

@@ -2,7 +2,9 @@ package health
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -180,5 +182,44 @@ func TestStorageLowHysteresis(t *testing.T) {
 	}
 	if n.raised[alarm.StorageLow] != 1 {
 		t.Fatalf("write bursts by other programs raised storage_low %d more times", n.raised[alarm.StorageLow]-1)
+	}
+}
+
+// Every message code health builds is in the catalogue, in both languages
+// (the catalogue's own test checks the wordings and placeholders).
+func TestMessageCodesInCatalogue(t *testing.T) {
+	files, _ := filepath.Glob("*.go")
+	re := regexp.MustCompile(`(?:alarm\.M|alarm\.Ref|i18n\.T\(i18n\.Ko,)\(?\s*"([a-z_.]+)"`)
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+			n++
+			if strings.HasSuffix(m[1], ".") { // a prefix: its keys are checked below
+				continue
+			}
+			if !i18n.Has(m[1]) {
+				t.Errorf("%s: code %q is not in the catalogue", f, m[1])
+			}
+		}
+	}
+	if n < 15 {
+		t.Fatalf("found only %d message codes: the pattern is stale", n)
+	}
+	for _, st := range []ingest.Status{ingest.Connecting, ingest.Recording, ingest.Down} {
+		if !i18n.Has("camera.state." + st.String()) {
+			t.Errorf("camera state %s has no wording", st)
+		}
+	}
+	for _, k := range alarm.Kinds {
+		if !i18n.Has("alarm.kind." + string(k)) {
+			t.Errorf("alarm kind %s has no name", k)
+		}
 	}
 }
