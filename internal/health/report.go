@@ -17,6 +17,7 @@ import (
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
+	ledgerreport "github.com/gwanje/gwanje/internal/ledger/report"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/store"
 )
@@ -263,6 +264,13 @@ func (r *Report) WriteCSV(w io.Writer) error {
 			start, end = a.From, a.To
 		}
 		rows = append(rows, []string{"경보 " + a.Kind.Name(i18n.Ko), a.Subject, r.t(start), r.t(end), v, a.Text(i18n.Ko)})
+	}
+	// Notes, messages and names can be typed by people: no cell may
+	// become a spreadsheet formula.
+	for _, row := range rows[1:] {
+		for i := range row {
+			row[i] = ledgerreport.CSVCell(row[i])
+		}
 	}
 	if err := cw.WriteAll(rows); err != nil {
 		return errs.E(op, errs.IO, err)

@@ -70,10 +70,12 @@ func (l *ledgerScope) subject(subject string) bool {
 	return true
 }
 
-// scopedReport serves the monthly report holding only the reader's sites.
+// scopedReport serves the monthly report holding only the reader's sites,
+// its errors written by the one error writer.
 func (s *Server) scopedReport(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scope := s.ledgerScope(r)
-		h.ServeHTTP(w, r.WithContext(health.WithVisible(r.Context(), scope.subject)))
+		ctx := health.WithErrorWriter(health.WithVisible(r.Context(), scope.subject), s.fail)
+		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
