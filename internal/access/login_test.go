@@ -211,3 +211,28 @@ func TestUserNamesNormalized(t *testing.T) {
 		t.Fatalf("a Korean name: %v", err)
 	}
 }
+
+// TestUnsealedTOTPSealedAtFirstUse: a secret stored before sealing (20 raw
+// bytes) still logs in, and is sealed by that login.
+func TestUnsealedTOTPSealedAtFirstUse(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Keys, _ = seal.NewKeyring(bytes.Repeat([]byte{9}, 32)) })
+	_, p := e.addUser(t, "ko", Grant{Role: Staff, Sites: []string{"main"}})
+	ctx := context.Background()
+	secret := bytes.Repeat([]byte{0x42}, 20)
+	if err := e.s.st.SetTOTP(ctx, p.ID, secret, nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	code := totpCode(sha1.New, secret, totpStepAt(e.clk.Now()), 6)
+	if _, err := e.s.Login(ctx, "ko", "Blue-river-42", code, addrA); err != nil {
+		t.Fatalf("login with a legacy secret: %v", err)
+	}
+	acc, _ := e.s.st.AccountByID(ctx, p.ID)
+	if !isSealed(acc.TOTPSecret) || bytes.Contains(acc.TOTPSecret, secret) {
+		t.Fatalf("legacy secret not sealed after use: %x", acc.TOTPSecret)
+	}
+	e.clk.Advance(30 * time.Second)
+	code = totpCode(sha1.New, secret, totpStepAt(e.clk.Now()), 6)
+	if _, err := e.s.Login(ctx, "ko", "Blue-river-42", code, addrA); err != nil {
+		t.Fatalf("login with the sealed secret: %v", err)
+	}
+}

@@ -500,6 +500,7 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 	ok := checkPassword(password, acc.PasswordHash)
 	why := "wrong password"
 	var step uint64
+	stored := acc.TOTPSecret
 	if ok && acc.TOTP {
 		secret, err := s.openSecret(acc.ID, acc.TOTPSecret)
 		if err != nil {
@@ -507,6 +508,12 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 		}
 		step, ok = totpCheck(secret, code, now, acc.TOTPLastStep)
 		why = "wrong or reused TOTP code"
+		if ok && s.cfg.Keys != nil && !isSealed(stored) {
+			// A secret stored before sealing is sealed at its first use.
+			if stored, err = s.sealSecret(acc.ID, secret); err != nil {
+				return nil, errs.E(op, err)
+			}
+		}
 	}
 	if !ok {
 		why, err = s.countFailure(ctx, acc, cl, why, now)
@@ -519,7 +526,7 @@ func (s *Service) Login(ctx context.Context, name, password, code string, client
 		return nil, errs.E(op, err)
 	}
 	if acc.TOTP {
-		if err := s.st.SetTOTP(ctx, acc.ID, acc.TOTPSecret, acc.TOTPPending, step); err != nil {
+		if err := s.st.SetTOTP(ctx, acc.ID, stored, acc.TOTPPending, step); err != nil {
 			return nil, errs.E(op, err)
 		}
 	}

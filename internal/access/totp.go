@@ -90,9 +90,15 @@ func (s *Service) sealSecret(account int64, secret []byte) ([]byte, error) {
 	return append(out, dk.SealBlob(account, "totp", secret)...), nil
 }
 
+// isSealed reports whether a stored TOTP secret is sealed (a raw secret
+// is exactly 20 bytes).
+func isSealed(stored []byte) bool {
+	return len(stored) != 20 && bytes.HasPrefix(stored, []byte(sealedTOTPMagic))
+}
+
 func (s *Service) openSecret(account int64, stored []byte) ([]byte, error) {
 	const op = "access.openSecret"
-	if len(stored) == 0 || !bytes.HasPrefix(stored, []byte(sealedTOTPMagic)) || len(stored) == 20 {
+	if !isSealed(stored) {
 		return stored, nil
 	}
 	if s.cfg.Keys == nil {
