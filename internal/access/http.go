@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -65,44 +64,8 @@ func CheckCSRF(r *http.Request, p *Principal) error {
 	return nil
 }
 
-// ClientIP returns the client address: the peer address, or, when the peer
-// is a trusted proxy, the last X-Forwarded-For hop not itself trusted.
-func (s *Service) ClientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	peer, err := netip.ParseAddr(host)
-	if err != nil {
-		return netip.Addr{}
-	}
-	peer = peer.Unmap()
-	if !s.trusted(peer) {
-		return peer
-	}
-	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
-	for i := len(hops) - 1; i >= 0; i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
-			return peer
-		}
-		a = a.Unmap()
-		if !s.trusted(a) {
-			return a
-		}
-		peer = a
-	}
-	return peer
-}
-
-func (s *Service) trusted(a netip.Addr) bool {
-	for _, p := range s.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
+// ClientIP is ClientAddr with the service's trusted proxies.
+func (s *Service) ClientIP(r *http.Request) netip.Addr { return ClientAddr(r, s.cfg.TrustedProxies) }
 
 type ctxKey struct{}
 

@@ -56,12 +56,8 @@ type Config struct {
 	IdleTimeout     time.Duration // a session unused this long ends (default 30 minutes)
 	AbsoluteTimeout time.Duration // a session ends this long after login (default 12 hours)
 
-	// Networks lists, per role, the client networks from which footage
-	// (live view, playback, export) may be reached: the restricted viewing
-	// room. A role without an entry is not restricted.
-	Networks map[Role][]netip.Prefix
-	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
-	// Empty: the header is ignored and the peer address is the client.
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed
+	// (ClientAddr). Empty: the header is ignored and the peer is the client.
 	TrustedProxies []netip.Prefix
 	// Issuer names the service in TOTP apps (default "gwanje").
 	Issuer string
