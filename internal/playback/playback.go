@@ -4,14 +4,17 @@
 // the file's timeline is wall-clock time, and hands media.File a fetch
 // function that decrypts only the chunks a read touches.
 //
-// It never writes a ledger entry itself: the caller (web) must have
-// recorded the viewing before it calls Build, because Build already reads
-// footage (parameter sets) from the store.
+// It never writes a ledger entry itself: the caller must hold the gate's
+// handle (access.Gate: the viewing is recorded) before it calls Build,
+// because Build already reads footage (parameter sets) from the store, and
+// reads under the handle's context so a revoked access stops reading.
+// Segment files are open only while a response reads them.
 package playback
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 
@@ -56,7 +59,11 @@ func (s StoreSource) Open(ctx context.Context, id int64) (SegmentData, error) {
 // Gap is a span without footage inside a clip.
 type Gap struct{ Start, End int64 }
 
-// Clip is one playback MP4 of a camera.
+// Clip is one playback MP4 of a camera. Its layout (which frames, from
+// which segments) is fixed when it is built; segment files are opened only
+// while a reader needs them: NewReader opens them as reads reach them, and
+// the last reader to close closes them, so a view kept for an hour holds
+// no file between requests.
 type Clip struct {
 	Camera string
 	// Start and End are the wall-clock span the file covers: Start is the
@@ -67,26 +74,117 @@ type Clip struct {
 	Frames     int
 	File       *media.File
 
-	mu   sync.Mutex
-	open []SegmentData
+	src   Source
+	refs  []ref
+	locks []sync.Mutex // one per segment: reads of one segment are serialised
+
+	mu      sync.Mutex
+	readers int
+	open    map[int]SegmentData // segment index → opened while readers > 0
 }
 
-// Close releases the opened segments.
+type ref struct{ seg, frame int }
+
+// Close closes the segment files the clip has open. A reader still in use
+// reopens what it needs.
 func (c *Clip) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.closeLocked()
+}
+
+func (c *Clip) closeLocked() error {
 	var first error
-	for _, s := range c.open {
+	for i, s := range c.open {
 		if err := s.Close(); err != nil && first == nil {
 			first = err
 		}
+		delete(c.open, i)
 	}
-	c.open = nil
 	return first
 }
 
-// Build assembles the clip of camera for [start, end) (90 kHz wall clock).
-// It fails with errs.NotExist when no footage overlaps the range.
+// OpenFiles is the number of segments the clip has open now.
+func (c *Clip) OpenFiles() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.open)
+}
+
+// segment returns segment i of the clip, opening it if needed.
+func (c *Clip) segment(i int) (SegmentData, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.open[i]; ok {
+		return d, nil
+	}
+	d, err := c.src.Open(context.Background(), c.Segments[i])
+	if err != nil {
+		return nil, err
+	}
+	c.open[i] = d
+	return d, nil
+}
+
+// fetch reads sample i's bytes.
+func (c *Clip) fetch(i int) ([]byte, error) {
+	r := c.refs[i]
+	c.locks[r.seg].Lock()
+	defer c.locks[r.seg].Unlock()
+	d, err := c.segment(r.seg)
+	if err != nil {
+		return nil, err
+	}
+	b, err := d.ReadFrame(r.frame)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// Reader reads the clip's MP4 for one response. Reads fail once its
+// context ends (the access was revoked). Close it when the response ends.
+type Reader struct {
+	*io.SectionReader
+	ctx  context.Context
+	c    *Clip
+	once sync.Once
+}
+
+// NewReader returns a reader over the whole file, for http.ServeContent.
+func (c *Clip) NewReader(ctx context.Context) *Reader {
+	c.mu.Lock()
+	c.readers++
+	c.mu.Unlock()
+	return &Reader{SectionReader: c.File.NewReader(), ctx: ctx, c: c}
+}
+
+// Read reads from the file unless the reader's context ended.
+func (r *Reader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, errs.E("playback.Read", errs.Canceled, context.Cause(r.ctx))
+	}
+	return r.SectionReader.Read(p)
+}
+
+// Close ends the reader; the last one closes the clip's segment files.
+func (r *Reader) Close() error {
+	var err error
+	r.once.Do(func() {
+		c := r.c
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.readers--
+		if c.readers == 0 {
+			err = c.closeLocked()
+		}
+	})
+	return err
+}
+
+// Build lays out the clip of camera for [start, end) (90 kHz wall clock).
+// It opens each segment to read its frame index and closes it again. It
+// fails with errs.NotExist when no footage overlaps the range.
 func Build(ctx context.Context, src Source, camera string, start, end int64) (*Clip, error) {
 	const op = "playback.Build"
 	if end <= start {
@@ -97,18 +195,18 @@ func Build(ctx context.Context, src Source, camera string, start, end int64) (*C
 		return nil, errs.E(op, err)
 	}
 	sort.Slice(segs, func(i, j int) bool { return segs[i].Start < segs[j].Start })
-	c := &Clip{Camera: camera}
-	type ref struct{ seg, frame int }
+	c := &Clip{Camera: camera, src: src, open: map[int]SegmentData{}}
 	var (
 		samples []media.Sample
-		refs    []ref
 		params  *media.Params
 		lastEnd int64 // wall clock end of the last frame taken
 	)
 	for _, sg := range segs {
+		if err := ctx.Err(); err != nil {
+			return nil, errs.E(op, errs.Canceled, err)
+		}
 		data, err := src.Open(ctx, sg.ID)
 		if err != nil {
-			c.Close()
 			return nil, errs.E(op, fmt.Errorf("segment %d: %w", sg.ID, err))
 		}
 		frames := data.Frames()
@@ -155,38 +253,23 @@ func Build(ctx context.Context, src Source, camera string, start, end int64) (*C
 				Size:      f.Size,
 				Params:    sp,
 			})
-			refs = append(refs, ref{len(c.open), i})
+			c.refs = append(c.refs, ref{len(c.Segments), i})
 			lastEnd = f.Wall + f.Duration
 			taken++
 		}
-		if taken == 0 {
-			data.Close()
-			continue
+		data.Close()
+		if taken > 0 {
+			c.Segments = append(c.Segments, sg.ID)
 		}
-		c.open = append(c.open, data)
-		c.Segments = append(c.Segments, sg.ID)
 	}
 	if len(samples) == 0 {
-		return nil, errs.Errorf(op, errs.NotExist, "no footage of camera %q in the range", camera)
+		return nil, errs.E(op, errs.NotExist, errs.Code("footage.none"), fmt.Sprintf("no footage of camera %q in the range", camera))
 	}
 	c.End = lastEnd
 	c.Frames = len(samples)
-	// Each opened segment caches one decrypted chunk; reads of one clip are
-	// serialised per segment.
-	locks := make([]sync.Mutex, len(c.open))
-	fetch := func(i int) ([]byte, error) {
-		r := refs[i]
-		locks[r.seg].Lock()
-		defer locks[r.seg].Unlock()
-		b, err := c.open[r.seg].ReadFrame(r.frame)
-		if err != nil {
-			return nil, err
-		}
-		return append([]byte(nil), b...), nil
-	}
-	f, err := media.NewFile(params, samples, fetch)
+	c.locks = make([]sync.Mutex, len(c.Segments))
+	f, err := media.NewFile(params, samples, c.fetch)
 	if err != nil {
-		c.Close()
 		return nil, errs.E(op, err)
 	}
 	c.File = f

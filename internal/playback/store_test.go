@@ -129,3 +129,87 @@ func TestPlaybackFromStoreAcrossSegmentsAndGap(t *testing.T) {
 		})
 	}
 }
+
+// openIn counts this process's file descriptors that point into dir,
+// other than SQLite databases (the index stays open).
+func openIn(t *testing.T, dir string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	n := 0
+	for _, e := range ents {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name()))
+		db := strings.HasSuffix(target, ".db") || strings.HasSuffix(target, "-wal") || strings.HasSuffix(target, "-shm")
+		if err == nil && !db && strings.HasPrefix(target, dir+string(filepath.Separator)) {
+			n++
+		}
+	}
+	return n
+}
+
+// Finding 8: a view kept segment files open for its whole hour (20 views,
+// 100 descriptors). Segment files are open only while a response reads.
+func TestViewsHoldNoSegmentFilesBetweenResponses(t *testing.T) {
+	const sec = media.Hz
+	t0 := media.Time90k(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	keys, err := seal.NewKeyring(seal.NewRandomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	s, err := store.Open(context.Background(), store.Config{
+		Dir: dir, Keys: keys, SegmentDuration: 10 * time.Second,
+		ChunkDuration: time.Second, SyncInterval: 10 * time.Millisecond,
+		Clock: clock.NewFake(media.FromTime90k(t0)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.Writer("cam-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := record(t, w, media.CodecH264, t0, 45*25) // 5 segments
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	base := openIn(t, dir)
+	var clips []*Clip
+	for i := 0; i < 20; i++ {
+		c, err := Build(context.Background(), StoreSource{s}, "cam-1", t0, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clips = append(clips, c)
+		if len(c.Segments) < 4 {
+			t.Fatalf("clip reads %d segments; the test needs several", len(c.Segments))
+		}
+		for k := 0; k < 3; k++ { // a player's few range requests
+			rd := c.NewReader(context.Background())
+			if _, err := io.Copy(io.Discard, rd); err != nil {
+				t.Fatal(err)
+			}
+			if c.OpenFiles() == 0 || openIn(t, dir) == base {
+				t.Fatal("no segment file open while a reader is in use: the count below proves nothing")
+			}
+			rd.Close()
+		}
+	}
+	if n := openIn(t, dir); n != base {
+		t.Fatalf("%d segment file descriptors open after 20 completed views, want %d", n, base)
+	}
+	// A reader whose access is revoked stops reading.
+	ctx, cancel := context.WithCancel(context.Background())
+	rd := clips[0].NewReader(ctx)
+	defer rd.Close()
+	if _, err := rd.Read(make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := rd.Read(make([]byte, 100)); err == nil {
+		t.Fatal("read after the reader's context ended")
+	}
+}

@@ -10,41 +10,52 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/errs"
-	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/playback"
 )
 
-// PurposeCategories are the viewing purposes a person picks from; the
-// free-text reason says the rest. They follow the purposes the seeds
-// publish, plus the operational ones.
-var PurposeCategories = []string{"시설안전", "범죄예방", "민원확인", "시스템점검", "정보주체요구", "기타"}
+// Footage routes. Every one asks the gate (access.Gate) and nothing else
+// for footage: the gate checks the grant, the site, the viewing room and
+// the purpose, writes the ledger row and hands back a handle; the view URL
+// lives only as long as that handle, and every byte is read and written
+// under its context, so a revoked right ends the response within the
+// gate's tick.
 
-// view is a viewing the ledger has recorded: the URL it grants is bound to
-// the session that asked for it, the camera and the time range.
+// view is a granted viewing: the URL it grants is bound to the session
+// that asked for it, the camera, the time range and the gate's handle.
 type view struct {
 	token   string
 	session string
 	camera  string
 	live    bool
-	still   int64 // a still frame of a scheduled check, not footage
+	still   int64 // a still frame of a scheduled check
 	start   int64 // 90 kHz
 	end     int64
 	expires time.Time
-	seq     uint64 // the ledger entry
+	h       *access.Handle
 
 	mu   sync.Mutex
-	clip *playback.Clip // built on first use, then fixed: Range requests see one file
+	clip *playback.Clip // laid out on first use, then fixed: Range requests see one file
+}
+
+func (v *view) close() {
+	v.mu.Lock()
+	if v.clip != nil {
+		v.clip.Close()
+	}
+	v.mu.Unlock()
+	v.h.Close()
 }
 
 type viewRequest struct {
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
-	Purpose string    `json:"purpose"`
-	Reason  string    `json:"reason"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	// Purpose is a code of access.Purposes or its label (GET /api/purposes).
+	Purpose string `json:"purpose"`
+	Reason  string `json:"reason"`
 }
 
 type viewResponse struct {
@@ -53,9 +64,10 @@ type viewResponse struct {
 	LedgerSeq uint64    `json:"ledger_seq"`
 }
 
-// readPurpose decodes and checks a viewing request body.
-func readPurpose(r *http.Request, v *viewRequest) error {
-	const op = "web.readPurpose"
+// readView decodes a viewing request body. The purpose is not judged
+// here: the gate does, and ledgers a refusal.
+func readView(r *http.Request, v *viewRequest) error {
+	const op = "web.readView"
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return errs.E(op, errs.Invalid, errs.Code("request.json"), "not JSON")
 	}
@@ -64,18 +76,30 @@ func readPurpose(r *http.Request, v *viewRequest) error {
 	if err := dec.Decode(v); err != nil {
 		return errs.E(op, errs.Invalid, errs.Code("request.json"), err)
 	}
-	ok := false
-	for _, c := range PurposeCategories {
-		ok = ok || v.Purpose == c
-	}
-	if !ok {
-		return errs.E(op, errs.Invalid, errs.Code("purpose.category"), "no purpose")
-	}
-	v.Reason = strings.TrimSpace(v.Reason)
-	if v.Reason == "" || utf8.RuneCountInString(v.Reason) > 200 {
-		return errs.E(op, errs.Invalid, errs.Code("purpose.reason"), errs.Params{"max": "200"}, "no reason")
-	}
 	return nil
+}
+
+func (v *viewRequest) purpose() access.Purpose {
+	code, ok := access.ParsePurpose(v.Purpose)
+	if !ok {
+		code = v.Purpose // the gate refuses it, and ledgers the refusal
+	}
+	return access.Purpose{Code: code, Reason: v.Reason}
+}
+
+type purposeJSON struct {
+	Code  string `json:"code"`
+	Label string `json:"label"`
+}
+
+// listPurposes lists the viewing purposes with their labels in the
+// reader's language.
+func (s *Server) listPurposes(w http.ResponseWriter, r *http.Request) {
+	out := []purposeJSON{}
+	for _, c := range access.Purposes {
+		out = append(out, purposeJSON{Code: c, Label: access.PurposeLabel(langOf(r), c)})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func newToken() string {
@@ -84,12 +108,21 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// createView records a playback in the ledger and only then grants the URL
-// that serves it. No footage byte is read before the entry is durable.
+// begin asks the gate for footage on behalf of the request's principal.
+func (s *Server) begin(r *http.Request, req access.FootageRequest) (*access.Handle, error) {
+	ap, err := nativeOf(principal(r))
+	if err != nil {
+		return nil, err
+	}
+	return s.opt.Gate.Begin(r.Context(), ap, req)
+}
+
+// createView asks the gate for a playback (ledger row first) and only
+// then grants the URL that serves it.
 func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 	const op = "web.createView"
 	var req viewRequest
-	if err := readPurpose(r, &req); err != nil {
+	if err := readView(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -106,70 +139,56 @@ func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
-	p := principal(r)
-	e := ledger.Entry{
-		Kind: ledger.Playback, Actor: p.User, Role: p.Role, Client: clientAddr(r),
-		Site: cam.Site, Cameras: []string{cam.ID}, From: req.Start, To: req.End,
-		Object:          fmt.Sprintf("%s %s–%s (MP4)", cam.ID, req.Start.Format(time.RFC3339), req.End.Format(time.RFC3339)),
-		PurposeCategory: req.Purpose, Purpose: req.Reason, Form: "재생",
+	expires := now.Add(s.opt.ViewTTL)
+	h, err := s.begin(r, access.FootageRequest{
+		Way: access.WayPlayback, Cameras: []access.Camera{{ID: cam.ID, Site: cam.Site}},
+		From: req.Start, To: req.End, Until: expires, Purpose: req.purpose(),
+		Object: fmt.Sprintf("%s %s–%s (MP4)", cam.ID, req.Start.Format(time.RFC3339), req.End.Format(time.RFC3339)),
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	v := &view{session: p.Session, camera: cam.ID, start: media.Time90k(req.Start), end: media.Time90k(req.End)}
-	s.grant(w, r, e, v)
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID,
+		start: media.Time90k(req.Start), end: media.Time90k(req.End), expires: expires})
 }
 
-// createLive records a live viewing and grants its stream URL.
+// createLive asks the gate for a live view and grants its stream URL.
 func (s *Server) createLive(w http.ResponseWriter, r *http.Request) {
-	const op = "web.createLive"
 	var req viewRequest
-	if err := readPurpose(r, &req); err != nil {
+	if err := readView(r, &req); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
-	if _, ok := s.opt.Cameras.State(cam.ID); !ok {
-		s.fail(w, r, errs.Errorf(op, errs.Unavailable, "camera %q is not recording", cam.ID))
+	expires := s.clk.Now().Add(s.opt.ViewTTL)
+	h, err := s.begin(r, access.FootageRequest{
+		Way: access.WayLive, Cameras: []access.Camera{{ID: cam.ID, Site: cam.Site}},
+		Until: expires, Purpose: req.purpose(), Object: cam.ID + " 실시간 영상",
+	})
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	p := principal(r)
-	now := s.clk.Now()
-	e := ledger.Entry{
-		Kind: ledger.LiveView, Actor: p.User, Role: p.Role, Client: clientAddr(r),
-		Site: cam.Site, Cameras: []string{cam.ID}, From: now, To: now.Add(s.opt.ViewTTL),
-		Object: cam.ID + " 실시간 영상", PurposeCategory: req.Purpose, Purpose: req.Reason, Form: "실시간 열람",
-	}
-	s.grant(w, r, e, &view{session: p.Session, camera: cam.ID, live: true})
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, live: true, expires: expires})
 }
 
-// grant appends the ledger entry and, only when it is durable, hands out
-// the view URL.
-func (s *Server) grant(w http.ResponseWriter, r *http.Request, e ledger.Entry, v *view) {
-	const op = "web.grant"
-	got, err := s.opt.Ledger.Append(r.Context(), e)
-	if err != nil {
-		// Without its ledger row, no footage.
-		s.fail(w, r, errs.E(op, errs.Unavailable, err))
-		return
-	}
-	v.token = newToken()
-	v.seq = got.Seq
-	v.expires = s.clk.Now().Add(s.opt.ViewTTL)
+// grant hands out the view URL of a granted access.
+func (s *Server) grant(w http.ResponseWriter, r *http.Request, h *access.Handle, v *view) {
+	v.token, v.h = newToken(), h
 	s.mu.Lock()
 	s.sweepLocked()
 	s.views[v.token] = v
 	s.mu.Unlock()
-	writeJSON(w, http.StatusCreated, viewResponse{URL: "/api/views/" + v.token, Expires: v.expires, LedgerSeq: got.Seq})
+	writeJSON(w, http.StatusCreated, viewResponse{URL: "/api/views/" + v.token, Expires: v.expires, LedgerSeq: h.Seq()})
 }
 
-// sweepLocked forgets expired views and closes their clips.
+// sweepLocked forgets views that expired or whose access ended.
 func (s *Server) sweepLocked() {
 	now := s.clk.Now()
 	for t, v := range s.views {
-		if now.After(v.expires) {
-			v.mu.Lock()
-			if v.clip != nil {
-				v.clip.Close()
-			}
-			v.mu.Unlock()
+		if now.After(v.expires) || v.h.Err() != nil {
+			v.close()
 			delete(s.views, t)
 		}
 	}
@@ -180,37 +199,65 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for t, v := range s.views {
-		v.mu.Lock()
-		if v.clip != nil {
-			v.clip.Close()
-		}
-		v.mu.Unlock()
+		v.close()
 		delete(s.views, t)
 	}
 }
 
-// serveView serves a granted view to the session it was granted to.
+// serveView serves a granted view to the session it was granted to, while
+// its access lasts.
 func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	const op = "web.serveView"
 	p := principal(r)
 	s.mu.Lock()
+	s.sweepLocked()
 	v, ok := s.views[r.PathValue("token")]
 	s.mu.Unlock()
-	if !ok || v.session != p.Session || s.clk.Now().After(v.expires) {
+	if !ok || v.session != p.Session {
 		s.fail(w, r, errs.E(op, errs.Private, "no such view"))
 		return
 	}
-	if v.live {
+	release := v.h.Use()
+	defer release()
+	defer cutOnRevoke(w, v.h)()
+	switch {
+	case v.live:
 		s.serveLive(w, r, v)
-		return
-	}
-	if v.still != 0 {
+	case v.still != 0:
 		s.serveStill(w, r, v)
-		return
+	default:
+		s.servePlayback(w, r, v)
 	}
+}
+
+// cutOnRevoke makes a write blocked on a slow client fail at once when
+// the access ends (a read of footage already fails then). It returns the
+// function that stops watching, to call before the handler returns.
+func cutOnRevoke(w http.ResponseWriter, h *access.Handle) (stop func()) {
+	rc := http.NewResponseController(w)
+	var mu sync.Mutex
+	done := false
+	stopAfter := context.AfterFunc(h.Context(), func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			rc.SetWriteDeadline(time.Now())
+		}
+	})
+	return func() {
+		stopAfter()
+		mu.Lock()
+		done = true
+		mu.Unlock()
+	}
+}
+
+// servePlayback serves the view's MP4, reading segment files only for the
+// duration of this response.
+func (s *Server) servePlayback(w http.ResponseWriter, r *http.Request, v *view) {
 	v.mu.Lock()
 	if v.clip == nil {
-		c, err := playback.Build(context.WithoutCancel(r.Context()), s.opt.Footage, v.camera, v.start, v.end)
+		c, err := playback.Build(v.h.Context(), s.opt.Footage, v.camera, v.start, v.end)
 		if err != nil {
 			v.mu.Unlock()
 			s.fail(w, r, err)
@@ -220,13 +267,15 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 	}
 	c := v.clip
 	v.mu.Unlock()
+	rd := c.NewReader(v.h.Context())
+	defer rd.Close()
 	h := w.Header()
 	h.Set("Content-Type", "video/mp4")
 	h.Set("Cache-Control", "private, no-store")
-	h.Set("ETag", fmt.Sprintf("%q", fmt.Sprintf("%d-%d", v.seq, c.File.Size())))
+	h.Set("ETag", fmt.Sprintf("%q", fmt.Sprintf("%d-%d", v.h.Seq(), c.File.Size())))
 	h.Set("X-Gwanje-Start", media.FromTime90k(c.Start).UTC().Format(time.RFC3339Nano))
 	h.Set("X-Gwanje-End", media.FromTime90k(c.End).UTC().Format(time.RFC3339Nano))
-	h.Set("X-Gwanje-Ledger-Seq", fmt.Sprint(v.seq))
+	h.Set("X-Gwanje-Ledger-Seq", fmt.Sprint(v.h.Seq()))
 	if len(c.Gaps) > 0 {
 		var gaps []string
 		for _, g := range c.Gaps {
@@ -235,21 +284,19 @@ func (s *Server) serveView(w http.ResponseWriter, r *http.Request) {
 		h.Set("X-Gwanje-Gaps", strings.Join(gaps, ","))
 	}
 	h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", v.camera+".mp4"))
-	http.ServeContent(w, r, "", time.Time{}, c.File.NewReader())
+	http.ServeContent(w, r, "", time.Time{}, rd)
 }
 
 // serveLive streams fragmented MP4 from the camera's next key frame until
-// the view expires or the client goes away.
+// the access ends (revoked, or the view expired) or the client goes away.
 func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 	const op = "web.serveLive"
 	sub, ok := s.opt.Cameras.Subscribe(v.camera)
 	if !ok {
-		s.fail(w, r, errs.Errorf(op, errs.Unavailable, "camera %q is not recording", v.camera))
+		s.fail(w, r, errs.E(op, errs.Unavailable, errs.Code("footage.not_recording"), fmt.Sprintf("camera %q is not recording", v.camera)))
 		return
 	}
 	defer sub.Close()
-	ctx, cancel := context.WithDeadline(r.Context(), v.expires)
-	defer cancel()
 	flusher, _ := w.(http.Flusher)
 	var (
 		fr      *media.Fragmenter
@@ -258,11 +305,17 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 	)
 	for {
 		select {
-		case <-ctx.Done():
+		case <-r.Context().Done():
 			return
-		case f, open := <-sub.C:
+		case <-v.h.Done():
+			s.log.Info("live view ended", "camera", v.camera, "why", v.h.Err())
+			return
+		case f, open := <-sub.Frames():
 			if !open {
 				return
+			}
+			if v.h.Err() != nil {
+				return // never a frame after the access ended
 			}
 			if f.Gap {
 				pending = nil // resume at this key frame
@@ -284,6 +337,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 				}
 				w.Header().Set("Content-Type", "video/mp4")
 				w.Header().Set("Cache-Control", "no-store")
+				w.Header().Set("X-Gwanje-Ledger-Seq", fmt.Sprint(v.h.Seq()))
 				if _, err := w.Write(init); err != nil {
 					return
 				}

@@ -11,10 +11,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/health"
-	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/stills"
 )
 
@@ -32,7 +32,13 @@ type Stills interface {
 
 // AckPurpose is the Purpose of the ledger entry that records an alarm
 // acknowledgement (kind DeviceCheck, actor the person).
-const AckPurpose = "알람 확인"
+const AckPurpose = access.AckPurpose
+
+// Acks records alarm acknowledgements in the ledger; *access.Service
+// implements it.
+type Acks interface {
+	RecordAlarmAck(ctx context.Context, p *access.Principal, a access.AlarmAck) error
+}
 
 // visibility answers, per request, whether the user may see an alarm or
 // the health of a camera: a camera's only with live view, playback,
@@ -130,19 +136,17 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r)
-	e := ledger.Entry{
-		Kind: ledger.DeviceCheck, Actor: p.User, Role: p.Role, Client: clientAddr(r),
-		Object:  fmt.Sprintf("알람 %d: %s %s (%s)", a.ID, a.Kind, a.Subject, a.Raised.UTC().Format(time.RFC3339)),
-		Purpose: AckPurpose, Detail: a.Message,
+	ap, err := nativeOf(p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	if body.Note != "" {
-		e.Detail += " — " + body.Note
-	}
+	ack := access.AlarmAck{ID: a.ID, Kind: fmt.Sprint(a.Kind), Subject: a.Subject, Raised: a.Raised, Message: a.Message, Note: body.Note}
 	if isCamera {
-		e.Site, e.Cameras = cam.Site, []string{cam.ID}
+		ack.Site, ack.Camera = cam.Site, cam.ID
 	}
-	if _, err := s.opt.Ledger.Append(r.Context(), e); err != nil {
-		s.fail(w, r, errs.E(op, errs.Unavailable, err))
+	if err := s.opt.Acks.RecordAlarmAck(r.Context(), ap, ack); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	got, err := s.opt.Alarms.Ack(id, p.User, body.Note)
@@ -196,18 +200,26 @@ func (s *Server) listStills(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, list)
 }
 
-// createStillView records the viewing of one still frame in the ledger
-// (a playback with a purpose, like footage) and only then grants the URL
-// that serves the picture.
+// createStillView asks the gate for the viewing of one still frame (a
+// still is a picture of people: viewed like footage, with a purpose,
+// ledgered before the first byte) and only then grants the URL that
+// serves the picture.
 func (s *Server) createStillView(w http.ResponseWriter, r *http.Request) {
 	const op = "web.createStillView"
 	var vr viewRequest // start and end, if sent, are not used
-	err := readPurpose(r, &vr)
-	if err != nil {
+	if err := readView(r, &vr); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
+	req := access.FootageRequest{Way: access.WayStill, Cameras: []access.Camera{{ID: cam.ID, Site: cam.Site}}, Purpose: vr.purpose()}
+	// Who may not view this camera's stills learns nothing of which
+	// stills exist: the gate refuses (and ledgers) before the lookup.
+	if err := s.opt.Guard.Authorize(r, principal(r), PermPlayback, cam.Site); err != nil {
+		_, err = s.begin(r, req)
+		s.fail(w, r, err)
+		return
+	}
 	id, err := strconv.ParseInt(r.PathValue("still"), 10, 64)
 	if err != nil {
 		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("request.id"), err))
@@ -218,19 +230,20 @@ func (s *Server) createStillView(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.Errorf(op, errs.Private, "no still %d of camera %q", id, cam.ID))
 		return
 	}
-	p := principal(r)
-	e := ledger.Entry{
-		Kind: ledger.Playback, Actor: p.User, Role: p.Role, Client: clientAddr(r),
-		Site: cam.Site, Cameras: []string{cam.ID}, From: st.RecordedAt, To: st.RecordedAt,
-		Object:          fmt.Sprintf("%s 정지화상 %d (%s, JPEG)", cam.ID, st.ID, st.RecordedAt.UTC().Format(time.RFC3339)),
-		PurposeCategory: vr.Purpose, Purpose: vr.Reason, Form: "정지화상 열람",
+	expires := s.clk.Now().Add(s.opt.ViewTTL)
+	req.From, req.To, req.Until = st.RecordedAt, st.RecordedAt, expires
+	req.Object = fmt.Sprintf("%s 정지화상 %d (%s, JPEG)", cam.ID, st.ID, st.RecordedAt.UTC().Format(time.RFC3339))
+	h, err := s.begin(r, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
-	s.grant(w, r, e, &view{session: p.Session, camera: cam.ID, still: st.ID})
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, still: st.ID, expires: expires})
 }
 
 // serveStill serves a granted still's picture.
 func (s *Server) serveStill(w http.ResponseWriter, r *http.Request, v *view) {
-	st, img, err := s.opt.Stills.Image(context.WithoutCancel(r.Context()), v.still)
+	st, img, err := s.opt.Stills.Image(v.h.Context(), v.still)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -239,7 +252,7 @@ func (s *Server) serveStill(w http.ResponseWriter, r *http.Request, v *view) {
 	h.Set("Content-Type", "image/jpeg")
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Gwanje-Recorded", st.RecordedAt.UTC().Format(time.RFC3339Nano))
-	h.Set("X-Gwanje-Ledger-Seq", fmt.Sprint(v.seq))
+	h.Set("X-Gwanje-Ledger-Seq", fmt.Sprint(v.h.Seq()))
 	h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", fmt.Sprintf("%s-still-%d.jpg", v.camera, st.ID)))
 	w.Write(img)
 }

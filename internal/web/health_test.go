@@ -66,7 +66,7 @@ func newMonitoring(t *testing.T, dir string, clk clock.Clock, lg *ledger.Ledger,
 	return m
 }
 
-// newHealthHarness is the fake-guard harness with monitoring options.
+// newHealthHarness is the harness with monitoring options.
 func newHealthHarness(t *testing.T) (*harness, *monitoring) {
 	h := newHarness(t)
 	t0 := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
@@ -141,7 +141,7 @@ func TestAckRecordedInLedger(t *testing.T) {
 	if a.AckedBy != "viewer" || a.AckNote != "케이블 재연결" {
 		t.Fatalf("alarm after ack: %+v", a)
 	}
-	es := h.ledger
+	es := h.ledger()
 	if len(es) != 1 {
 		t.Fatalf("ledger entries %+v", es)
 	}
@@ -153,11 +153,11 @@ func TestAckRecordedInLedger(t *testing.T) {
 	if resp := h.do("POST", "/api/alarms/2/ack", "viewer", nil); resp.StatusCode != http.StatusConflict {
 		t.Fatalf("second ack: %d", resp.StatusCode)
 	}
-	if len(h.ledger) != 1 {
+	if len(h.ledger()) != 1 {
 		t.Fatal("a refused acknowledgement was recorded")
 	}
 	// Without the ledger, no acknowledgement.
-	h.fail = true
+	h.setFail(true)
 	if resp := h.do("POST", "/api/alarms/1/ack", "viewer", nil); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("ack with the ledger down: %d", resp.StatusCode)
 	}
@@ -174,7 +174,7 @@ func TestStillViewLedgeredFirst(t *testing.T) {
 	if len(list) != 1 || list[0].ID != 1 {
 		t.Fatalf("stills %+v", list)
 	}
-	if n := len(h.ledger); n != 0 {
+	if n := len(h.ledger()); n != 0 {
 		t.Fatalf("listing stills wrote %d ledger entries", n)
 	}
 	if resp := h.do("POST", "/api/cameras/cam-a/stills/1/views", "viewer", map[string]string{"purpose": "시스템점검"}); resp.StatusCode != 400 {
@@ -189,7 +189,7 @@ func TestStillViewLedgeredFirst(t *testing.T) {
 		t.Fatalf("still view: %d", resp.StatusCode)
 	}
 	v := decode[viewResponse](t, resp)
-	es := h.ledger
+	es := h.ledger(ledger.Playback)
 	if len(es) != 1 || es[0].Kind != ledger.Playback || es[0].Form != "정지화상 열람" || es[0].Cameras[0] != "cam-a" {
 		t.Fatalf("ledger %+v", es)
 	}

@@ -46,11 +46,12 @@ type want struct {
 func matrix(t0 time.Time) map[string]want {
 	view := map[string]any{"start": t0, "end": t0.Add(5 * time.Second), "purpose": "시스템점검", "reason": "권한 점검"}
 	return map[string]want{
-		"GET /{$}":         {public: true, path: "/", ok: 200},
-		"GET /ui/":         {public: true, path: "/ui/app.js", ok: 200},
-		"GET /healthz":     {public: true, path: "/healthz", ok: 200},
-		"POST /api/login":  {public: true, path: "/api/login", body: map[string]string{"name": "nobody", "password": "x"}},
-		"GET /api/cameras": {path: "/api/cameras", ok: 200},
+		"GET /{$}":          {public: true, path: "/", ok: 200},
+		"GET /ui/":          {public: true, path: "/ui/app.js", ok: 200},
+		"GET /healthz":      {public: true, path: "/healthz", ok: 200},
+		"POST /api/login":   {public: true, path: "/api/login", body: map[string]string{"name": "nobody", "password": "x"}},
+		"GET /api/cameras":  {path: "/api/cameras", ok: 200},
+		"GET /api/purposes": {path: "/api/purposes", ok: 200},
 		"GET /api/cameras/{id}/recordings": {perm: access.Playback, scoped: true,
 			path: "/api/cameras/{id}/recordings?start=2026-06-01T12:00:00Z&end=2026-06-01T13:00:00Z", ok: 200},
 		"POST /api/cameras/{id}/views": {perm: access.Playback, scoped: true, path: "/api/cameras/{id}/views", body: view, ok: 201},
@@ -133,9 +134,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	defer svc.Close()
 	mon := newMonitoring(t, dir, clk, lg, t0)
+	gate := access.NewGate(svc, access.GateConfig{Footage: footageIndex{t0, &liveCameras{}}})
+	defer gate.Close()
 	srv, err := New(Options{
-		Guard: AccessGuard{S: svc, Clock: clk}, Accounts: AccountRoutes(&access.Handlers{S: svc}),
-		Cameras: fakeCameras{}, Footage: mon.src, Ledger: lg,
+		Guard: AccessGuard{S: svc, Clock: clk}, Gate: gate, Acks: svc, Accounts: AccountRoutes(&access.Handlers{S: svc}),
+		Cameras: fakeCameras{}, Footage: mon.src,
 		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
 		Retention: &fakeRetention{},

@@ -81,8 +81,9 @@ func TestHoldRoutes(t *testing.T) {
 	}
 	defer svc.Close()
 	ret := &fakeRetention{}
-	srv, err := New(Options{Guard: AccessGuard{S: svc, Clock: clk}, Accounts: AccountRoutes(&access.Handlers{S: svc}),
-		Cameras: fakeCameras{}, Footage: newSource(t, &events{}, 0), Ledger: lg, Retention: ret, Clock: clk, Logger: quiet})
+	srv, err := New(Options{Guard: AccessGuard{S: svc, Clock: clk}, Gate: access.NewGate(svc, access.GateConfig{}),
+		Accounts: AccountRoutes(&access.Handlers{S: svc}),
+		Cameras:  fakeCameras{}, Footage: newSource(t, &events{}, 0), Retention: ret, Clock: clk, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/gwanje/gwanje/internal/errs"
-	"github.com/gwanje/gwanje/internal/ledger"
 )
 
 // rule is who may use a route.
@@ -27,8 +26,11 @@ type route struct {
 	// scoped: the permission is checked for the site of the camera named
 	// by the {id} path value; an unknown camera is "not found".
 	scoped bool
-	// footage: a refusal is recorded in the ledger (AccessRefused).
-	footage bool
+	// gate: a footage route. The guard authenticates, checks CSRF and
+	// resolves the camera; the permission (perm, on the camera's site),
+	// the viewing room and the purpose are the gate's (access.Gate),
+	// which ledgers a refusal.
+	gate bool
 	// allowMustChange: reachable by a session that must change its
 	// password before anything else.
 	allowMustChange bool
@@ -43,14 +45,15 @@ func (s *Server) routes() []route {
 		{pattern: "GET /healthz", rule: rulePublic, h: http.HandlerFunc(healthz)},
 
 		{pattern: "GET /api/cameras", rule: ruleSession, h: http.HandlerFunc(s.listCameras)},
+		{pattern: "GET /api/purposes", rule: ruleSession, h: http.HandlerFunc(s.listPurposes)},
 		{pattern: "GET /api/cameras/{id}/recordings", rule: rulePerm, perm: PermPlayback, scoped: true,
 			h: http.HandlerFunc(s.recordings)},
-		{pattern: "POST /api/cameras/{id}/views", rule: rulePerm, perm: PermPlayback, scoped: true, footage: true,
+		{pattern: "POST /api/cameras/{id}/views", rule: rulePerm, perm: PermPlayback, scoped: true, gate: true,
 			h: http.HandlerFunc(s.createView)},
-		{pattern: "POST /api/cameras/{id}/live", rule: rulePerm, perm: PermLiveView, scoped: true, footage: true,
+		{pattern: "POST /api/cameras/{id}/live", rule: rulePerm, perm: PermLiveView, scoped: true, gate: true,
 			h: http.HandlerFunc(s.createLive)},
 		// The view URL handed out after the ledger entry: the grant itself
-		// is checked (same session, not expired) by the handler.
+		// is checked (same session, its access not ended) by the handler.
 		{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)},
 	}
 	rt = append(rt, s.healthRoutes()...)
@@ -98,7 +101,7 @@ func (s *Server) healthRoutes() []route {
 			// A still is a picture of people: viewed like footage, with a
 			// purpose, ledgered before the first byte.
 			route{pattern: "POST /api/cameras/{id}/stills/{still}/views", rule: rulePerm, perm: PermPlayback, scoped: true,
-				footage: true, h: http.HandlerFunc(s.createStillView)})
+				gate: true, h: http.HandlerFunc(s.createStillView)})
 	}
 	if s.opt.Metrics != nil {
 		r := route{pattern: "GET /metrics", rule: rulePublic, h: s.opt.Metrics}
@@ -161,30 +164,16 @@ func (s *Server) guard(rt route) http.Handler {
 				}
 				site = cam.Site
 			}
-			if err := s.opt.Guard.Authorize(r, p, rt.perm, site); err != nil {
-				if rt.footage {
-					s.recordRefusal(r.Context(), r, p, rt, site, err)
+			if !rt.gate {
+				if err := s.opt.Guard.Authorize(r, p, rt.perm, site); err != nil {
+					s.fail(w, r, err)
+					return
 				}
-				s.fail(w, r, err)
-				return
 			}
 		}
 		ctx := s.opt.Guard.WithPrincipal(context.WithValue(r.Context(), ctxKey{}, p), p)
 		rt.h.ServeHTTP(w, r.WithContext(ctx))
 	})
-}
-
-// recordRefusal ledgers a refused footage request. A failure to record is
-// logged; the request is refused either way.
-func (s *Server) recordRefusal(ctx context.Context, r *http.Request, p *Principal, rt route, site string, cause error) {
-	e := ledger.Entry{
-		Kind: ledger.AccessRefused, Actor: p.User, Role: p.Role, Client: clientAddr(r),
-		Site: site, Cameras: []string{r.PathValue("id")}, Object: rt.pattern,
-		Detail: errs.KindOf(cause).String(),
-	}
-	if _, err := s.opt.Ledger.Append(ctx, e); err != nil {
-		s.log.Error("recording a refused footage request", "err", err)
-	}
 }
 
 func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead }
@@ -205,14 +194,4 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	return strings.EqualFold(u.Host, r.Host)
-}
-
-// clientAddr is the request's peer address without the port. Forwarded
-// headers are not trusted.
-func clientAddr(r *http.Request) string {
-	a := r.RemoteAddr
-	if i := strings.LastIndexByte(a, ':'); i >= 0 {
-		a = a[:i]
-	}
-	return strings.Trim(a, "[]")
 }

@@ -1,6 +1,7 @@
 // Package web is gwanje's HTTP server: authentication and authorization of
-// every route, purpose-bound footage routes that write the ledger entry
-// before the first byte, the public policy pages, and the page.
+// every route, footage routes that go through the one gate (access.Gate:
+// purpose, ledger row before the first byte, revocable access), the public
+// policy pages, and the page. web writes no ledger entry itself.
 //
 // Every route is in one table (routes) with its access rule; the
 // authorization matrix test walks that table, so a route cannot be added
@@ -16,12 +17,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/ingest"
-	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/playback"
 )
 
@@ -100,18 +101,35 @@ type Cameras interface {
 	// State returns a recording camera's ingest state.
 	State(id string) (ingest.State, bool)
 	// Subscribe returns a live feed of a recording camera.
-	Subscribe(id string) (*ingest.Subscription, bool)
+	Subscribe(id string) (Feed, bool)
 }
+
+// Feed is a live feed of a recording camera's frames.
+type Feed interface {
+	Frames() <-chan ingest.LiveFrame
+	Close()
+}
+
+// SubscriptionFeed is the Feed of a recorder's subscription.
+func SubscriptionFeed(s *ingest.Subscription) Feed { return subscriptionFeed{s} }
+
+type subscriptionFeed struct{ s *ingest.Subscription }
+
+func (f subscriptionFeed) Frames() <-chan ingest.LiveFrame { return f.s.C }
+func (f subscriptionFeed) Close()                          { f.s.Close() }
 
 // Options configure a Server.
 type Options struct {
-	Guard    Guard
+	Guard Guard
+	// Gate is the one way to footage (required).
+	Gate *access.Gate
+	// Acks records alarm acknowledgements (required with Alarms).
+	Acks     Acks
 	Accounts []AccountRoute
 	Cameras  Cameras
 	Footage  playback.Source
 	// Summaries lists the oldest and newest footage per camera.
 	Summaries func(ctx context.Context) (map[string][2]time.Time, error)
-	Ledger    ledger.Appender
 	// Retention serves the retention status and holds (may be nil).
 	Retention Retention
 	// Policy serves the public /policy pages (may be nil).
@@ -162,8 +180,11 @@ type Server struct {
 // New builds the server.
 func New(opt Options) (*Server, error) {
 	const op = "web.New"
-	if opt.Guard == nil || opt.Cameras == nil || opt.Footage == nil || opt.Ledger == nil {
-		return nil, errs.E(op, errs.Invalid, "guard, cameras, footage and ledger are required")
+	if opt.Guard == nil || opt.Gate == nil || opt.Cameras == nil || opt.Footage == nil {
+		return nil, errs.E(op, errs.Invalid, "guard, gate, cameras and footage are required")
+	}
+	if opt.Alarms != nil && opt.Acks == nil {
+		return nil, errs.E(op, errs.Invalid, "alarms need acks")
 	}
 	if opt.ViewTTL <= 0 {
 		opt.ViewTTL = time.Hour
