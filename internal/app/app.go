@@ -40,6 +40,7 @@ type App struct {
 	store  *store.Store
 	ledger *ledger.Ledger
 	access *access.Service
+	gate   *access.Gate // the one way to footage
 	rec    *recorder.Recorder
 	policy *policy.Store
 	// alarms is the alarm Manager (every alarm goes to the log, the
@@ -151,10 +152,13 @@ func (a *App) openStores(ctx context.Context) error {
 	go func() { a.ledger.RunCheckpoints(cpCtx); close(cpDone) }()
 	a.onClose(func() { stopCheckpoints(); <-cpDone })
 	if a.access, err = access.Open(ctx, access.Config{Dir: cfg.DataDir, Ledger: a.ledger, Keys: a.keys,
-		Logger: log.With("component", "access")}); err != nil {
+		TrustedProxies: cfg.TrustedProxies(), Logger: log.With("component", "access")}); err != nil {
 		return err
 	}
 	a.onClose(func() { a.access.Close() })
+	if err := a.startGate(); err != nil {
+		return err
+	}
 	if a.adminPassword, _, err = a.access.EnsureAdmin(ctx, "admin"); err != nil {
 		return err
 	}
@@ -222,9 +226,14 @@ func (a *App) facts() policy.Facts {
 		PasswordProtected:    true, // every footage route needs a session
 		DifferentiatedAccess: true, // roles and site-scoped grants
 		AccessLogging:        true, // the ledger records every viewing before it happens
-		RevokeOnTransfer:     true, // deactivation ends every session at once
+		RevokeOnTransfer:     true, // deactivation ends every session at once, and the streams with them
 	}
-	return f.Declared(a.reg)
+	f = f.Declared(a.reg)
+	// The viewing room is promised only where gwanje enforces it: footage
+	// is refused from outside the configured networks.
+	rooms, err := a.rooms()
+	f.ViewingRoomRestricted = err == nil && rooms.Configured()
+	return f
 }
 
 // checkDrift compares the running registry with the published policy and

@@ -20,6 +20,8 @@ func (a *App) startWeb() error {
 	cfg, log := a.cfg, a.log
 	opt := web.Options{
 		Guard:    web.AccessGuard{S: a.access, Clock: a.clk},
+		Gate:     a.gate,
+		Acks:     a.access,
 		Accounts: web.AccountRoutes(&access.Handlers{S: a.access, Log: log.With("component", "web")}),
 		Cameras:  appCameras{a},
 		Footage:  playback.StoreSource{Store: a.store},
@@ -34,7 +36,6 @@ func (a *App) startWeb() error {
 			}
 			return out, nil
 		},
-		Ledger: a.ledger,
 		Policy: a.policy.Handler(log.With("component", "policy")),
 		TLS:    cfg.TLSCert != "",
 		Clock:  a.clk,
@@ -116,10 +117,10 @@ func (c appCameras) State(id string) (ingest.State, bool) {
 	return sup.State(), true
 }
 
-func (c appCameras) Subscribe(id string) (*ingest.Subscription, bool) {
+func (c appCameras) Subscribe(id string) (web.Feed, bool) {
 	sup, ok := c.a.rec.Supervisor(id)
 	if !ok {
 		return nil, false
 	}
-	return sup.Subscribe(64), true
+	return web.SubscriptionFeed(sup.Subscribe(64)), true
 }

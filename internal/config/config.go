@@ -10,6 +10,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -50,6 +51,7 @@ type Config struct {
 	Metrics   Metrics   `yaml:"metrics"`
 	Retention Retention `yaml:"retention"`
 	Ledger    Ledger    `yaml:"ledger"`
+	Access    Access    `yaml:"access"`
 
 	// path is the file the config was loaded from, for error messages.
 	path string
@@ -136,6 +138,31 @@ type Metrics struct {
 	// Networks are the client networks allowed (access: network), in CIDR
 	// form ("10.0.0.0/8", "127.0.0.1/32"). Forwarded headers are ignored.
 	Networks []string `yaml:"networks"`
+}
+
+// Access configures where requests come from and where footage may be
+// viewed (docs/design/access.md).
+type Access struct {
+	// TrustedProxies are the reverse proxies (CIDR, "10.0.0.5/32") whose
+	// X-Forwarded-For header is believed. The client address of a request
+	// — in the ledger, the viewing-room check and rate limits — is the
+	// right-most address in that header that is not itself a trusted
+	// proxy. Empty: the header is ignored and the TCP peer is the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ViewingRooms are the networks from which footage (live, playback,
+	// stills, export) may be viewed: the restricted viewing room the
+	// policy promises (열람 장소 통제). Shown in the published policy only
+	// when set.
+	ViewingRooms ViewingRooms `yaml:"viewing_rooms"`
+}
+
+// ViewingRooms lists networks in CIDR form for every site and per site.
+type ViewingRooms struct {
+	// Networks apply to every site without a list of its own.
+	Networks []string `yaml:"networks"`
+	// Sites maps a registry site id to its own networks, replacing
+	// Networks for that site.
+	Sites map[string][]string `yaml:"sites"`
 }
 
 // Retention tunes the retention engine (docs/design/retention.md). How long
@@ -323,7 +350,11 @@ func (c *Config) Validate() error {
 	var problems []string
 	bad := func(key, format string, a ...any) {
 		where := key
-		if line, ok := c.lines[key]; ok {
+		line, ok := c.lines[key]
+		if i := strings.IndexByte(key, '['); !ok && i > 0 {
+			line, ok = c.lines[key[:i]] // a list item: the list's line
+		}
+		if ok {
 			where = fmt.Sprintf("%s:%d: %s", c.path, line, key)
 		}
 		problems = append(problems, where+": "+fmt.Sprintf(format, a...))
@@ -369,6 +400,7 @@ func (c *Config) Validate() error {
 	c.validateHealth(bad)
 	c.validateRetention(bad)
 	c.validateLedger(bad)
+	c.validateAccess(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("%d problem(s):\n  %s", len(problems), strings.Join(problems, "\n  "))
 	}
@@ -517,6 +549,65 @@ func (c *Config) LedgerKeyFile() string {
 		return c.Ledger.SigningKeyFile
 	}
 	return filepath.Join(c.DataDir, "keys", "ledger-signing.key")
+}
+
+// validateAccess checks the access section: every network a CIDR.
+func (c *Config) validateAccess(bad func(key, format string, a ...any)) {
+	a := c.Access
+	nets := func(key string, list []string) {
+		for i, n := range list {
+			if _, err := netip.ParsePrefix(n); err != nil {
+				bad(fmt.Sprintf("%s[%d]", key, i), "want a network like 10.0.0.0/8 or 10.0.0.5/32, got %q", n)
+			}
+		}
+	}
+	nets("access.trusted_proxies", a.TrustedProxies)
+	nets("access.viewing_rooms.networks", a.ViewingRooms.Networks)
+	for _, site := range slices.Sorted(maps.Keys(a.ViewingRooms.Sites)) {
+		key := "access.viewing_rooms.sites." + site
+		if strings.TrimSpace(site) == "" {
+			bad("access.viewing_rooms.sites", "a site id is empty")
+		}
+		if len(a.ViewingRooms.Sites[site]) == 0 {
+			bad(key, "needs at least one network (to leave the site unrestricted while others are, give 0.0.0.0/0 and ::/0)")
+		}
+		nets(key, a.ViewingRooms.Sites[site])
+	}
+}
+
+// Where names key for an error: "file:line: key" when loaded from a file
+// that sets it, else the key.
+func (c *Config) Where(key string) string {
+	if line, ok := c.lines[key]; ok {
+		return fmt.Sprintf("%s:%d: %s", c.path, line, key)
+	}
+	return key
+}
+
+// TrustedProxies returns the parsed access.trusted_proxies (validated).
+func (c *Config) TrustedProxies() []netip.Prefix { return prefixes(c.Access.TrustedProxies) }
+
+// ViewingRoomNetworks returns the parsed viewing-room networks: those of
+// every site, and per site (validated).
+func (c *Config) ViewingRoomNetworks() (all []netip.Prefix, sites map[string][]netip.Prefix) {
+	all = prefixes(c.Access.ViewingRooms.Networks)
+	if len(c.Access.ViewingRooms.Sites) > 0 {
+		sites = map[string][]netip.Prefix{}
+		for s, list := range c.Access.ViewingRooms.Sites {
+			sites[s] = prefixes(list)
+		}
+	}
+	return all, sites
+}
+
+func prefixes(list []string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, n := range list {
+		if p, err := netip.ParsePrefix(n); err == nil {
+			out = append(out, p.Masked())
+		}
+	}
+	return out
 }
 
 // MetricsNetworks returns the parsed metrics.networks (validated).

@@ -18,8 +18,11 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
+	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
 )
@@ -134,10 +137,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	defer svc.Close()
 	mon := newMonitoring(t, dir, clk, lg, t0)
-	gate := access.NewGate(svc, access.GateConfig{Footage: footageIndex{t0, &liveCameras{}}})
+	gate := access.NewGate(svc, access.GateConfig{Footage: footageIndex{t0: t0, cams: &liveCameras{}}})
 	defer gate.Close()
 	srv, err := New(Options{
-		Guard: AccessGuard{S: svc, Clock: clk}, Gate: gate, Acks: svc, Accounts: AccountRoutes(&access.Handlers{S: svc}),
+		Guard: AccessGuard{S: svc, Clock: clk}, Gate: gate, Acks: svc, Ledger: lg, Accounts: AccountRoutes(&access.Handlers{S: svc}),
 		Cameras: fakeCameras{}, Footage: mon.src,
 		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
@@ -352,5 +355,233 @@ func TestWebPermsAreAccessPerms(t *testing.T) {
 		if _, err := access.ParsePerm(string(p)); err != nil {
 			t.Errorf("%q: %v", p, err)
 		}
+	}
+}
+
+// liveFrames are the H.264 sample clip's frames as the recorder hands
+// them to live viewers (parameter sets in Params, not in the data).
+func liveFrames(t *testing.T, t0 time.Time) []*media.Frame {
+	t.Helper()
+	c, err := clip.Load(media.CodecH264)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*media.Frame
+	for i, au := range c.AUs {
+		var nalus [][]byte
+		for _, nal := range au.NALUs {
+			if _, isParam := media.ExtractParams(media.CodecH264, [][]byte{nal}); !isParam {
+				nalus = append(nalus, nal)
+			}
+		}
+		data, err := media.ToAVCC(nalus)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, &media.Frame{Wall: media.Time90k(t0) + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data})
+	}
+	return out
+}
+
+// stream is a response being read by a test client.
+type stream struct {
+	started chan struct{} // the first bytes arrived
+	resume  chan struct{} // (a download) read on after the first bytes
+	done    chan struct{}
+	status  int
+	length  int64 // Content-Length, -1 for a stream
+	n       int64
+	err     error
+}
+
+// open GETs url as user and reads: a stream (resume nil) to its end; a
+// download its first 64 KiB, then, once resume is closed, to its end.
+func (h *harness) open(url, user string, download bool) *stream {
+	st := &stream{started: make(chan struct{}), done: make(chan struct{})}
+	if download {
+		st.resume = make(chan struct{})
+	}
+	req, _ := http.NewRequest("GET", h.ts.URL+url, nil)
+	req.AddCookie(&http.Cookie{Name: access.CookieName, Value: h.users[user].token})
+	go func() {
+		defer close(st.done)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			st.err = err
+			close(st.started)
+			return
+		}
+		defer resp.Body.Close()
+		st.status, st.length = resp.StatusCode, resp.ContentLength
+		first := make([]byte, 64<<10)
+		n, err := io.ReadAtLeast(resp.Body, first, 8)
+		st.n = int64(n)
+		close(st.started)
+		if err != nil {
+			st.err = err
+			return
+		}
+		if st.resume != nil {
+			<-st.resume
+		}
+		m, err := io.Copy(io.Discard, resp.Body)
+		st.n += m
+		st.err = err
+	}()
+	return st
+}
+
+// Finding 1 (High): live streams and downloads outlived the right to
+// watch. For each kind of revocation, a live stream and a playback
+// download in progress end within 1 s, and the view URLs answer 404 (or
+// 401 when the session itself is gone) afterwards.
+func TestStreamsEndWithinOneSecondOfRevocation(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		revoke  func(h *harness, p *access.Principal)
+		after   int  // status of the view URLs afterwards
+		liveOK  bool // the live stream may go on (narrowed to live view)
+		advance bool
+	}{
+		{"logout", func(h *harness, p *access.Principal) { must(t, h.svc.Logout(ctx, p)) }, 401, false, false},
+		{"deactivation", func(h *harness, p *access.Principal) {
+			must(t, h.svc.Deactivate(ctx, h.admin, "viewer", access.Retirement, "퇴직"))
+		}, 401, false, false},
+		{"password reset", func(h *harness, p *access.Principal) {
+			_, err := h.svc.ResetPassword(ctx, h.admin, "viewer")
+			must(t, err)
+		}, 401, false, false},
+		{"session expiry", func(h *harness, p *access.Principal) { h.clk.Advance(13 * time.Hour) }, 401, false, true},
+		{"grant removed", func(h *harness, p *access.Principal) {
+			must(t, h.svc.SetGrants(ctx, h.admin, "viewer", []access.Grant{{Role: access.Auditor, Sites: []string{"*"}}}))
+		}, 404, false, false},
+		{"grant moved to another site", func(h *harness, p *access.Principal) {
+			must(t, h.svc.SetGrants(ctx, h.admin, "viewer", []access.Grant{{Role: access.Authorized, Sites: []string{"site-b"}}}))
+		}, 404, false, false},
+		{"grant narrowed to live view", func(h *harness, p *access.Principal) {
+			must(t, h.svc.SetGrants(ctx, h.admin, "viewer", []access.Grant{{Role: access.Staff, Sites: []string{"site-a"}}}))
+		}, 404, true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// 40 min of footage: far more than socket buffers hold, so the
+			// download is still being written when the right goes.
+			h := newHarnessWith(t, 240, func(o *Options) { o.ViewTTL = 24 * time.Hour })
+			h.cams.record("cam-a")
+			frames := liveFrames(t, h.t0)
+			p, err := h.svc.Authenticate(ctx, h.users["viewer"].token, netip.MustParseAddr("127.0.0.1"))
+			must(t, err)
+
+			var live, play viewResponse
+			resp := h.do("POST", "/api/cameras/cam-a/live", "viewer", map[string]string{"purpose": "monitoring", "reason": "정문 관제"})
+			if resp.StatusCode != 201 {
+				t.Fatalf("live view: %d", resp.StatusCode)
+			}
+			live = decode[viewResponse](t, resp)
+			resp = h.do("POST", "/api/cameras/cam-a/views", "viewer", map[string]any{
+				"start": h.t0, "end": h.t0.Add(40 * time.Minute), "purpose": "incident", "reason": "분실물 확인"})
+			if resp.StatusCode != 201 {
+				t.Fatalf("playback view: %d", resp.StatusCode)
+			}
+			play = decode[viewResponse](t, resp)
+
+			ls := h.open(live.URL, "viewer", false)
+			waitUntil(t, "the live stream subscribed", func() bool { return h.cams.subscribers("cam-a") == 1 })
+			for _, f := range frames[:3] {
+				h.cams.send("cam-a", ingest.LiveFrame{Frame: f})
+			}
+			ds := h.open(play.URL, "viewer", true)
+			for _, st := range []*stream{ls, ds} {
+				<-st.started
+				if st.status != 200 || st.err != nil {
+					t.Fatalf("stream did not start: %d %v", st.status, st.err)
+				}
+			}
+			if ds.length < 64<<20 {
+				t.Fatalf("download of %d bytes: too small to still be in progress", ds.length)
+			}
+
+			revoked := time.Now()
+			c.revoke(h, p)
+			// The live stream ends (its body closes) within 1 s; frames
+			// keep coming meanwhile, as from a working camera.
+			i := 3
+			liveEnded := func() bool {
+				select {
+				case <-ls.done:
+					return true
+				default:
+					h.cams.send("cam-a", ingest.LiveFrame{Frame: frames[i%len(frames)]})
+					i++
+					return false
+				}
+			}
+			if c.liveOK {
+				// The live view is still granted: the stream goes on while
+				// the gate ends the playback.
+				waitUntil(t, "the playback access ended", func() bool { return h.gate.Active() == 1 })
+				if liveEnded() {
+					t.Fatal("the live stream ended though live view is still granted")
+				}
+				defer func() { h.srv.Close(); <-ls.done }()
+			} else {
+				waitUntil(t, "the live stream ended", liveEnded)
+				if d := time.Since(revoked); d > time.Second {
+					t.Errorf("live stream ended %v after the revocation", d)
+				}
+				if h.cams.subscribers("cam-a") != 0 {
+					t.Error("the live feed is still subscribed")
+				}
+			}
+			// The download ends short of its length: read on now, and what
+			// arrives is only what was already in flight.
+			waitUntil(t, "the playback access ended", func() bool { return h.gate.Active() <= map[bool]int{true: 1, false: 0}[c.liveOK] })
+			close(ds.resume)
+			select {
+			case <-ds.done:
+			case <-time.After(time.Second):
+				t.Fatal("the download went on after the revocation")
+			}
+			if ds.err == nil || ds.n >= ds.length {
+				t.Errorf("download read %d of %d bytes, err %v: it was not cut", ds.n, ds.length, ds.err)
+			}
+			if d := time.Since(revoked); d > time.Second+500*time.Millisecond {
+				t.Errorf("download cut %v after the revocation", d)
+			}
+			// The view URLs are gone.
+			for _, u := range []string{play.URL} {
+				resp := h.do("GET", u, "viewer", nil)
+				resp.Body.Close()
+				if resp.StatusCode != c.after {
+					t.Errorf("%s after %s: %d, want %d", u, c.name, resp.StatusCode, c.after)
+				}
+			}
+			if !c.liveOK {
+				resp := h.do("GET", live.URL, "viewer", nil)
+				resp.Body.Close()
+				if resp.StatusCode != c.after {
+					t.Errorf("live URL after %s: %d, want %d", c.name, resp.StatusCode, c.after)
+				}
+			}
+		})
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 2 s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"github.com/gwanje/gwanje/internal/access"
 	"net/http"
 	"net/url"
 	"strings"
@@ -48,13 +49,17 @@ func (s *Server) routes() []route {
 		{pattern: "GET /api/purposes", rule: ruleSession, h: http.HandlerFunc(s.listPurposes)},
 		{pattern: "GET /api/cameras/{id}/recordings", rule: rulePerm, perm: PermPlayback, scoped: true,
 			h: http.HandlerFunc(s.recordings)},
-		{pattern: "POST /api/cameras/{id}/views", rule: rulePerm, perm: PermPlayback, scoped: true, gate: true,
-			h: http.HandlerFunc(s.createView)},
-		{pattern: "POST /api/cameras/{id}/live", rule: rulePerm, perm: PermLiveView, scoped: true, gate: true,
-			h: http.HandlerFunc(s.createLive)},
-		// The view URL handed out after the ledger entry: the grant itself
-		// is checked (same session, its access not ended) by the handler.
-		{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)},
+	}
+	if s.opt.Gate != nil {
+		rt = append(rt,
+			route{pattern: "POST /api/cameras/{id}/views", rule: rulePerm, perm: PermPlayback, scoped: true, gate: true,
+				h: http.HandlerFunc(s.createView)},
+			route{pattern: "POST /api/cameras/{id}/live", rule: rulePerm, perm: PermLiveView, scoped: true, gate: true,
+				h: http.HandlerFunc(s.createLive)},
+			// The view URL handed out after the ledger entry: the grant
+			// itself is checked (same session, its access not ended) by
+			// the handler.
+			route{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)})
 	}
 	rt = append(rt, s.healthRoutes()...)
 	rt = append(rt, s.retentionRoutes()...)
@@ -95,13 +100,14 @@ func (s *Server) healthRoutes() []route {
 		rt = append(rt, route{pattern: "GET /api/health/report", rule: rulePerm, perm: PermReadLedger, h: s.scopedReport(s.opt.Report)})
 	}
 	if s.opt.Stills != nil {
-		rt = append(rt,
-			route{pattern: "GET /api/cameras/{id}/stills", rule: rulePerm, perm: PermPlayback, scoped: true,
-				h: http.HandlerFunc(s.listStills)},
-			// A still is a picture of people: viewed like footage, with a
-			// purpose, ledgered before the first byte.
-			route{pattern: "POST /api/cameras/{id}/stills/{still}/views", rule: rulePerm, perm: PermPlayback, scoped: true,
-				gate: true, h: http.HandlerFunc(s.createStillView)})
+		rt = append(rt, route{pattern: "GET /api/cameras/{id}/stills", rule: rulePerm, perm: PermPlayback, scoped: true,
+			h: http.HandlerFunc(s.listStills)})
+	}
+	if s.opt.Stills != nil && s.opt.Gate != nil {
+		// A still is a picture of people: viewed like footage, through the
+		// gate, with a purpose, ledgered before the first byte.
+		rt = append(rt, route{pattern: "POST /api/cameras/{id}/stills/{still}/views", rule: rulePerm, perm: PermPlayback,
+			scoped: true, gate: true, h: http.HandlerFunc(s.createStillView)})
 	}
 	if s.opt.Metrics != nil {
 		r := route{pattern: "GET /metrics", rule: rulePublic, h: s.opt.Metrics}
@@ -194,4 +200,19 @@ func sameOrigin(r *http.Request) bool {
 		return false
 	}
 	return strings.EqualFold(u.Host, r.Host)
+}
+
+// clientAddr is the request's one client address as the access service
+// determined it (access.ClientAddr: the TCP peer, or behind a trusted
+// proxy the client it names), for the rows the 관리대장 routes write.
+func clientAddr(r *http.Request) string {
+	if p := principal(r); p != nil {
+		if ap, ok := p.native.(*access.Principal); ok && ap.Client.IsValid() {
+			return ap.Client.String()
+		}
+	}
+	if a := access.ClientAddr(r, nil); a.IsValid() {
+		return a.String()
+	}
+	return ""
 }

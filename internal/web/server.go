@@ -21,6 +21,7 @@ import (
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/playback"
@@ -121,7 +122,8 @@ func (f subscriptionFeed) Close()                          { f.s.Close() }
 // Options configure a Server.
 type Options struct {
 	Guard Guard
-	// Gate is the one way to footage (required).
+	// Gate is the one way to footage: the footage routes (views, live,
+	// stills) exist only when it is set.
 	Gate *access.Gate
 	// Acks records alarm acknowledgements (required with Alarms).
 	Acks     Acks
@@ -130,6 +132,10 @@ type Options struct {
 	Footage  playback.Source
 	// Summaries lists the oldest and newest footage per camera.
 	Summaries func(ctx context.Context) (map[string][2]time.Time, error)
+	// Ledger is where the 관리대장 routes write their own rows (the
+	// 관리책임자's sign-off, a registry change). Footage rows are the
+	// gate's, never web's.
+	Ledger ledger.Appender
 	// Retention serves the retention status and holds (may be nil).
 	Retention Retention
 	// Policy serves the public /policy pages (may be nil).
@@ -180,8 +186,8 @@ type Server struct {
 // New builds the server.
 func New(opt Options) (*Server, error) {
 	const op = "web.New"
-	if opt.Guard == nil || opt.Gate == nil || opt.Cameras == nil || opt.Footage == nil {
-		return nil, errs.E(op, errs.Invalid, "guard, gate, cameras and footage are required")
+	if opt.Guard == nil || opt.Cameras == nil || opt.Footage == nil || opt.Ledger == nil {
+		return nil, errs.E(op, errs.Invalid, "guard, cameras, footage and ledger are required")
 	}
 	if opt.Alarms != nil && opt.Acks == nil {
 		return nil, errs.E(op, errs.Invalid, "alarms need acks")

@@ -87,9 +87,23 @@ func newSource(t *testing.T, ev *events, t0 int64) *source {
 	return s
 }
 
+// lengthen repeats the source's frames n times in all, back to back.
+func (s *source) lengthen(n int) {
+	frames, data := s.frames, s.data
+	span := int64(len(frames)) * clip.FrameDuration
+	for k := 1; k < n; k++ {
+		for i, f := range frames {
+			f.Wall += int64(k) * span
+			s.frames = append(s.frames, f)
+			s.data = append(s.data, data[i])
+		}
+	}
+}
+
 func (s *source) Segments(_ context.Context, camera string, start, end int64) ([]store.Segment, error) {
 	s.ev.add("segments")
-	return []store.Segment{{ID: 1, Camera: camera, Start: s.t0, End: s.t0 + 10*media.Hz, Frames: len(s.frames)}}, nil
+	last := s.t0 + int64(len(s.frames))*clip.FrameDuration
+	return []store.Segment{{ID: 1, Camera: camera, Start: s.t0, End: last, Frames: len(s.frames)}}, nil
 }
 
 func (s *source) Open(context.Context, int64) (playback.SegmentData, error) {
@@ -120,6 +134,9 @@ type harness struct {
 	rows  []ledger.Entry
 	fail  bool
 	t0    time.Time
+	src   *source
+	app   ledger.Appender
+	admin *access.Principal
 	users map[string]*session
 }
 
@@ -128,26 +145,37 @@ type session struct{ token, csrf string }
 
 var fastArgon = access.Argon2{Time: 1, MemoryKiB: 64, Threads: 1}
 
-// footageIndex is the gate's view of the test source: 10 s of footage of
-// every camera from t0; the live cameras are recording.
+// footageIndex is the gate's view of the test source: footage of every
+// camera for span from t0 (10 s when 0); the live cameras are recording.
 type footageIndex struct {
 	t0   time.Time
 	cams *liveCameras
+	span time.Duration
 }
 
 func (x footageIndex) HasFootage(_ context.Context, _ string, from, to time.Time) (bool, error) {
-	return from.Before(x.t0.Add(10*time.Second)) && to.After(x.t0), nil
+	span := x.span
+	if span == 0 {
+		span = 10 * time.Second
+	}
+	return from.Before(x.t0.Add(span)) && to.After(x.t0), nil
 }
 func (x footageIndex) Recording(c string) bool { _, ok := x.cams.State(c); return ok }
 
 // newHarness is a server on the real access service and gate, with a
 // ledger that records the order of its writes among footage reads. Users:
 // viewer (접근권한자 of site-a) and other (playback only, site-b).
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, 1, nil) }
+
+// newHarnessWith is newHarness with repeats × 10 s of footage and opt
+// changing the server's options.
+func newHarnessWith(t *testing.T, repeats int, opt func(*Options)) *harness {
 	h := &harness{t: t, ev: &events{}, users: map[string]*session{}}
 	h.t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	h.clk = clock.NewFake(h.t0.Add(time.Minute))
-	app := ledger.AppenderFunc(func(_ context.Context, e ledger.Entry) (ledger.Entry, error) {
+	h.clk = clock.NewFake(h.t0.Add(time.Duration(repeats) * 10 * time.Second).Add(time.Minute))
+	h.src = newSource(t, h.ev, media.Time90k(h.t0))
+	h.src.lengthen(repeats)
+	h.app = ledger.AppenderFunc(func(_ context.Context, e ledger.Entry) (ledger.Entry, error) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		h.ev.add("ledger:" + e.Kind.String())
@@ -159,22 +187,29 @@ func newHarness(t *testing.T) *harness {
 		return e, nil
 	})
 	var err error
-	h.svc, err = access.Open(context.Background(), access.Config{Dir: t.TempDir(), Ledger: app, Clock: h.clk,
+	h.svc, err = access.Open(context.Background(), access.Config{Dir: t.TempDir(), Ledger: h.app, Clock: h.clk,
 		Logger: discardLogger(), Argon2: fastArgon, IdleTimeout: 24 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.svc.Close() })
 	h.cams = &liveCameras{feeds: map[string][]chan ingest.LiveFrame{}}
-	h.gate = access.NewGate(h.svc, access.GateConfig{Footage: footageIndex{h.t0, h.cams}, Tick: 20 * time.Millisecond})
+	h.gate = access.NewGate(h.svc, access.GateConfig{Footage: footageIndex{h.t0, h.cams, time.Duration(repeats) * 10 * time.Second},
+		Tick: 20 * time.Millisecond})
 	t.Cleanup(h.gate.Close)
-	h.srv, err = New(h.options())
+	o := h.options()
+	if opt != nil {
+		opt(&o)
+	}
+	h.srv, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.ts = httptest.NewServer(h.srv)
 	t.Cleanup(h.ts.Close)
+	t.Cleanup(h.srv.Close) // first: ends the views, so streams end
 	admin := h.bootstrap()
+	h.admin = admin
 	h.addUser(admin, "viewer", access.Grant{Role: access.Authorized, Sites: []string{"site-a"}})
 	h.addUser(admin, "other", access.Grant{Role: access.Authorized, Sites: []string{"site-b"}, Perms: access.Set(access.Playback)})
 	h.reset()
@@ -183,10 +218,10 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) options() Options {
 	return Options{
-		Guard: AccessGuard{S: h.svc, Clock: h.clk}, Gate: h.gate, Acks: h.svc,
+		Guard: AccessGuard{S: h.svc, Clock: h.clk}, Gate: h.gate, Acks: h.svc, Ledger: h.app,
 		Accounts: AccountRoutes(&access.Handlers{S: h.svc}),
 		Cameras:  h.cams,
-		Footage:  newSource(h.t, h.ev, media.Time90k(h.t0)),
+		Footage:  h.src,
 		Clock:    h.clk, Logger: discardLogger(),
 	}
 }
