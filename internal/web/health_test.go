@@ -85,6 +85,7 @@ func newHealthHarness(t *testing.T) (*harness, *monitoring) {
 	h.srv = srv
 	h.ts = httptest.NewServer(srv)
 	t.Cleanup(h.ts.Close)
+	t.Cleanup(srv.Close)
 	return h, mon
 }
 

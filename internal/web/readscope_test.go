@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/health"
@@ -15,15 +16,14 @@ import (
 	"github.com/gwanje/gwanje/internal/retention"
 )
 
-// newReadHarness is the fake-guard harness with retention and a monthly
-// report over both cameras, and three readers of the ledger: of site-a,
-// of site-b and of every site.
+// newReadHarness is the harness with retention and a monthly report over
+// both cameras, and three readers of the ledger (감사): of site-a, of
+// site-b and of every site.
 func newReadHarness(t *testing.T) (*harness, *fakeRetention) {
 	h := newHarness(t)
-	g := h.srv.opt.Guard.(*fakeGuard)
-	g.users["auditor-a"] = map[Perm][]string{PermReadLedger: {"site-a"}}
-	g.users["auditor-b"] = map[Perm][]string{PermReadLedger: {"site-b"}}
-	g.users["auditor-all"] = map[Perm][]string{PermReadLedger: {"*"}}
+	h.addUser(h.admin, "auditor-a", access.Grant{Role: access.Auditor, Sites: []string{"site-a"}})
+	h.addUser(h.admin, "auditor-b", access.Grant{Role: access.Auditor, Sites: []string{"site-b"}})
+	h.addUser(h.admin, "auditor-all", access.Grant{Role: access.Auditor, Sites: []string{"*"}})
 	t0 := h.t0
 	lg, err := ledger.Open(context.Background(), ledger.Options{Dir: t.TempDir(), Clock: clock.NewFake(t0), Logger: discardLogger()})
 	if err != nil {
@@ -59,6 +59,7 @@ func newReadHarness(t *testing.T) (*harness, *fakeRetention) {
 	h.srv = srv
 	h.ts = httptest.NewServer(srv)
 	t.Cleanup(h.ts.Close)
+	t.Cleanup(srv.Close)
 	return h, ret
 }
 
