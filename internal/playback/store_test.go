@@ -213,3 +213,52 @@ func TestViewsHoldNoSegmentFilesBetweenResponses(t *testing.T) {
 		t.Fatal("read after the reader's context ended")
 	}
 }
+
+// A clip built while its last segment is still being written reads the
+// same bytes later, when its files are opened again for the response and
+// the segment has grown or closed meanwhile.
+func TestClipOfOpenSegmentReadsSameBytesLater(t *testing.T) {
+	t0 := media.Time90k(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	keys, err := seal.NewKeyring(seal.NewRandomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := store.Open(context.Background(), store.Config{
+		Dir: t.TempDir(), Keys: keys, SegmentDuration: 10 * time.Second,
+		ChunkDuration: time.Second, SyncInterval: 10 * time.Millisecond,
+		Clock: clock.NewFake(media.FromTime90k(t0)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.Writer("cam-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := record(t, w, media.CodecH265, t0, 15*25) // one closed segment, one open
+	c, err := Build(context.Background(), StoreSource{s}, "cam-1", t0, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	read := func() []byte {
+		rd := c.NewReader(context.Background())
+		defer rd.Close()
+		b, err := io.ReadAll(rd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before := read()
+	record(t, w, media.CodecH265, mid, 10*25)
+	grown := read()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	closed := read()
+	if !bytes.Equal(before, grown) || !bytes.Equal(before, closed) {
+		t.Fatalf("the clip's bytes changed as its open segment grew or closed (%d, %d, %d bytes)", len(before), len(grown), len(closed))
+	}
+}
