@@ -2,7 +2,6 @@ package app
 
 import (
 	"github.com/gwanje/gwanje/internal/ledger/report"
-	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
 	"github.com/gwanje/gwanje/internal/web"
 )
@@ -31,9 +30,6 @@ func (a *App) adminWebOptions(opt *web.Options) {
 			}
 			return registry.Load(a.cfg.Registry)
 		},
-		Facts: func(reg *registry.Registry) policy.Facts {
-			f := a.facts()
-			return f.Declared(reg)
-		},
+		Facts: a.factsFor,
 	}
 }

@@ -220,7 +220,11 @@ func (a *App) URL() string {
 // facts are the safety measures this running system really takes; the
 // policy states only these (plus what the registry declares of rooms and
 // locks, which software cannot see).
-func (a *App) facts() policy.Facts {
+func (a *App) facts() policy.Facts { return a.factsFor(a.reg) }
+
+// factsFor is facts with reg's declarations (a registry about to be
+// published).
+func (a *App) factsFor(reg *registry.Registry) policy.Facts {
 	f := policy.Facts{
 		EncryptionAtRest:     true, // every segment is sealed; there is no plaintext mode
 		PasswordProtected:    true, // every footage route needs a session
@@ -228,7 +232,7 @@ func (a *App) facts() policy.Facts {
 		AccessLogging:        true, // the ledger records every viewing before it happens
 		RevokeOnTransfer:     true, // deactivation ends every session at once, and the streams with them
 	}
-	f = f.Declared(a.reg)
+	f = f.Declared(reg)
 	// The viewing room is promised only where gwanje enforces it: footage
 	// is refused from outside the configured networks.
 	rooms, err := a.rooms()

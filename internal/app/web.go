@@ -36,6 +36,7 @@ func (a *App) startWeb() error {
 			}
 			return out, nil
 		},
+		Ledger: a.ledger,
 		Policy: a.policy.Handler(log.With("component", "policy")),
 		TLS:    cfg.TLSCert != "",
 		Clock:  a.clk,
