@@ -137,11 +137,11 @@ type harness struct {
 	src   *source
 	app   ledger.Appender
 	admin *access.Principal
-	users map[string]*session
+	users map[string]*userSession
 }
 
-// session is a logged-in test user: the cookie and the CSRF token.
-type session struct{ token, csrf string }
+// userSession is a logged-in test user: the cookie and the CSRF token.
+type userSession struct{ token, csrf string }
 
 var fastArgon = access.Argon2{Time: 1, MemoryKiB: 64, Threads: 1}
 
@@ -170,7 +170,7 @@ func newHarness(t *testing.T) *harness { return newHarnessWith(t, 1, nil) }
 // newHarnessWith is newHarness with repeats × 10 s of footage and opt
 // changing the server's options.
 func newHarnessWith(t *testing.T, repeats int, opt func(*Options)) *harness {
-	h := &harness{t: t, ev: &events{}, users: map[string]*session{}}
+	h := &harness{t: t, ev: &events{}, users: map[string]*userSession{}}
 	h.t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	h.clk = clock.NewFake(h.t0.Add(time.Duration(repeats) * 10 * time.Second).Add(time.Minute))
 	h.src = newSource(t, h.ev, media.Time90k(h.t0))
@@ -259,7 +259,7 @@ func (h *harness) addUser(admin *access.Principal, name string, grants ...access
 	if err := h.svc.ChangePassword(ctx, s.Principal, otp, testPassword); err != nil {
 		h.t.Fatal(err)
 	}
-	h.users[name] = &session{token: s.Token, csrf: s.CSRF}
+	h.users[name] = &userSession{token: s.Token, csrf: s.CSRF}
 }
 
 func (h *harness) setFail(fail bool) {
