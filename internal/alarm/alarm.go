@@ -24,7 +24,7 @@ import (
 	"github.com/gwanje/gwanje/internal/i18n"
 )
 
-// Kind is what an alarm is about. The names are stored in the journal and
+// Kind is what an alarm is about. The names are stored in the alarm store and
 // sent to webhooks: never rename one.
 type Kind string
 
@@ -90,7 +90,7 @@ func (a *Alarm) Acked() bool { return !a.AckedAt.IsZero() }
 // Change is what happened to an alarm.
 type Change string
 
-// Changes, as written to the journal and sent to webhooks.
+// Changes, as written to the alarm store and sent to webhooks.
 const (
 	Raised  Change = "raised"
 	Updated Change = "updated"
