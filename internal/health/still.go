@@ -9,6 +9,7 @@ import (
 	"os/exec"
 
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/media"
 )
 
@@ -148,13 +149,18 @@ func (s FFmpegStill) Judge(st StillStats) []string {
 	if sharp == 0 {
 		sharp = 15
 	}
+	// Findings go to the 관리대장 and the still's record: in Korean, the
+	// catalogue's words (msg_health.go), with the measure that decided.
+	f := func(key, value string) []string {
+		return []string{i18n.T(i18n.Ko, key, map[string]string{"value": value})}
+	}
 	switch {
 	case st.Mean < black:
-		return []string{fmt.Sprintf("black picture (mean luma %.0f)", st.Mean)}
+		return f("health.still.black", fmt.Sprintf("%.0f", st.Mean))
 	case st.StdDev < uniform:
-		return []string{fmt.Sprintf("uniform picture, lens covered? (luma deviation %.1f)", st.StdDev)}
+		return f("health.still.covered", fmt.Sprintf("%.1f", st.StdDev))
 	case st.Laplacian < sharp:
-		return []string{fmt.Sprintf("little detail, defocused? (Laplacian variance %.1f)", st.Laplacian)}
+		return f("health.still.defocused", fmt.Sprintf("%.1f", st.Laplacian))
 	}
 	return nil
 }

@@ -45,9 +45,9 @@ func TestStillJudge(t *testing.T) {
 		img  []byte
 		want string
 	}{
-		"black":     {flat(3), "black"},
-		"covered":   {flat(128), "uniform"},
-		"defocused": {grad, "defocused"},
+		"black":     {flat(3), "검은 화면(평균 밝기 3)"},
+		"covered":   {flat(128), "균일한 화면"},
+		"defocused": {grad, "초점 흐림"},
 		"sharp":     {checker, ""},
 	} {
 		got := s.Judge(Measure(c.img, w, h))

@@ -20,6 +20,9 @@ func init() {
 		"health.finding.no_key_frame": {"정지화상: 점검할 키 프레임을 받지 못했습니다", "Still frame: no key frame received to check"},
 		"health.finding.still_error":  {"정지화상: {error}", "Still frame: {error}"},
 		"health.finding.still":        {"정지화상: {problem}", "Still frame: {problem}"},
+		"health.still.black":          {"검은 화면(평균 밝기 {value})", "black picture (mean luma {value})"},
+		"health.still.covered":        {"균일한 화면, 렌즈 가림 의심(밝기 편차 {value})", "uniform picture, lens covered? (luma deviation {value})"},
+		"health.still.defocused":      {"세부가 적음, 초점 흐림 의심(라플라시안 분산 {value})", "little detail, defocused? (Laplacian variance {value})"},
 		"health.finding.unwritable":   {"쓰기 불가: {error}", "Not writable: {error}"},
 	})
 }
