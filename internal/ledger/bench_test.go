@@ -132,9 +132,9 @@ func BenchmarkScanOnly(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var rows []row
-		if err := s.walk(context.Background(), func(u unit) error {
-			rows, err = u.rows(rows[:0])
+		var rows []Record
+		if err := s.walk(context.Background(), func(u Unit) error {
+			rows, err = u.Records(rows[:0])
 			n += len(rows)
 			return err
 		}); err != nil || n != 200_000 {
@@ -200,18 +200,18 @@ func buildChain(b *testing.B, n int) (string, *Key) {
 	// Build a valid chain quickly, bypassing group commit, with a signed
 	// checkpoint every 1000 entries (the default CheckpointEvery) and at
 	// the end, and packed as appends pack it.
-	var rows []row
+	var rows []Record
 	var prev [32]byte
 	for i := 1; i <= n; i++ {
 		e := sample(i)
 		e.Seq, e.Prev, e.Time = uint64(i), prev, t0
 		body := Encode(&e)
 		e.Hash = sha256Sum(body)
-		rows = append(rows, row{seq: e.Seq, body: body, hash: e.Hash})
+		rows = append(rows, Record{Seq: e.Seq, Body: body, Hash: e.Hash})
 		prev = e.Hash
 		if i%1000 == 0 || i == n {
 			cp := key.sign(e.Seq, e.Hash, t0)
-			if err := st.insert(context.Background(), rows[0].seq-1, rows, &cp); err != nil {
+			if err := st.insert(context.Background(), rows[0].Seq-1, rows, &cp); err != nil {
 				b.Fatal(err)
 			}
 			rows = rows[:0]
@@ -235,23 +235,23 @@ func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
 // rows were free.
 func BenchmarkChainInMemory(b *testing.B) {
 	const n = 100_000
-	rows := make([]row, n)
+	rows := make([]Record, n)
 	var prev [32]byte
 	for i := range rows {
 		e := sample(i)
 		e.Seq, e.Prev, e.Time = uint64(i+1), prev, t0
 		body := Encode(&e)
-		rows[i] = row{seq: e.Seq, body: body, hash: sha256Sum(body)}
-		prev = rows[i].hash
+		rows[i] = Record{Seq: e.Seq, Body: body, Hash: sha256Sum(body)}
+		prev = rows[i].Hash
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var prev [32]byte
 		for j := range rows {
-			if p := checkRow(&rows[j], sha256Sum(rows[j].body), prev, nil); p != nil {
+			if p := checkRow(&rows[j], sha256Sum(rows[j].Body), prev, nil); p != nil {
 				b.Fatal(p)
 			}
-			prev = rows[j].hash
+			prev = rows[j].Hash
 		}
 	}
 	b.StopTimer()

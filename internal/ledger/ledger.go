@@ -282,9 +282,9 @@ func (l *Ledger) commit(reqs []*appendReq) {
 	var h head
 	var cp *Checkpoint
 	stale := ""
-	err := l.st.appendBatch(context.Background(), func(sh storeHead) (batch, error) {
-		h = head{seq: sh.seq, hash: sh.hash}
-		rows := make([]row, len(reqs))
+	err := l.st.appendBatch(context.Background(), func(sh Head) (Batch, error) {
+		h = head{seq: sh.Seq, hash: sh.Hash}
+		rows := make([]Record, len(reqs))
 		for i, r := range reqs {
 			e := &r.e
 			e.Seq = h.seq + 1
@@ -292,16 +292,16 @@ func (l *Ledger) commit(reqs []*appendReq) {
 			e.Time = now
 			body := Encode(e)
 			e.Hash = sha256.Sum256(body)
-			rows[i] = row{seq: e.Seq, body: body, hash: e.Hash}
+			rows[i] = Record{Seq: e.Seq, Body: body, Hash: e.Hash}
 			h = head{seq: e.Seq, hash: e.Hash, time: now}
 		}
 		cp, stale = nil, ""
 		if h.seq-lastCP.seq >= l.opt.CheckpointEvery || now.Sub(lastCP.time) >= l.opt.CheckpointInterval {
 			// Another process may have rotated the key: a retired key
 			// must not sign past its rotation.
-			id, err := sh.keyID()
+			id, err := sh.KeyID()
 			if err != nil {
-				return batch{}, err
+				return Batch{}, err
 			}
 			if id != "" && id != key.ID {
 				stale = id
@@ -310,7 +310,7 @@ func (l *Ledger) commit(reqs []*appendReq) {
 				cp = &c
 			}
 		}
-		return batch{rows: rows, cp: cp}, nil
+		return Batch{Records: rows, Checkpoint: cp}, nil
 	})
 	if err == nil && stale != "" {
 		l.reloadKey(stale)

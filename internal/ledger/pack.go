@@ -50,7 +50,7 @@ func countPack(b []byte) (int, error) {
 // (their places; Verify compares them with the seq inside each body). It
 // returns the rows parsed before any error; the error says where the
 // encoding breaks.
-func parsePack(first uint64, b []byte, rows []row) ([]row, error) {
+func parsePack(first uint64, b []byte, rows []Record) ([]Record, error) {
 	if len(b) == 0 || b[0] != packV1 {
 		if len(b) == 0 {
 			return rows, fmt.Errorf("pack is empty")

@@ -177,7 +177,7 @@ func readStore(t *testing.T, db *sql.DB) []placed {
 				t.Fatal(err)
 			}
 			for _, r := range rows {
-				out = append(out, placed{r.seq, append(append([]byte(nil), r.body...), r.hash[:]...)})
+				out = append(out, placed{r.Seq, append(append([]byte(nil), r.Body...), r.Hash[:]...)})
 			}
 		}
 		pr.Close()
@@ -531,7 +531,7 @@ func TestWalkDataOutlivesTheCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	var kept [][]byte
-	if err := s.walk(context.Background(), func(u unit) error { kept = append(kept, u.data); return nil }); err != nil {
+	if err := s.walk(context.Background(), func(u Unit) error { kept = append(kept, u.Data); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	s.close()

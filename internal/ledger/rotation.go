@@ -141,19 +141,19 @@ func (l *Ledger) RotateKey(ctx context.Context, actor, client string) (Entry, er
 	now := l.opt.Clock.Now().UTC()
 	var e Entry
 	var cp Checkpoint
-	err = l.st.appendBatch(ctx, func(sh storeHead) (batch, error) {
-		if id, err := sh.keyID(); err != nil {
-			return batch{}, err
+	err = l.st.appendBatch(ctx, func(sh Head) (Batch, error) {
+		if id, err := sh.KeyID(); err != nil {
+			return Batch{}, err
 		} else if id != "" && id != old.ID {
-			return batch{}, errs.Errorf(op, errs.Conflict, "the ledger's key is %s, not %s: it was rotated by another process", id, old.ID)
+			return Batch{}, errs.Errorf(op, errs.Conflict, "the ledger's key is %s, not %s: it was rotated by another process", id, old.ID)
 		}
-		e = Entry{Seq: sh.seq + 1, Prev: sh.hash, Time: now, Kind: KeyRotation, Actor: actor, Client: client,
+		e = Entry{Seq: sh.Seq + 1, Prev: sh.Hash, Time: now, Kind: KeyRotation, Actor: actor, Client: client,
 			Object: fmt.Sprintf("ledger signing key %s → %s", old.ID, next.ID)}
 		e.Detail = newRotation(e.Seq, e.Prev, old, next).text()
 		body := Encode(&e)
 		e.Hash = sha256.Sum256(body)
 		cp = old.sign(e.Seq, e.Hash, now)
-		return batch{rows: []row{{seq: e.Seq, body: body, hash: e.Hash}}, cp: &cp, rotation: true}, nil
+		return Batch{Records: []Record{{Seq: e.Seq, Body: body, Hash: e.Hash}}, Checkpoint: &cp, Rotation: true}, nil
 	})
 	if err != nil {
 		if errs.Is(err, errs.Conflict) {

@@ -104,12 +104,6 @@ type sqliteStore struct {
 	r *sql.DB // readers
 }
 
-type row struct {
-	seq  uint64
-	body []byte
-	hash [32]byte // stored hash (last 32 bytes of rec)
-}
-
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -231,15 +225,15 @@ func (st *sqliteStore) packBacklog(ctx context.Context) (int, error) {
 
 // splitRec splits a stored record into body and hash. A record too short
 // to hold a hash gets one that matches no body.
-func splitRec(seq uint64, rec []byte) row {
-	r := row{seq: seq}
+func splitRec(seq uint64, rec []byte) Record {
+	r := Record{Seq: seq}
 	if len(rec) < 32 {
-		r.body = rec
-		r.hash[0] = 1
+		r.Body = rec
+		r.Hash[0] = 1
 		return r
 	}
-	r.body = rec[:len(rec)-32]
-	copy(r.hash[:], rec[len(rec)-32:])
+	r.Body = rec[:len(rec)-32]
+	copy(r.Hash[:], rec[len(rec)-32:])
 	return r
 }
 
@@ -271,14 +265,14 @@ type queryer interface {
 
 // headTx returns the stored head: the last record of whichever of the last
 // pack, entry row and tail row ends highest.
-func headTx(ctx context.Context, q queryer) (uint64, row, error) {
-	var best row
+func headTx(ctx context.Context, q queryer) (uint64, Record, error) {
+	var best Record
 	var bestSeq uint64
 	var seq uint64
 	var rec []byte
 	err := q.QueryRowContext(ctx, `SELECT seq, rec FROM entry ORDER BY seq DESC LIMIT 1`).Scan(&seq, &rec)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return 0, row{}, err
+		return 0, Record{}, err
 	}
 	if err == nil {
 		best, bestSeq = splitRec(seq, rec), seq
@@ -291,7 +285,7 @@ func headTx(ctx context.Context, q queryer) (uint64, row, error) {
 			continue
 		}
 		if err != nil {
-			return 0, row{}, err
+			return 0, Record{}, err
 		}
 		if last > bestSeq {
 			rows, _ := parsePack(first, recs, nil)
@@ -300,7 +294,7 @@ func headTx(ctx context.Context, q queryer) (uint64, row, error) {
 			}
 		}
 	}
-	return best.seq, best, nil
+	return best.Seq, best, nil
 }
 
 func (st *sqliteStore) last(ctx context.Context) (uint64, [32]byte, time.Time, error) {
@@ -309,27 +303,10 @@ func (st *sqliteStore) last(ctx context.Context) (uint64, [32]byte, time.Time, e
 		return 0, [32]byte{}, time.Time{}, errs.E("ledger.last", errs.IO, err)
 	}
 	var ns int64
-	if len(r.body) >= offKind {
-		ns = int64(binary.BigEndian.Uint64(r.body[offTime:]))
+	if len(r.Body) >= offKind {
+		ns = int64(binary.BigEndian.Uint64(r.Body[offTime:]))
 	}
-	return seq, r.hash, time.Unix(0, ns).UTC(), nil
-}
-
-// storeHead is what a write transaction starts from.
-type storeHead struct {
-	seq  uint64
-	hash [32]byte
-	// keyID returns the id of the key that signs the next checkpoint: the
-	// new key of the last rotation, else the key of the last checkpoint,
-	// else "" (a ledger never sealed). Called only when needed.
-	keyID func() (string, error)
-}
-
-// batch is what one write transaction stores.
-type batch struct {
-	rows     []row
-	cp       *Checkpoint
-	rotation bool // rows holds one key rotation entry, recorded in the rotation table too
+	return seq, r.Hash, time.Unix(0, ns).UTC(), nil
 }
 
 // appendBatch runs build with the stored head (last seq and hash, read
@@ -337,7 +314,7 @@ type batch struct {
 // — the CLI while the server runs — is seen), writes the rows and
 // checkpoint it returns, packing what is due, in one transaction: one
 // fsync. An error from build aborts the transaction.
-func (st *sqliteStore) appendBatch(ctx context.Context, build func(h storeHead) (batch, error)) error {
+func (st *sqliteStore) appendBatch(ctx context.Context, build func(h Head) (Batch, error)) error {
 	tx, err := st.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -347,17 +324,17 @@ func (st *sqliteStore) appendBatch(ctx context.Context, build func(h storeHead) 
 	if err != nil {
 		return err
 	}
-	b, err := build(storeHead{seq: seq, hash: h.hash, keyID: func() (string, error) { return currentKeyID(ctx, tx) }})
+	b, err := build(Head{Seq: seq, Hash: h.Hash, KeyID: func() (string, error) { return currentKeyID(ctx, tx) }})
 	if err != nil {
 		return err
 	}
-	if b.rotation {
-		r := &b.rows[0]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO rotation(seq, rec) VALUES (?, ?)`, int64(r.seq), append(bytes.Clone(r.body), r.hash[:]...)); err != nil {
+	if b.Rotation {
+		r := &b.Records[0]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rotation(seq, rec) VALUES (?, ?)`, int64(r.Seq), append(bytes.Clone(r.Body), r.Hash[:]...)); err != nil {
 			return err
 		}
 	}
-	if err := writeRows(ctx, tx, seq, b.rows, b.cp, packsPerCommit); err != nil {
+	if err := writeRows(ctx, tx, seq, b.Records, b.Checkpoint, packsPerCommit); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -406,7 +383,7 @@ func (st *sqliteStore) currentKeyID(ctx context.Context) (string, error) {
 // insert writes rows that follow entry seq and a checkpoint without
 // reading the head (tests and benchmarks build chains with it), packing
 // like appendBatch.
-func (st *sqliteStore) insert(ctx context.Context, seq uint64, rows []row, cp *Checkpoint) error {
+func (st *sqliteStore) insert(ctx context.Context, seq uint64, rows []Record, cp *Checkpoint) error {
 	tx, err := st.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -421,7 +398,7 @@ func (st *sqliteStore) insert(ctx context.Context, seq uint64, rows []row, cp *C
 // writeRows stores fresh rows seq+1, seq+2... and cp in tx. Fresh rows
 // that fall into a pack due now go straight into it; the others become
 // tail rows.
-func writeRows(ctx context.Context, tx *sql.Tx, seq uint64, rows []row, cp *Checkpoint, maxPacks int) error {
+func writeRows(ctx context.Context, tx *sql.Tx, seq uint64, rows []Record, cp *Checkpoint, maxPacks int) error {
 	lastPacked, _, packed, err := packTail(ctx, tx, seq, rows, maxPacks)
 	if err != nil {
 		return err
@@ -438,10 +415,10 @@ func writeRows(ctx context.Context, tx *sql.Tx, seq uint64, rows []row, cp *Chec
 
 // insertTail stores rows as tail rows, one per run that ends where a pack
 // will end (lastPacked + k·packEntries), so packing never splits a row.
-func insertTail(ctx context.Context, tx *sql.Tx, lastPacked uint64, rows []row) error {
+func insertTail(ctx context.Context, tx *sql.Tx, lastPacked uint64, rows []Record) error {
 	size := uint64(packEntries)
 	for len(rows) > 0 {
-		first := rows[0].seq
+		first := rows[0].Seq
 		n := len(rows)
 		if first > lastPacked {
 			end := lastPacked + ((first-lastPacked-1)/size+1)*size // the pack that will hold first ends here
@@ -451,7 +428,7 @@ func insertTail(ctx context.Context, tx *sql.Tx, lastPacked uint64, rows []row) 
 		for i := range rows[:n] {
 			blob = appendRow(blob, &rows[i])
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tail(first, last, recs) VALUES (?, ?, ?)`, int64(first), int64(rows[n-1].seq), blob); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tail(first, last, recs) VALUES (?, ?, ?)`, int64(first), int64(rows[n-1].Seq), blob); err != nil {
 			return err
 		}
 		rows = rows[n:]
@@ -460,9 +437,9 @@ func insertTail(ctx context.Context, tx *sql.Tx, lastPacked uint64, rows []row) 
 }
 
 // appendRow appends a row's record (body ‖ hash) to a pack encoding.
-func appendRow(b []byte, r *row) []byte {
-	b = binary.AppendUvarint(b, uint64(len(r.body)+32))
-	return append(append(b, r.body...), r.hash[:]...)
+func appendRow(b []byte, r *Record) []byte {
+	b = binary.AppendUvarint(b, uint64(len(r.Body)+32))
+	return append(append(b, r.Body...), r.Hash[:]...)
 }
 
 // packTail writes packs of packEntries entries while more than
@@ -476,7 +453,7 @@ func appendRow(b []byte, r *row) []byte {
 // ledger), is left unpacked for Verify to report. It returns the last
 // packed seq, how many packs it wrote and how many fresh rows went into
 // them.
-func packTail(ctx context.Context, tx *sql.Tx, seq uint64, fresh []row, maxPacks int) (lastPacked uint64, packs, used int, err error) {
+func packTail(ctx context.Context, tx *sql.Tx, seq uint64, fresh []Record, maxPacks int) (lastPacked uint64, packs, used int, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT last FROM pack ORDER BY first DESC LIMIT 1`).Scan(&lastPacked)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, 0, 0, err
@@ -671,7 +648,7 @@ func (s *snapshot) checkpoints(ctx context.Context) ([]Checkpoint, error) {
 }
 
 // rotations returns the rotation table's records in seq order.
-func (s *snapshot) rotations(ctx context.Context) ([]row, error) {
+func (s *snapshot) rotations(ctx context.Context) ([]Record, error) {
 	if !s.hasRot {
 		return nil, nil
 	}
@@ -680,7 +657,7 @@ func (s *snapshot) rotations(ctx context.Context) ([]row, error) {
 		return nil, errs.E("ledger.rotations", errs.IO, err)
 	}
 	defer rows.Close()
-	var out []row
+	var out []Record
 	for rows.Next() {
 		var seq uint64
 		var rec []byte
@@ -708,25 +685,6 @@ func (s *snapshot) lastSeq(ctx context.Context) (uint64, error) {
 	return seq, nil
 }
 
-// unit is what walk hands over: a pack, an entry row or a tail row.
-type unit struct {
-	table  string // "pack", "entry" or "tail"
-	packed bool   // data is a pack encoding (pack and tail rows)
-	first  uint64 // the row's first column, or the entry row's seq
-	last   uint64 // the row's last column, or the entry row's seq
-	data   []byte // the pack encoding, or the entry row's rec
-}
-
-// rows appends the unit's rows to dst, numbered by place (first,
-// first+1...). For a pack encoding that breaks it returns the rows before
-// the break and an error saying where.
-func (u *unit) rows(dst []row) ([]row, error) {
-	if !u.packed {
-		return append(dst, splitRec(u.first, u.data)), nil
-	}
-	return parsePack(u.first, u.data, dst)
-}
-
 // walk calls fn with every pack in order of first, then every entry row
 // and tail row in order of seq (first): the stored ledger as Verify and
 // Query read it. It talks to the driver directly: database/sql's
@@ -734,7 +692,7 @@ func (u *unit) rows(dst []row) ([]row, error) {
 // entry rows. u.data stays valid after fn returns: modernc.org/sqlite
 // copies every blob into a new slice (conn.columnBlob), which
 // TestWalkDataOutlivesTheCall pins.
-func (s *snapshot) walk(ctx context.Context, fn func(u unit) error) error {
+func (s *snapshot) walk(ctx context.Context, fn func(u Unit) error) error {
 	const op = "ledger.walk"
 	var fnErr error
 	err := s.c.Raw(func(dc any) error {
@@ -746,7 +704,7 @@ func (s *snapshot) walk(ctx context.Context, fn func(u unit) error) error {
 			err := rawRows(ctx, q, `SELECT first, last, recs FROM pack ORDER BY first`, 3, func(dest []driver.Value) bool {
 				first, _ := dest[0].(int64)
 				last, _ := dest[1].(int64)
-				fnErr = fn(unit{table: "pack", packed: true, first: uint64(first), last: uint64(last), data: blob(dest[2])})
+				fnErr = fn(Unit{Table: "pack", Packed: true, First: uint64(first), Last: uint64(last), Data: blob(dest[2])})
 				return fnErr == nil
 			})
 			if err != nil || fnErr != nil {
@@ -763,9 +721,9 @@ func (s *snapshot) walk(ctx context.Context, fn func(u unit) error) error {
 		return rawRows(ctx, q, query, 4, func(dest []driver.Value) bool {
 			first, _ := dest[0].(int64)
 			last, _ := dest[1].(int64)
-			u := unit{table: "entry", first: uint64(first), last: uint64(last), data: blob(dest[2])}
+			u := Unit{Table: "entry", First: uint64(first), Last: uint64(last), Data: blob(dest[2])}
 			if t, _ := dest[3].(int64); t == 1 {
-				u.table, u.packed = "tail", true
+				u.Table, u.Packed = "tail", true
 			}
 			fnErr = fn(u)
 			return fnErr == nil
@@ -820,14 +778,14 @@ func (st *sqliteStore) query(ctx context.Context, f Filter) ([]Entry, error) {
 	}
 	defer s.close()
 	var out []Entry
-	var rows []row
-	err = s.walk(ctx, func(u unit) error {
+	var rows []Record
+	err = s.walk(ctx, func(u Unit) error {
 		var err error
-		if rows, err = u.rows(rows[:0]); err != nil {
-			return errs.Errorf(op, errs.Corrupt, "pack of entries from %d: %v", u.first, err)
+		if rows, err = u.Records(rows[:0]); err != nil {
+			return errs.Errorf(op, errs.Corrupt, "pack of entries from %d: %v", u.First, err)
 		}
 		for i := range rows {
-			e, err := Decode(rows[i].body)
+			e, err := Decode(rows[i].Body)
 			if err != nil {
 				return errs.E(op, err)
 			}
@@ -848,12 +806,12 @@ func (st *sqliteStore) query(ctx context.Context, f Filter) ([]Entry, error) {
 func (s *snapshot) seqOfHash(ctx context.Context, h [32]byte, not uint64) (uint64, bool) {
 	var seq uint64
 	found := false
-	var rows []row
-	s.walk(ctx, func(u unit) error {
-		rows, _ = u.rows(rows[:0])
+	var rows []Record
+	s.walk(ctx, func(u Unit) error {
+		rows, _ = u.Records(rows[:0])
 		for i := range rows {
-			if r := &rows[i]; r.hash == h && r.seq != not {
-				seq, found = r.seq, true
+			if r := &rows[i]; r.Hash == h && r.Seq != not {
+				seq, found = r.Seq, true
 				return errStop
 			}
 		}

@@ -71,23 +71,23 @@ func rebuild(t *testing.T, dir string, es []Entry, signer *Key) {
 	}
 	defer st.close()
 	var prev [32]byte
-	var rows []row
+	var rows []Record
 	for i, e := range es {
 		e.Seq, e.Prev = uint64(i+1), prev
 		b := Encode(&e)
 		e.Hash = sha256.Sum256(b)
-		rows = append(rows, row{seq: e.Seq, body: b, hash: e.Hash})
+		rows = append(rows, Record{Seq: e.Seq, Body: b, Hash: e.Hash})
 		prev = e.Hash
 		if signer != nil && (e.Seq%8 == 0 || i == len(es)-1) {
 			cp := signer.sign(e.Seq, e.Hash, t0)
-			if err := st.insert(context.Background(), rows[0].seq-1, rows, &cp); err != nil {
+			if err := st.insert(context.Background(), rows[0].Seq-1, rows, &cp); err != nil {
 				t.Fatal(err)
 			}
 			rows = nil
 		}
 	}
 	if len(rows) > 0 {
-		if err := st.insert(context.Background(), rows[0].seq-1, rows, nil); err != nil {
+		if err := st.insert(context.Background(), rows[0].Seq-1, rows, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,7 +171,7 @@ func TestVerifyAnchoredOutsideCatchesDataDirWriter(t *testing.T) {
 			b := Encode(&e)
 			h := sha256.Sum256(b)
 			exec(t, db, `INSERT INTO rotation(seq, rec) VALUES (?, ?)`, e.Seq, append(b, h[:]...))
-			exec(t, db, `INSERT INTO tail(first, last, recs) VALUES (?, ?, ?)`, e.Seq, e.Seq, appendRow([]byte{packV1}, &row{seq: e.Seq, body: b, hash: h}))
+			exec(t, db, `INSERT INTO tail(first, last, recs) VALUES (?, ?, ?)`, e.Seq, e.Seq, appendRow([]byte{packV1}, &Record{Seq: e.Seq, Body: b, Hash: h}))
 		}, n + 1, BadRotation},
 	}
 	for _, tc := range cases {

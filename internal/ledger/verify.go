@@ -411,7 +411,7 @@ func (tr *trust) describe() string {
 // without any anchor, the data directory's key. It also returns each
 // accepted rotation's (seq, hash), for the walk to check that the chain
 // holds that very entry.
-func keyChain(rots []row, tr trust, cps []Checkpoint, note func(*Problem)) ([]KeyUse, []seal) {
+func keyChain(rots []Record, tr trust, cps []Checkpoint, note func(*Problem)) ([]KeyUse, []seal) {
 	use := func(pub ed25519.PublicKey, first uint64) KeyUse {
 		return KeyUse{ID: keyID(pub), Fingerprint: Fingerprint(pub), First: first, Public: pub}
 	}
@@ -419,15 +419,15 @@ func keyChain(rots []row, tr trust, cps []Checkpoint, note func(*Problem)) ([]Ke
 	var seals []seal
 	for _, r := range rots {
 		bad := func(format string, a ...any) {
-			note(&Problem{Seq: r.seq, Damage: BadRotation, Detail: fmt.Sprintf(format, a...)})
+			note(&Problem{Seq: r.Seq, Damage: BadRotation, Detail: fmt.Sprintf(format, a...)})
 		}
-		if sha256.Sum256(r.body) != r.hash {
-			bad("the key rotation record of entry %d does not match its hash", r.seq)
+		if sha256.Sum256(r.Body) != r.Hash {
+			bad("the key rotation record of entry %d does not match its hash", r.Seq)
 			break
 		}
-		e, err := Decode(r.body)
-		if err != nil || e.Seq != r.seq {
-			bad("the key rotation record of entry %d is not that entry", r.seq)
+		e, err := Decode(r.Body)
+		if err != nil || e.Seq != r.Seq {
+			bad("the key rotation record of entry %d is not that entry", r.Seq)
 			break
 		}
 		rot, err := ParseRotation(&e)
@@ -436,18 +436,18 @@ func keyChain(rots []row, tr trust, cps []Checkpoint, note func(*Problem)) ([]Ke
 			break
 		}
 		if !rot.Valid() {
-			bad("the key rotation at entry %d is not signed by both its old and its new key", r.seq)
+			bad("the key rotation at entry %d is not signed by both its old and its new key", r.Seq)
 			break
 		}
 		if len(keys) == 0 {
 			keys = append(keys, use(rot.Old, 1))
 		} else if last := &keys[len(keys)-1]; !last.Public.Equal(rot.Old) {
-			bad("the key rotation at entry %d replaces key %s, but the key then was %s", r.seq, keyID(rot.Old), last.ID)
+			bad("the key rotation at entry %d replaces key %s, but the key then was %s", r.Seq, keyID(rot.Old), last.ID)
 			break
 		}
-		keys[len(keys)-1].Last = r.seq
-		keys = append(keys, use(rot.New, r.seq+1))
-		seals = append(seals, seal{seq: r.seq, hash: r.hash, rotation: true})
+		keys[len(keys)-1].Last = r.Seq
+		keys = append(keys, use(rot.New, r.Seq+1))
+		seals = append(seals, seal{seq: r.Seq, hash: r.Hash, rotation: true})
 	}
 	if len(keys) > 0 {
 		return keys, seals
@@ -538,7 +538,7 @@ const chunkRows = 4096
 // chunk is a run of stored units in walk order, checked by one worker.
 type chunk struct {
 	idx   int64 // place in walk order
-	units []unit
+	units []Unit
 	res   *chunkResult
 }
 
@@ -547,11 +547,11 @@ type chunk struct {
 // and link depend on the chunk before, so walkChain checks it.
 type chunkResult struct {
 	has     bool     // the chunk has at least one row
-	first   row      // its first row
+	first   Record   // its first row
 	firstH  [32]byte // SHA-256 of first's body
 	n       uint64   // entries after the first checked, the bad one included
 	bad     *Problem // the first damage after the first row
-	row     *row     // the row checkRow found bad, to classify again with lookups
+	row     *Record  // the row checkRow found bad, to classify again with lookups
 	h, prev [32]byte // its computed hash and the hash it should link to
 	cpSeq   uint64   // first sealed seq whose stored hash differs from its checkpoint
 	end     uint64   // place of the last row
@@ -588,7 +588,7 @@ func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf []row
+			var buf []Record
 			for c := range work {
 				buf = checkChunk(c, seals, buf)
 				for c.res.bad != nil {
@@ -612,13 +612,13 @@ func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
 			return false
 		}
 		work <- cur
-		cur, rows = &chunk{units: make([]unit, 0, len(cur.units))}, 0
+		cur, rows = &chunk{units: make([]Unit, 0, len(cur.units))}, 0
 		return true
 	}
-	walkErr := s.walk(ctx, func(u unit) error {
+	walkErr := s.walk(ctx, func(u Unit) error {
 		cur.units = append(cur.units, u)
-		if u.packed && u.last >= u.first {
-			rows += int(min(u.last-u.first+1, chunkRows))
+		if u.Packed && u.Last >= u.First {
+			rows += int(min(u.Last-u.First+1, chunkRows))
 		} else {
 			rows++
 		}
@@ -640,8 +640,8 @@ func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
 	for _, r := range results {
 		if r.has {
 			w.entries++
-			if fr := &r.first; fr.seq != expect {
-				w.bad = misplaced(fr.seq, expect)
+			if fr := &r.first; fr.Seq != expect {
+				w.bad = misplaced(fr.Seq, expect)
 				break
 			} else if p := checkRow(fr, r.firstH, prev, lookup); p != nil {
 				w.bad = p
@@ -679,57 +679,57 @@ func misplaced(seq, expect uint64) *Problem {
 // the one before it, as a sequential walk would, stopping at the first
 // damage; it compares each sealed row's stored hash with its seal. buf is
 // scratch space, returned for reuse.
-func checkChunk(c *chunk, seals []seal, buf []row) []row {
+func checkChunk(c *chunk, seals []seal, buf []Record) []Record {
 	res := c.res
 	var expect uint64
 	var prev [32]byte
 	si := -1
 	for ui := range c.units {
 		u := &c.units[ui]
-		rows, perr := u.rows(buf[:0])
+		rows, perr := u.Records(buf[:0])
 		buf = rows
 		for i := range rows {
 			r := &rows[i]
-			h := sha256.Sum256(r.body)
+			h := sha256.Sum256(r.Body)
 			if !res.has {
 				// Copy the body: the chunk's pack blobs must not outlive
 				// its check (results are kept until the walk ends).
 				res.has, res.first, res.firstH = true, *r, h
-				res.first.body = bytes.Clone(r.body)
-				si, _ = slices.BinarySearchFunc(seals, r.seq, func(s seal, seq uint64) int { return cmp.Compare(s.seq, seq) })
+				res.first.Body = bytes.Clone(r.Body)
+				si, _ = slices.BinarySearchFunc(seals, r.Seq, func(s seal, seq uint64) int { return cmp.Compare(s.seq, seq) })
 			} else {
 				res.n++
-				if r.seq != expect {
-					res.bad = misplaced(r.seq, expect)
+				if r.Seq != expect {
+					res.bad = misplaced(r.Seq, expect)
 					return buf
 				}
 				if p := checkRow(r, h, prev, nil); p != nil {
 					rc := *r
-					rc.body = bytes.Clone(r.body)
+					rc.Body = bytes.Clone(r.Body)
 					res.bad, res.row, res.h, res.prev = p, &rc, h, prev
 					return buf
 				}
 			}
-			for si < len(seals) && seals[si].seq < r.seq {
+			for si < len(seals) && seals[si].seq < r.Seq {
 				si++
 			}
-			if si < len(seals) && seals[si].seq == r.seq && seals[si].hash != r.hash && res.cpSeq == 0 {
-				res.cpSeq = r.seq
+			if si < len(seals) && seals[si].seq == r.Seq && seals[si].hash != r.Hash && res.cpSeq == 0 {
+				res.cpSeq = r.Seq
 			}
-			if len(r.body) >= offVar && binary.BigEndian.Uint16(r.body[offKind:]) == uint16(KeyRotation) {
-				res.rots = append(res.rots, r.seq)
+			if len(r.Body) >= offVar && binary.BigEndian.Uint16(r.Body[offKind:]) == uint16(KeyRotation) {
+				res.rots = append(res.rots, r.Seq)
 			}
-			prev, expect = r.hash, r.seq+1
+			prev, expect = r.Hash, r.Seq+1
 		}
-		if u.packed {
+		if u.Packed {
 			switch {
 			case perr != nil:
-				res.bad = &Problem{Seq: u.first + uint64(len(rows)), Damage: Edited,
-					Detail: fmt.Sprintf("the %s row of entries from %d is not a valid pack encoding: %v", u.table, u.first, perr)}
+				res.bad = &Problem{Seq: u.First + uint64(len(rows)), Damage: Edited,
+					Detail: fmt.Sprintf("the %s row of entries from %d is not a valid pack encoding: %v", u.Table, u.First, perr)}
 				return buf
-			case len(rows) == 0 || u.last != u.first+uint64(len(rows))-1:
-				res.bad = &Problem{Seq: u.first, Damage: Edited,
-					Detail: fmt.Sprintf("the %s row of entries from %d holds %d entries but says it ends at %d", u.table, u.first, len(rows), u.last)}
+			case len(rows) == 0 || u.Last != u.First+uint64(len(rows))-1:
+				res.bad = &Problem{Seq: u.First, Damage: Edited,
+					Detail: fmt.Sprintf("the %s row of entries from %d holds %d entries but says it ends at %d", u.Table, u.First, len(rows), u.Last)}
 				return buf
 			}
 		}
@@ -756,41 +756,41 @@ var errStop error = stopErr{}
 // sound, else the best description of the damage. lookup finds the place
 // of another stored entry whose hash is h (nil: none is looked for; the
 // walk calls checkRow again with a lookup for the one problem it reports).
-func checkRow(r *row, h, prev [32]byte, lookup func(h [32]byte, not uint64) (uint64, bool)) *Problem {
+func checkRow(r *Record, h, prev [32]byte, lookup func(h [32]byte, not uint64) (uint64, bool)) *Problem {
 	if lookup == nil {
 		lookup = func([32]byte, uint64) (uint64, bool) { return 0, false }
 	}
-	b := r.body
+	b := r.Body
 	if len(b) < offVar+1 || b[0] != encodingV1 {
-		return &Problem{Seq: r.seq, Damage: Edited, Detail: "entry body is not a canonical v1 encoding"}
+		return &Problem{Seq: r.Seq, Damage: Edited, Detail: "entry body is not a canonical v1 encoding"}
 	}
-	if h != r.hash {
-		return &Problem{Seq: r.seq, Damage: Edited, Detail: "content does not match the stored hash"}
+	if h != r.Hash {
+		return &Problem{Seq: r.Seq, Damage: Edited, Detail: "content does not match the stored hash"}
 	}
 	bodySeq := binary.BigEndian.Uint64(b[offSeq:])
 	var bodyPrev [32]byte
 	copy(bodyPrev[:], b[offPrev:offPrev+32])
-	if bodySeq != r.seq {
-		if bodySeq > r.seq {
+	if bodySeq != r.Seq {
+		if bodySeq > r.Seq {
 			// The entry written as bodySeq sits at r.seq: the ones in
 			// between were deleted and the rest renumbered, or moved.
 			if _, found := lookup(bodyPrev, 0); found {
-				return &Problem{Seq: r.seq, Damage: Reordered, Detail: fmt.Sprintf("entry written as %d is stored as %d", bodySeq, r.seq)}
+				return &Problem{Seq: r.Seq, Damage: Reordered, Detail: fmt.Sprintf("entry written as %d is stored as %d", bodySeq, r.Seq)}
 			}
-			return &Problem{Seq: r.seq, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d were deleted and the rest renumbered", r.seq, bodySeq-1)}
+			return &Problem{Seq: r.Seq, Damage: Missing, Detail: fmt.Sprintf("entries %d to %d were deleted and the rest renumbered", r.Seq, bodySeq-1)}
 		}
-		if s, found := lookup(h, r.seq); found {
-			return &Problem{Seq: r.seq, Damage: Inserted, Detail: fmt.Sprintf("a copy of entry %d was inserted", s)}
+		if s, found := lookup(h, r.Seq); found {
+			return &Problem{Seq: r.Seq, Damage: Inserted, Detail: fmt.Sprintf("a copy of entry %d was inserted", s)}
 		}
 		// bodySeq < r.seq while every earlier place checked out: entries
 		// were slipped in at bodySeq..r.seq-1 with forged hashes.
-		return &Problem{Seq: bodySeq, Damage: Inserted, Detail: fmt.Sprintf("entry written as %d is stored as %d: %d forged entries inserted", bodySeq, r.seq, r.seq-bodySeq)}
+		return &Problem{Seq: bodySeq, Damage: Inserted, Detail: fmt.Sprintf("entry written as %d is stored as %d: %d forged entries inserted", bodySeq, r.Seq, r.Seq-bodySeq)}
 	}
 	if bodyPrev != prev {
-		if r.seq == 1 {
+		if r.Seq == 1 {
 			return &Problem{Seq: 1, Damage: Edited, Detail: "the first entry does not start the chain"}
 		}
-		return &Problem{Seq: r.seq - 1, Damage: Edited, Detail: fmt.Sprintf("entry %d was rewritten with a fresh hash: entry %d links to a different one", r.seq-1, r.seq)}
+		return &Problem{Seq: r.Seq - 1, Damage: Edited, Detail: fmt.Sprintf("entry %d was rewritten with a fresh hash: entry %d links to a different one", r.Seq-1, r.Seq)}
 	}
 	return nil
 }
