@@ -53,7 +53,7 @@ func BenchmarkPlainInsert(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.close()
+	defer st.Close()
 	e := sample(1)
 	body := Encode(&e)
 	b.ResetTimer()
@@ -124,7 +124,7 @@ func BenchmarkScanOnly(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer st.close()
+	defer st.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		n := 0
@@ -133,14 +133,14 @@ func BenchmarkScanOnly(b *testing.B) {
 			b.Fatal(err)
 		}
 		var rows []Record
-		if err := s.walk(context.Background(), func(u Unit) error {
+		if err := s.Walk(context.Background(), func(u Unit) error {
 			rows, err = u.Records(rows[:0])
 			n += len(rows)
 			return err
 		}); err != nil || n != 200_000 {
 			b.Fatal(n, err)
 		}
-		s.close()
+		s.Close()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(200_000)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
@@ -154,7 +154,7 @@ func buildV1Chain(b *testing.B, n int) (string, *Key) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, DBName), false))
+	db, err := sql.Open("sqlite", testDSN(filepath.Join(dir, DBName)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func buildChain(b *testing.B, n int) (string, *Key) {
 			rows = rows[:0]
 		}
 	}
-	st.close()
+	st.Close()
 	return dir, key
 }
 

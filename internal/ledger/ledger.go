@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -49,6 +50,10 @@ type Options struct {
 	CheckpointInterval time.Duration
 	// MaxBatch bounds how many concurrent appends share one commit (default 1024).
 	MaxBatch int
+	// Store, when set, is where the ledger lives instead of Dir/ledger.db
+	// (another implementation of Store; Dir still names the data
+	// directory for the public key copy). Close closes it.
+	Store Store
 	Clock    clock.Clock  // default clock.Real
 	Logger   *slog.Logger // default slog.Default
 }
@@ -63,7 +68,7 @@ func DefaultKeyPath(dir string) string { return filepath.Join(dir, "keys", "ledg
 type Ledger struct {
 	opt  Options
 	key  *Key
-	st   *sqliteStore
+	st   Store
 	reqs chan *appendReq
 	quit chan struct{}
 	done chan struct{}
@@ -120,17 +125,22 @@ func Open(ctx context.Context, opt Options) (*Ledger, error) {
 	if opt.CheckpointFile != "" {
 		opt.Witnesses = append(slices.Clip(opt.Witnesses), FileWitness{Path: opt.CheckpointFile})
 	}
-	st, err := openSQLite(ctx, filepath.Join(opt.Dir, DBName), false)
-	if err != nil {
-		return nil, errs.E(op, err)
+	st := opt.Store
+	if st == nil {
+		var err error
+		if st, err = OpenSQLite(ctx, filepath.Join(opt.Dir, DBName), false); err != nil {
+			return nil, errs.E(op, err)
+		}
 	}
 	l := &Ledger{opt: opt, st: st, reqs: make(chan *appendReq, opt.MaxBatch), quit: make(chan struct{}), done: make(chan struct{})}
-	if l.head.seq, l.head.hash, l.head.time, err = st.last(ctx); err != nil {
-		st.close()
+	h, err := st.Head(ctx)
+	if err != nil {
+		st.Close()
 		return nil, errs.E(op, err)
 	}
+	l.head = head{seq: h.Seq, hash: h.Hash, time: bodyTime(h.Body)}
 	if l.key, err = openKey(ctx, st, opt.KeyPath); err != nil {
-		st.close()
+		st.Close()
 		return nil, errs.E(op, err)
 	}
 	// A copy of the public key for `ledger verify -fingerprint`; a
@@ -140,9 +150,9 @@ func Open(ctx context.Context, opt Options) (*Ledger, error) {
 			opt.Logger.Warn("ledger public key copy not written", "path", pub, "err", err)
 		}
 	}
-	cp, ok, err := st.lastCheckpoint(ctx)
+	cp, ok, err := st.LastCheckpoint(ctx)
 	if err != nil {
-		st.close()
+		st.Close()
 		return nil, errs.E(op, err)
 	}
 	if ok {
@@ -163,9 +173,9 @@ func Open(ctx context.Context, opt Options) (*Ledger, error) {
 // replaced silently, because every later checkpoint would then fail
 // verification. A rotation interrupted after its commit (the new key still
 // in path+".next") is completed here.
-func openKey(ctx context.Context, st *sqliteStore, path string) (*Key, error) {
+func openKey(ctx context.Context, st Store, path string) (*Key, error) {
 	const op = "ledger.openKey"
-	want, err := st.currentKeyID(ctx)
+	want, err := st.CurrentKeyID(ctx)
 	if err != nil {
 		return nil, errs.E(op, errs.IO, err)
 	}
@@ -282,7 +292,7 @@ func (l *Ledger) commit(reqs []*appendReq) {
 	var h head
 	var cp *Checkpoint
 	stale := ""
-	err := l.st.appendBatch(context.Background(), func(sh Head) (Batch, error) {
+	err := l.st.Append(context.Background(), func(sh Head) (Batch, error) {
 		h = head{seq: sh.Seq, hash: sh.Hash}
 		rows := make([]Record, len(reqs))
 		for i, r := range reqs {
@@ -391,14 +401,14 @@ func (l *Ledger) checkpointNow(ctx context.Context) error {
 	if h.seq == 0 || h.seq == last.seq {
 		return nil
 	}
-	if id, err := l.st.currentKeyID(ctx); err != nil {
+	if id, err := l.st.CurrentKeyID(ctx); err != nil {
 		return errs.E(op, errs.IO, err)
 	} else if id != "" && id != key.ID {
 		l.reloadKey(id)
 		return errs.Errorf(op, errs.Conflict, "the ledger's signing key was rotated to %s by another process", id)
 	}
 	cp := key.sign(h.seq, h.hash, l.opt.Clock.Now().UTC())
-	added, err := l.st.insertCheckpoint(ctx, cp)
+	added, err := l.st.AddCheckpoint(ctx, cp)
 	if err != nil {
 		return errs.E(op, errs.IO, err)
 	}
@@ -443,7 +453,7 @@ func (l *Ledger) Close() error {
 	close(l.quit)
 	<-l.done
 	err := l.checkpointNow(context.Background())
-	if cerr := l.st.close(); err == nil {
+	if cerr := l.st.Close(); err == nil {
 		err = cerr
 	}
 	return err
@@ -484,17 +494,17 @@ func (f Filter) match(e *Entry) bool {
 // QueryDir opens the ledger in dir read-only and returns the entries
 // matching f (for exports while the server runs).
 func QueryDir(ctx context.Context, dir string, f Filter) ([]Entry, error) {
-	st, err := openSQLite(ctx, filepath.Join(dir, DBName), true)
+	st, err := OpenSQLite(ctx, filepath.Join(dir, DBName), true)
 	if err != nil {
 		return nil, errs.E("ledger.QueryDir", err)
 	}
-	defer st.close()
-	return st.query(ctx, f)
+	defer st.Close()
+	return query(ctx, st, f)
 }
 
 // Query returns the entries matching f in sequence order.
 func (l *Ledger) Query(ctx context.Context, f Filter) ([]Entry, error) {
-	return l.st.query(ctx, f)
+	return query(ctx, l.st, f)
 }
 
 var _ Appender = (*Ledger)(nil)
@@ -515,4 +525,12 @@ func (l *Ledger) RunCheckpoints(ctx context.Context) {
 			l.opt.Logger.Error("ledger checkpoint failed", "err", err)
 		}
 	}
+}
+
+// bodyTime is the time inside a canonical body (zero for a short one).
+func bodyTime(b []byte) time.Time {
+	if len(b) < offKind {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b[offTime:]))).UTC()
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/sqlitedb"
 )
 
 var t0 = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -200,9 +201,12 @@ func TestKeyFileModeAndSeparation(t *testing.T) {
 	}
 }
 
+// testDSN opens a ledger file as a writer would, for tests that tamper.
+func testDSN(path string) string { return sqlitedb.DSN(path, sqlitedb.Options{}) }
+
 func rawDB(t *testing.T, dir string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", dsn(filepath.Join(dir, DBName), false))
+	db, err := sql.Open("sqlite", testDSN(filepath.Join(dir, DBName)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -526,15 +526,15 @@ func TestWalkDataOutlivesTheCall(t *testing.T) {
 	dir := t.TempDir()
 	l, _ := openTest(t, dir, 1000)
 	fill(t, l, 23)
-	s, err := l.st.snapshot(context.Background())
+	s, err := l.st.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var kept [][]byte
-	if err := s.walk(context.Background(), func(u Unit) error { kept = append(kept, u.Data); return nil }); err != nil {
+	if err := s.Walk(context.Background(), func(u Unit) error { kept = append(kept, u.Data); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	s.close()
+	s.Close()
 	var fresh [][]byte
 	db := rawDB(t, dir)
 	for _, q := range []string{`SELECT recs FROM pack ORDER BY first`, `SELECT rec FROM entry ORDER BY seq`, `SELECT recs FROM tail ORDER BY first`} {

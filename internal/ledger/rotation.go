@@ -141,7 +141,7 @@ func (l *Ledger) RotateKey(ctx context.Context, actor, client string) (Entry, er
 	now := l.opt.Clock.Now().UTC()
 	var e Entry
 	var cp Checkpoint
-	err = l.st.appendBatch(ctx, func(sh Head) (Batch, error) {
+	err = l.st.Append(ctx, func(sh Head) (Batch, error) {
 		if id, err := sh.KeyID(); err != nil {
 			return Batch{}, err
 		} else if id != "" && id != old.ID {

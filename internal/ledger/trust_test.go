@@ -69,7 +69,7 @@ func rebuild(t *testing.T, dir string, es []Entry, signer *Key) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.close()
+	defer st.Close()
 	var prev [32]byte
 	var rows []Record
 	for i, e := range es {
@@ -228,12 +228,12 @@ func headOf(t *testing.T, dir string) (uint64, [32]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.close()
-	seq, h, _, err := st.last(context.Background())
+	defer st.Close()
+	h, err := st.Head(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return seq, h
+	return h.Seq, h.Hash
 }
 
 // A rotation keeps the ledger verifiable from either key, appends go on

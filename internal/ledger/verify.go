@@ -173,7 +173,7 @@ func Verify(ctx context.Context, opt VerifyOptions) (Report, error) {
 	if err != nil {
 		return Report{}, errs.E(op, err)
 	}
-	defer st.close()
+	defer st.Close()
 	ws := slices.Clone(opt.Witnesses)
 	if opt.CheckpointFile != "" {
 		ws = append(ws, FileWitness{Path: opt.CheckpointFile})
@@ -196,22 +196,22 @@ type witnessed struct {
 	from string // "database" or the witness
 }
 
-func verify(ctx context.Context, st *sqliteStore, tr trust, witnesses []Witness) (Report, error) {
+func verify(ctx context.Context, st Store, tr trust, witnesses []Witness) (Report, error) {
 	const op = "ledger.Verify"
 	rep := Report{Anchored: tr.anchored}
 	// One read transaction: packing moves rows between tables, and every
 	// read must see the same side of each move.
-	s, err := st.snapshot(ctx)
+	s, err := st.Snapshot(ctx)
 	if err != nil {
 		return rep, errs.E(op, err)
 	}
-	defer s.close()
-	cps, err := s.checkpoints(ctx)
+	defer s.Close()
+	cps, err := s.Checkpoints(ctx)
 	if err != nil {
 		return rep, errs.E(op, err)
 	}
 	rep.Checkpoints = len(cps)
-	rots, err := s.rotations(ctx)
+	rots, err := s.Rotations(ctx)
 	if err != nil {
 		return rep, errs.E(op, err)
 	}
@@ -304,7 +304,7 @@ func verify(ctx context.Context, st *sqliteStore, tr trust, witnesses []Witness)
 	}
 	slices.SortFunc(seals, func(a, b seal) int { return cmp.Compare(a.seq, b.seq) })
 
-	if rep.LastSeq, err = s.lastSeq(ctx); err != nil {
+	if rep.LastSeq, err = s.LastSeq(ctx); err != nil {
 		return rep, errs.E(op, err)
 	}
 	w, err := walkChain(ctx, s, seals)
@@ -574,7 +574,7 @@ type walked struct {
 // sequential walk: chunks are joined in order, each one's first row
 // checked against the end of the one before, and the first damage in that
 // order is the answer.
-func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
+func walkChain(ctx context.Context, s Snapshot, seals []seal) (walked, error) {
 	var w walked
 	workers := max(runtime.GOMAXPROCS(0), 1)
 	work := make(chan *chunk, 2*workers)
@@ -615,7 +615,7 @@ func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
 		cur, rows = &chunk{units: make([]Unit, 0, len(cur.units))}, 0
 		return true
 	}
-	walkErr := s.walk(ctx, func(u Unit) error {
+	walkErr := s.Walk(ctx, func(u Unit) error {
 		cur.units = append(cur.units, u)
 		if u.Packed && u.Last >= u.First {
 			rows += int(min(u.Last-u.First+1, chunkRows))
@@ -635,7 +635,7 @@ func walkChain(ctx context.Context, s *snapshot, seals []seal) (walked, error) {
 	if walkErr != nil && walkErr != errStop {
 		return w, walkErr
 	}
-	lookup := func(h [32]byte, not uint64) (uint64, bool) { return s.seqOfHash(ctx, h, not) }
+	lookup := func(h [32]byte, not uint64) (uint64, bool) { return seqOfHash(ctx, s, h, not) }
 	expect, prev := uint64(1), [32]byte{}
 	for _, r := range results {
 		if r.has {
