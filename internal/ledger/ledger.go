@@ -53,9 +53,9 @@ type Options struct {
 	// Store, when set, is where the ledger lives instead of Dir/ledger.db
 	// (another implementation of Store; Dir still names the data
 	// directory for the public key copy). Close closes it.
-	Store Store
-	Clock    clock.Clock  // default clock.Real
-	Logger   *slog.Logger // default slog.Default
+	Store  Store
+	Clock  clock.Clock  // default clock.Real
+	Logger *slog.Logger // default slog.Default
 }
 
 // DBName is the ledger's database file name inside the data directory.

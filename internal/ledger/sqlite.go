@@ -746,4 +746,3 @@ func rawRows(ctx context.Context, q driver.QueryerContext, query string, cols in
 		}
 	}
 }
-
