@@ -609,7 +609,7 @@ func (st *sqliteStore) snapshot(ctx context.Context) (*sqliteSnapshot, error) {
 	}
 	// The first read starts the read transaction (fixes the snapshot).
 	var packs, tails, rots int
-	if err := c.QueryRowContext(ctx, `SELECT count(name='pack'), count(name='tail'), count(name='rotation') FROM sqlite_master WHERE type='table' AND name IN ('pack', 'tail', 'rotation')`).Scan(&packs, &tails, &rots); err != nil {
+	if err := c.QueryRowContext(ctx, `SELECT coalesce(sum(name='pack'), 0), coalesce(sum(name='tail'), 0), coalesce(sum(name='rotation'), 0) FROM sqlite_master WHERE type='table' AND name IN ('pack', 'tail', 'rotation')`).Scan(&packs, &tails, &rots); err != nil {
 		s.Close()
 		return nil, errs.E(op, errs.IO, err)
 	}

@@ -406,3 +406,32 @@ func TestWitnessRecordsAndComparesCheckpoints(t *testing.T) {
 		t.Fatalf("empty witness: %v %+v", rep.Problem, rep)
 	}
 }
+
+// A ledger written before rotations (schema version 2) verifies read-only
+// as it is, and Open adds the rotation table through the sqlitedb
+// migration list, keeping the chain.
+func TestVersion2LedgerMigrates(t *testing.T) {
+	dir := t.TempDir()
+	l, _ := openTest(t, dir, 4)
+	fill(t, l, 10)
+	l.Close()
+	db := rawDB(t, dir)
+	exec(t, db, `DROP TABLE rotation`)
+	exec(t, db, `PRAGMA user_version = 2`)
+	if rep, err := Verify(context.Background(), VerifyOptions{Dir: dir}); err != nil || !rep.OK() || rep.Entries != 10 {
+		t.Fatalf("verify version 2: %+v %v", rep, err)
+	}
+	l, _ = openTest(t, dir, 4)
+	var v, n int
+	db.QueryRow(`PRAGMA user_version`).Scan(&v)
+	db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name IN ('rotation', 'rotation_no_update', 'rotation_no_delete')`).Scan(&n)
+	if v != schemaVersion || n != 3 {
+		t.Fatalf("after Open: version %d, %d rotation objects", v, n)
+	}
+	if _, err := l.RotateKey(context.Background(), "root", ""); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := l.Verify(context.Background()); err != nil || !rep.OK() || rep.Entries != 11 {
+		t.Fatalf("verify after migration and rotation: %v %v", rep.Problem, err)
+	}
+}
