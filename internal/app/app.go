@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/alarm"
@@ -35,6 +36,7 @@ type App struct {
 	cfg    *config.Config
 	log    *slog.Logger
 	clk    clock.Clock
+	loc    *time.Location // the institution's time zone (zone.go)
 	keys   *seal.Keyring
 	reg    *registry.Registry
 	store  *store.Store
@@ -105,6 +107,9 @@ func (a *App) start(ctx context.Context) error {
 		}
 	} else {
 		log.Warn("no registry configured: no camera is recorded and no policy is published")
+	}
+	if a.loc, err = institutionZone(cfg, a.reg); err != nil {
+		return err
 	}
 	if a.keys, err = LoadKeys(cfg.KeyFile(), true, log); err != nil {
 		return err

@@ -123,7 +123,7 @@ func (a *App) startHealth(ctx context.Context) error {
 			}
 		}
 		return src, nil
-	}, cfg.Location(), a.clk)
+	}, a.loc, a.clk)
 	if h.metrics, err = metricsHandler(cfg, metrics.Sources{Monitor: h.monitor, Alarms: a.alarms, Webhooks: h.hooks}); err != nil {
 		return err
 	}

@@ -37,10 +37,7 @@ func retentionConfig(c config.Retention) retention.Config {
 // the same rules. Call it after startHealth (it raises retention_broken
 // through a.alarms); Close undoes it (stopRetention).
 func (a *App) startRetention(ctx context.Context) error {
-	p := &retentionParts{loc: a.cfg.Location()}
-	if a.reg != nil {
-		p.loc = a.reg.Location()
-	}
+	p := &retentionParts{loc: a.loc}
 	p.rules = retention.RegistryRules(a.reg, a.log.With("component", "retention"))
 	opt := retention.Options{
 		Store: a.store, Dir: a.cfg.DataDir, Rules: p.rules, Location: p.loc, Ledger: a.ledger,

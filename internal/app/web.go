@@ -36,11 +36,12 @@ func (a *App) startWeb() error {
 			}
 			return out, nil
 		},
-		Ledger: a.ledger,
-		Policy: a.policy.Handler(log.With("component", "policy")),
-		TLS:    cfg.TLSCert != "",
-		Clock:  a.clk,
-		Logger: log.With("component", "web"),
+		Ledger:   a.ledger,
+		Location: a.loc,
+		Policy:   a.policy.Handler(log.With("component", "policy")),
+		TLS:      cfg.TLSCert != "",
+		Clock:    a.clk,
+		Logger:   log.With("component", "web"),
 	}
 	a.healthWebOptions(&opt)
 	a.adminWebOptions(&opt)
@@ -94,7 +95,7 @@ func (c appCameras) Camera(id string) (web.CameraInfo, bool) {
 	if name == "" {
 		name = group.Location
 	}
-	return web.CameraInfo{ID: id, Name: name, Site: site.ID}, true
+	return web.CameraInfo{ID: id, Name: name, Site: site.ID, SiteName: site.Name}, true
 }
 
 func (c appCameras) List() []web.CameraInfo {

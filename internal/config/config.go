@@ -35,7 +35,9 @@ type Config struct {
 	// TLSCert and TLSKey enable HTTPS when both are set.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
-	// TimeZone is the institution's zone for retention days and reports.
+	// TimeZone is the institution's zone when no registry is configured
+	// (default Asia/Seoul). With a registry, its organization.timezone is
+	// the zone, and TimeZone, if set, must equal it.
 	TimeZone string `yaml:"time_zone"`
 	// MasterKeyFile holds the footage master keys (mode 0600). Default
 	// <data_dir>/keys/master.key; keeping it on another volume is better.
@@ -223,9 +225,8 @@ type Ledger struct {
 // Default returns the configuration used when nothing else is said.
 func Default() *Config {
 	return &Config{
-		DataDir:  "/var/lib/gwanje",
-		Listen:   "127.0.0.1:8080",
-		TimeZone: "Asia/Seoul",
+		DataDir: "/var/lib/gwanje",
+		Listen:  "127.0.0.1:8080",
 		Recording: Recording{
 			SegmentDuration: Duration(60 * time.Second),
 			ChunkDuration:   Duration(time.Second),
@@ -372,7 +373,7 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls_cert", "tls_cert and tls_key must be set together")
 	}
-	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+	if _, err := time.LoadLocation(c.TimeZone); c.TimeZone != "" && err != nil {
 		bad("time_zone", "unknown time zone %q", c.TimeZone)
 	}
 	r := c.Recording
@@ -417,7 +418,11 @@ func (c *Config) KeyFile() string {
 
 // Location returns the institution's time zone (validated).
 func (c *Config) Location() *time.Location {
-	loc, err := time.LoadLocation(c.TimeZone)
+	name := c.TimeZone
+	if name == "" {
+		name = "Asia/Seoul"
+	}
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return time.UTC
 	}

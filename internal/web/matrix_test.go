@@ -55,6 +55,7 @@ func matrix(t0 time.Time) map[string]want {
 		"POST /api/login":   {public: true, path: "/api/login", body: map[string]string{"name": "nobody", "password": "x"}},
 		"GET /api/cameras":  {path: "/api/cameras", ok: 200},
 		"GET /api/purposes": {path: "/api/purposes", ok: 200},
+		"GET /{page}":       {public: true, path: "/login", ok: 200}, // pages check their own rule (pages_test.go)
 		"GET /api/cameras/{id}/recordings": {perm: access.Playback, scoped: true,
 			path: "/api/cameras/{id}/recordings?start=2026-06-01T12:00:00Z&end=2026-06-01T13:00:00Z", ok: 200},
 		"POST /api/cameras/{id}/views": {perm: access.Playback, scoped: true, path: "/api/cameras/{id}/views", body: view, ok: 201},

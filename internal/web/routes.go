@@ -41,7 +41,6 @@ type route struct {
 // routes is the whole HTTP surface of gwanje.
 func (s *Server) routes() []route {
 	rt := []route{
-		{pattern: "GET /{$}", rule: rulePublic, h: http.HandlerFunc(s.index)},
 		{pattern: "GET /ui/", rule: rulePublic, h: uiHandler()},
 		{pattern: "GET /healthz", rule: rulePublic, h: http.HandlerFunc(healthz)},
 
@@ -61,6 +60,7 @@ func (s *Server) routes() []route {
 			// the handler.
 			route{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)})
 	}
+	rt = append(rt, s.pageRoutes()...)
 	rt = append(rt, s.healthRoutes()...)
 	rt = append(rt, s.retentionRoutes()...)
 	rt = append(rt, s.adminRoutes()...)

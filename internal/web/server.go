@@ -91,6 +91,8 @@ type CameraInfo struct {
 	ID   string
 	Name string
 	Site string
+	// SiteName is the site's name for people ("" shows the id).
+	SiteName string
 }
 
 // Cameras is what web needs from the registry and the recorder.
@@ -161,6 +163,9 @@ type Options struct {
 	MetricsPerm Perm
 	// Admin serves the administrative routes (admin.go).
 	Admin Admin
+	// Location is the institution's time zone: every page and export
+	// prints its times in it (default Asia/Seoul).
+	Location *time.Location
 	// TLS reports whether the server is behind TLS (cookies get Secure).
 	TLS    bool
 	Clock  clock.Clock
@@ -230,15 +235,4 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func uiHandler() http.Handler {
 	sub, _ := fs.Sub(uiFS, "ui")
 	return http.StripPrefix("/ui/", http.FileServer(http.FS(sub)))
-}
-
-func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	b, err := uiFS.ReadFile("ui/index.html")
-	if err != nil {
-		s.fail(w, r, errs.E("web.index", errs.Internal, err))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write(b)
 }

@@ -1,0 +1,182 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/alarm"
+	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/retention"
+	"github.com/gwanje/gwanje/internal/store"
+)
+
+// The home page: what the person on duty must see first. The state of
+// every camera they may know of, today's recording gaps, storage use and
+// the oldest footage held against the promised retention, the alarms that
+// need attention and the holds. Server-rendered, so it is one request
+// however many cameras there are.
+func init() {
+	AddPage(&Page{Name: "home", Title: "ui.home.title", Menu: 10, Script: "home.js", Data: loadHome})
+}
+
+type homeCamera struct {
+	CameraInfo
+	State     string // catalogue key of the state
+	StateName string // state for the CSS class
+	Since     time.Time
+	Codec     string
+	Oldest    time.Time
+	Bytes     int64
+	Promised  string // the promised retention ("30일"), "" when unknown
+	Short     bool   // the oldest footage is younger than the promise covers
+	Broken    bool   // capacity deletion cut below the promise
+	Gaps      []homeGap
+	GapTotal  time.Duration
+}
+
+type homeGap struct{ From, To time.Time }
+
+type homeAlarm struct {
+	alarm.Alarm
+	KindKey string // catalogue key of the kind
+	Subject string // the camera's name, or the volume
+}
+
+type homePage struct {
+	Cameras   []homeCamera
+	Alarms    []homeAlarm
+	Holds     []retention.Hold
+	HoldsSeen bool // the user may read holds
+	Storage   *retention.Status
+	DayStart  time.Time
+	Down      int
+	Names     map[string]string // camera id → name, for holds
+}
+
+// gapMin is the shortest interruption the home page lists as a gap.
+const gapMin = 2 * time.Second
+
+func loadHome(s *Server, r *http.Request, pc *PageContext) (any, error) {
+	ctx := r.Context()
+	now := s.clk.Now()
+	y, m, d := now.In(pc.Zone).Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, pc.Zone)
+	out := &homePage{DayStart: day, Names: map[string]string{}}
+	vis := s.visibility(r)
+
+	var st *retention.Status
+	ret := map[string]retention.CameraStatus{}
+	if s.opt.Retention != nil {
+		var err error
+		if st, err = s.opt.Retention.Status(ctx); err == nil {
+			for _, c := range st.Cameras {
+				ret[c.Camera] = c
+			}
+			out.Storage = st
+		} else {
+			s.log.Warn("home: retention status", "err", err)
+		}
+	}
+	var sums map[string][2]time.Time
+	if s.opt.Summaries != nil {
+		sums, _ = s.opt.Summaries(ctx)
+	}
+	for _, c := range s.opt.Cameras.List() {
+		if !vis.sees(c.ID) {
+			continue
+		}
+		out.Names[c.ID] = c.Name
+		hc := homeCamera{CameraInfo: c, State: "ui.state.not_recording", StateName: "not_recording"}
+		if ing, ok := s.opt.Cameras.State(c.ID); ok {
+			hc.StateName = ing.Status.String()
+			hc.State = "ui.state." + hc.StateName
+			hc.Since = ing.Since
+		}
+		if hc.StateName != "recording" {
+			out.Down++
+		}
+		if rs, ok := ret[c.ID]; ok {
+			hc.Oldest, hc.Bytes, hc.Promised, hc.Broken = rs.Oldest, rs.Bytes, rs.PromisedKorean, rs.Broken
+			hc.Short = !rs.Oldest.IsZero() && rs.Oldest.After(rs.KeepSince)
+		} else if sum, ok := sums[c.ID]; ok {
+			hc.Oldest = sum[0]
+		}
+		segs, err := s.opt.Footage.Segments(ctx, c.ID, media.Time90k(day), media.Time90k(now))
+		if err == nil {
+			if len(segs) > 0 {
+				hc.Codec = segs[len(segs)-1].Codec.String()
+			}
+			hc.Gaps = gapsOf(segs, day, now, hc.Oldest)
+			for _, g := range hc.Gaps {
+				hc.GapTotal += g.To.Sub(g.From)
+			}
+		}
+		out.Cameras = append(out.Cameras, hc)
+	}
+	sort.SliceStable(out.Cameras, func(i, k int) bool {
+		a, b := out.Cameras[i], out.Cameras[k]
+		if (a.StateName == "recording") != (b.StateName == "recording") {
+			return b.StateName == "recording" // trouble first
+		}
+		return a.ID < b.ID
+	})
+	if s.opt.Alarms != nil {
+		for _, a := range s.opt.Alarms.List(true) {
+			cam, isCam, ok := vis.camera(a.Subject)
+			if !ok {
+				continue
+			}
+			ha := homeAlarm{Alarm: a, KindKey: "ui.alarm." + string(a.Kind), Subject: a.Subject}
+			if isCam {
+				ha.Subject = cam.Name
+			}
+			out.Alarms = append(out.Alarms, ha)
+		}
+	}
+	if s.opt.Retention != nil && s.opt.Guard.Authorize(r, pc.User, PermReadLedger, "") == nil {
+		out.HoldsSeen = true
+		if hs, err := s.opt.Retention.Holds(ctx, false); err == nil {
+			for _, h := range hs {
+				for _, c := range h.Cameras {
+					if vis.sees(c) {
+						out.Holds = append(out.Holds, h)
+						break
+					}
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// gapsOf lists the spans of [day, now) between recorded runs: between two
+// segments that do not touch, and after the last one when recording has
+// stopped. Time before the first segment of the day is not a gap when the
+// camera recorded nothing earlier either; it is listed as one otherwise.
+func gapsOf(segs []store.Segment, day, now, oldest time.Time) []homeGap {
+	var gaps []homeGap
+	add := func(a, b time.Time) {
+		if b.Sub(a) >= gapMin {
+			gaps = append(gaps, homeGap{From: a, To: b})
+		}
+	}
+	var last time.Time
+	for i, sg := range segs {
+		st, en := media.FromTime90k(sg.Start), media.FromTime90k(sg.End)
+		if i == 0 {
+			if st.After(day) && !oldest.IsZero() && oldest.Before(day) {
+				add(day, st)
+			}
+		} else {
+			add(last, st)
+		}
+		if en.After(last) {
+			last = en
+		}
+	}
+	if len(segs) > 0 && now.Sub(last) > 2*time.Minute {
+		add(last, now)
+	}
+	return gaps
+}
