@@ -17,7 +17,7 @@ import (
 // need attention and the holds. Server-rendered, so it is one request
 // however many cameras there are.
 func init() {
-	AddPage(&Page{Name: "home", Title: "ui.home.title", Menu: 10, Script: "home.js", Data: loadHome})
+	AddPage(&Page{Name: "home", Title: "ui.home.title", Menu: 10, Scripts: []string{"home.js"}, Data: loadHome})
 }
 
 type homeCamera struct {

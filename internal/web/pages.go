@@ -50,8 +50,9 @@ type Page struct {
 	AllowMustChange bool
 	// Menu places the page in the menu at this position (0: not in it).
 	Menu int
-	// Script is the page's own script in ui/ ("live.js"), if any.
-	Script string
+	// Scripts are the page's own scripts in ui/ ("live.js"), loaded after
+	// the shared app.js in this order.
+	Scripts []string
 	// Data returns the page's data for its template (may be nil).
 	Data func(s *Server, r *http.Request, pc *PageContext) (any, error)
 }
@@ -220,6 +221,11 @@ func pageTemplate(name string) (*template.Template, error) {
 // are methods of PageContext).
 var templateFuncs = template.FuncMap{
 	"purposes": func() []purposeOption { return purposeOptions },
+	// json is v as JSON, for a data- attribute a script reads.
+	"json": func(v any) (string, error) {
+		b, err := json.Marshal(v)
+		return string(b), err
+	},
 }
 
 // purposeOption is a viewing purpose: the value the API takes and the
