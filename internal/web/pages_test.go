@@ -165,7 +165,7 @@ func TestHomePageTimesInInstitutionZone(t *testing.T) {
 // show ⟦key⟧ whatever its data.
 func TestPageKeysInCatalogue(t *testing.T) {
 	tkey := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
-	jkey := regexp.MustCompile(`\bT\("([a-z0-9_.]+)"`)
+	jkey := regexp.MustCompile(`\bT\("([a-z0-9_.]*[a-z0-9_])"`)
 	check := func(dir string, re *regexp.Regexp, f fs.FS) {
 		fs.WalkDir(f, dir, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {

@@ -1,0 +1,364 @@
+// Playback: a day's 24-hour timeline per camera (recorded runs, gaps,
+// holds, alarms); click or drag to seek; several cameras in step; the
+// recording's own time under each video. The purpose is asked once per
+// sitting before the first frame; each view is a ledger row on the server.
+"use strict";
+(() => {
+  const { api, T, askPurpose, showError, APIError, fmtTime, fmtClock, dayStart } = window.gw;
+  const root = document.getElementById("playback");
+  const cameras = JSON.parse(root.dataset.cameras || "[]");
+  const canHolds = root.dataset.holds === "1";
+  const WINDOW = 10 * 60 * 1000; // one view: ten minutes from the point sought
+  const DAY = 24 * 3600 * 1000;
+  const dateInput = document.getElementById("pb-date");
+  const camBoxes = document.getElementById("pb-cameras");
+  const players = document.getElementById("players");
+  const lines = document.getElementById("timelines");
+  const playBtn = document.getElementById("pb-play");
+  let day0 = 0, day1 = 0; // the chosen day, ms
+  let rate = 1;
+  let shown = []; // {cam, runs, el, video, clock, msg, dl, tl, cursor, view, pending}
+  let alarms = [], holds = [];
+  let wantPlay = false;
+
+  dateInput.value = dateInput.value || window.gw.today;
+  const maxCams = 4;
+  for (const c of cameras) {
+    const l = document.createElement("label");
+    const cb = document.createElement("input");
+    cb.type = "checkbox";
+    cb.value = c.id;
+    cb.checked = cameras.indexOf(c) === 0;
+    l.append(cb, " " + c.name + " · " + c.site);
+    cb.addEventListener("change", () => {
+      const on = [...camBoxes.querySelectorAll("input:checked")];
+      if (on.length > maxCams) cb.checked = false;
+      load();
+    });
+    camBoxes.append(l);
+  }
+
+  const pct = (ms) => (100 * (ms - day0) / (day1 - day0)).toFixed(4) + "%";
+  const iso = (ms) => new Date(ms).toISOString();
+
+  let loads = 0; // a newer load makes an older one stop
+  async function load() {
+    const gen = ++loads;
+    showError(null);
+    for (const p of shown) stop(p);
+    shown = [];
+    players.replaceChildren();
+    lines.replaceChildren();
+    day0 = dayStart(dateInput.value).getTime();
+    const next = new Date(day0 + DAY + 3 * 3600 * 1000);
+    day1 = dayStart(fmtTime(next).slice(0, 10)).getTime();
+    const ids = [...camBoxes.querySelectorAll("input:checked")].map((b) => b.value);
+    if (!ids.length) {
+      const m = document.createElement("p");
+      m.className = "empty";
+      m.textContent = T("ui.js.playback.no_camera");
+      players.append(m);
+      return;
+    }
+    try {
+      const [al, hs] = await Promise.all([
+        api("GET", "/api/alarms").catch(() => ({ alarms: [] })),
+        canHolds ? api("GET", "/api/holds?all=1").catch(() => []) : Promise.resolve([]),
+      ]);
+      alarms = al.alarms || [];
+      holds = hs || [];
+    } catch (_) { alarms = []; holds = []; }
+    if (gen !== loads) return;
+    for (const id of ids) {
+      const cam = cameras.find((c) => c.id === id);
+      const p = build(cam);
+      shown.push(p);
+      try {
+        p.runs = (await api("GET", `/api/cameras/${encodeURIComponent(id)}/recordings?start=${iso(day0)}&end=${iso(day1)}`))
+          .map((r) => ({ start: Date.parse(r.start), end: Date.parse(r.end) }));
+      } catch (err) {
+        p.runs = [];
+        showError(err);
+      }
+      if (gen !== loads) return;
+      drawTimeline(p);
+    }
+    setMsg(shown[0], T("ui.js.playback.pick"));
+  }
+
+  function build(cam) {
+    const el = document.getElementById("player").content.firstElementChild.cloneNode(true);
+    el.dataset.id = cam.id;
+    el.querySelector("h3").textContent = cam.name + " · " + cam.site;
+    const p = { cam, runs: [], el, video: el.querySelector("video"), clock: el.querySelector(".clock"),
+      msg: el.querySelector(".msg"), dl: el.querySelector(".download"), view: null, seq: 0 };
+    p.video.addEventListener("timeupdate", () => tick(p));
+    p.video.addEventListener("seeked", () => tick(p));
+    p.video.addEventListener("ended", () => { if (p === shown[0]) continueAfter(p); });
+    p.video.addEventListener("error", () => { if (p.view) setMsg(p, T("ui.js.video.error")); });
+    players.append(el);
+    const row = document.getElementById("tl-row").content.firstElementChild.cloneNode(true);
+    row.querySelector(".tl-name").textContent = cam.name;
+    p.tl = row.querySelector(".timeline");
+    p.tl.setAttribute("aria-label", cam.name);
+    p.cursor = document.createElement("div");
+    p.cursor.className = "cursor";
+    p.cursor.hidden = true;
+    lines.append(row);
+    bindTimeline(p);
+    return p;
+  }
+
+  function drawTimeline(p) {
+    const tl = p.tl;
+    tl.replaceChildren();
+    for (const r of p.runs) {
+      const d = document.createElement("div");
+      d.className = "run";
+      d.style.left = pct(Math.max(r.start, day0));
+      d.style.width = (100 * (Math.min(r.end, day1) - Math.max(r.start, day0)) / (day1 - day0)).toFixed(4) + "%";
+      d.title = fmtTime(new Date(r.start)) + " – " + fmtTime(new Date(r.end));
+      tl.append(d);
+    }
+    for (const h of holds) {
+      if (!(h.cameras || []).includes(p.cam.id)) continue;
+      const a = Math.max(Date.parse(h.from), day0), b = Math.min(Date.parse(h.to), day1);
+      if (b <= a) continue;
+      const d = document.createElement("div");
+      d.className = "hold";
+      d.style.left = pct(a);
+      d.style.width = (100 * (b - a) / (day1 - day0)).toFixed(4) + "%";
+      d.title = T("ui.playback.legend_hold") + ": " + (h.reason || "");
+      tl.append(d);
+    }
+    for (const al of alarms) {
+      if (al.subject !== p.cam.id) continue;
+      const t = Date.parse(al.from || al.raised);
+      if (t < day0 || t >= day1) continue;
+      const d = document.createElement("div");
+      d.className = "alarm-mark";
+      d.style.left = pct(t);
+      d.title = T("ui.alarm." + al.kind) + " " + fmtTime(new Date(t));
+      tl.append(d);
+    }
+    tl.append(p.cursor);
+  }
+
+  // The timeline: click or drag to seek; keys move by minutes.
+  function bindTimeline(p) {
+    const tl = p.tl;
+    const at = (e) => {
+      const r = tl.getBoundingClientRect();
+      const x = Math.min(Math.max(e.clientX - r.left, 0), r.width - 1);
+      return Math.round(day0 + (x / r.width) * (day1 - day0));
+    };
+    let dragging = false;
+    tl.addEventListener("pointerdown", (e) => {
+      dragging = true;
+      tl.setPointerCapture(e.pointerId);
+      showCursor(at(e));
+    });
+    tl.addEventListener("pointermove", (e) => { if (dragging) showCursor(at(e)); });
+    tl.addEventListener("pointerup", (e) => {
+      if (!dragging) return;
+      dragging = false;
+      seek(at(e), true);
+    });
+    tl.addEventListener("keydown", (e) => {
+      const cur = current() || day0 + 12 * 3600 * 1000;
+      const step = (e.shiftKey ? 10 : 1) * 60 * 1000;
+      if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+        e.preventDefault();
+        const t = Math.min(Math.max(cur + (e.key === "ArrowRight" ? step : -step), day0), day1 - 1000);
+        showCursor(t);
+        pendingKey = t;
+      } else if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        seek(pendingKey || cur, true);
+      }
+    });
+  }
+  let pendingKey = 0;
+
+  function showCursor(t) {
+    for (const p of shown) {
+      p.cursor.hidden = false;
+      p.cursor.style.left = pct(t);
+      p.tl.setAttribute("aria-valuetext", fmtTime(new Date(t)));
+    }
+  }
+
+  function setMsg(p, text, download) {
+    if (!p) return;
+    p.msg.textContent = text || "";
+    p.msg.hidden = !text;
+    if (download) {
+      p.dl.href = download;
+      p.dl.hidden = false;
+    } else {
+      p.dl.hidden = true;
+    }
+  }
+
+  const covers = (p, t) => p.runs.some((r) => r.start <= t + WINDOW && r.end > t);
+  // wall is the recording's time at the video's current position: the
+  // clip's timeline is wall-clock time from its first frame.
+  const wallOf = (p) => p.view ? p.view.clipStart + p.video.currentTime * 1000 : 0;
+  function current() { return shown[0] && shown[0].view ? wallOf(shown[0]) : 0; }
+
+  function tick(p) {
+    if (!p.view) return;
+    const w = wallOf(p);
+    const inGap = !p.runs.some((r) => r.start <= w + 500 && r.end >= w - 500);
+    p.clock.textContent = fmtTime(new Date(w)) + (inGap ? " · " + T("ui.js.playback.gap") : "");
+    p.clock.dataset.wall = String(Math.round(w));
+    if (p === shown[0]) {
+      showCursor(w);
+      // Keep the others in step.
+      for (const q of shown.slice(1)) {
+        if (!q.view || q.pending) continue;
+        const d = wallOf(q) - w;
+        if (w >= q.view.end || w < q.view.clipStart) { if (covers(q, w)) open(q, w); continue; }
+        if (Math.abs(d) > 400) q.video.currentTime = (w - q.view.clipStart) / 1000;
+        if (q.video.paused !== p.video.paused) p.video.paused ? q.video.pause() : q.video.play().catch(() => {});
+      }
+    }
+  }
+
+  // seek goes to wall time t on every shown camera.
+  let lastSeek = 0;
+  async function seek(t, play) {
+    lastSeek = t;
+    showError(null);
+    showCursor(t);
+    wantPlay = play || wantPlay;
+    try {
+      await askPurpose();
+    } catch (err) {
+      showError(err);
+      return;
+    }
+    await Promise.all(shown.map((p) => open(p, t)));
+  }
+
+  // open makes p show wall time t: within its current view if it has
+  // one covering t, else through a new view (a ledger row on the server).
+  async function open(p, t) {
+    if (p.view && t >= p.view.clipStart && t < p.view.end - 500) {
+      p.video.currentTime = (t - p.view.clipStart) / 1000;
+      if (wantPlay) p.video.play().catch(() => {});
+      return;
+    }
+    const seq = ++p.seq;
+    if (!p.cam.playable) {
+      setMsg(p, T("ui.js.video.unsupported", { codec: p.cam.codec }));
+    }
+    if (!covers(p, t)) {
+      // Nothing recorded here: no request, so no ledger row; the
+      // catalogue's message for the server's own refusal.
+      stop(p);
+      setMsg(p, T("ui.js.playback.none"));
+      return;
+    }
+    setMsg(p, T("ui.js.playback.loading"));
+    p.pending = true;
+    try {
+      const end = Math.min(t + WINDOW, day1, window.gw.now());
+      const purpose = await askPurpose();
+      const v = await api("POST", `/api/cameras/${encodeURIComponent(p.cam.id)}/views`,
+        { start: iso(t), end: iso(end), purpose: purpose.purpose, reason: purpose.reason });
+      if (seq !== p.seq) return;
+      const head = await fetch(v.url, { method: "HEAD", credentials: "same-origin" });
+      if (!head.ok) throw new APIError(head.status, head.status === 404 ? "footage.none" : "ui.js.video.error");
+      const clipStart = Date.parse(head.headers.get("X-Gwanje-Start"));
+      const clipEnd = Date.parse(head.headers.get("X-Gwanje-End"));
+      if (!p.cam.playable) {
+        stop(p);
+        setMsg(p, T("ui.js.video.unsupported", { codec: p.cam.codec }), v.url);
+        return;
+      }
+      p.view = { url: v.url, clipStart, end: clipEnd };
+      p.video.src = v.url;
+      p.video.playbackRate = rate;
+      await new Promise((res, rej) => {
+        p.video.addEventListener("loadedmetadata", res, { once: true });
+        p.video.addEventListener("error", rej, { once: true });
+      });
+      if (seq !== p.seq) return;
+      p.video.currentTime = Math.max(0, (t - clipStart) / 1000);
+      p.video.playbackRate = rate;
+      setMsg(p, "");
+      if (wantPlay) await p.video.play().catch(() => {});
+      updatePlay();
+    } catch (err) {
+      if (seq !== p.seq) return;
+      stop(p);
+      if (err instanceof APIError) {
+        if (err.code && err.code.startsWith("purpose.")) window.gw.forgetPurpose();
+        setMsg(p, err.message);
+      } else {
+        setMsg(p, T("ui.js.video.error"));
+      }
+    } finally {
+      p.pending = false;
+    }
+  }
+
+  function stop(p) {
+    p.view = null;
+    p.video.removeAttribute("src");
+    p.video.load();
+    p.clock.textContent = "";
+  }
+
+  // continueAfter opens the next window when a view ends.
+  function continueAfter(p) {
+    if (!p.view) return;
+    const next = p.runs.find((r) => r.end > p.view.end + 500);
+    if (!next) return;
+    seek(Math.max(p.view.end, next.start), true);
+  }
+
+  function updatePlay() {
+    const m = shown[0];
+    const playing = m && m.view && !m.video.paused;
+    playBtn.textContent = T(playing ? "ui.js.playback.pause" : "ui.js.playback.play");
+  }
+  playBtn.addEventListener("click", () => {
+    const m = shown[0];
+    if (!m) return;
+    if (!m.view) { seek(firstRun(), true); return; }
+    wantPlay = m.video.paused;
+    for (const p of shown) if (p.view) wantPlay ? p.video.play().catch(() => {}) : p.video.pause();
+    setTimeout(updatePlay, 50);
+  });
+  function firstRun() {
+    const r = shown[0] && shown[0].runs[0];
+    return r ? Math.max(r.start, day0) : day0;
+  }
+  for (const b of document.querySelectorAll("button.speed")) {
+    b.addEventListener("click", () => {
+      rate = Number(b.dataset.rate);
+      for (const x of document.querySelectorAll("button.speed")) x.setAttribute("aria-pressed", String(x === b));
+      for (const p of shown) p.video.playbackRate = rate;
+    });
+  }
+  for (const b of document.querySelectorAll("button.step")) {
+    b.addEventListener("click", () => {
+      wantPlay = false;
+      const d = Number(b.dataset.dir) / 25; // frames of the clips are 1/25 s or longer
+      for (const p of shown) {
+        if (!p.view) continue;
+        p.video.pause();
+        p.video.currentTime = Math.max(0, p.video.currentTime + d);
+      }
+      updatePlay();
+    });
+  }
+  dateInput.addEventListener("change", load);
+  document.addEventListener("play", updatePlay, true);
+  document.addEventListener("pause", updatePlay, true);
+  load();
+  // For the browser tests: what is shown, the day, and the last time sought.
+  window.gwPlayback = { seek, shown: () => shown, day: () => [day0, day1], lastSeek: () => lastSeek };
+})();
