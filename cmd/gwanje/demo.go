@@ -43,11 +43,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   open        %s
   log in as   %s  (관리책임자: live view and playback of every site)
   password    %s  (one-time: you will be asked to change it)
+  live view   %slive  (실시간 영상 in the menu)
+  playback    %splayback  (녹화 영상 재생: any day, from a timeline)
   the policy  %spolicy  (public, generated from the registry)
 
 The administrator "admin" (시스템관리자: users and configuration, no footage) has
 password %s. Stop with Ctrl-C; the temporary data is then removed.
-`, *n, d.Dir, d.URL(), d.Manager, d.ManagerPassword, d.URL(), d.AdminPassword)
+`, *n, d.Dir, d.URL(), d.Manager, d.ManagerPassword, d.URL(), d.URL(), d.URL(), d.AdminPassword)
 	<-ctx.Done()
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/gwanje/gwanje/internal/config"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/seal"
 )
 
 // demoRegistry is the demo institution: one site with the simulated
@@ -48,9 +49,27 @@ sites:
         location: 1층 출입구 및 로비
         radius_m: 20
         cameras:
-{{- range .}}
+{{- range .}}{{if eq .Site "hq"}}
           - id: {{.ID}}
+            name: {{.Name}}
             stream: {url: "{{.URL}}"}
+{{- end}}{{end}}
+{{- if annex .}}
+  - id: annex
+    name: 별관 민원실
+    kind: 지점
+    retention: 30d
+    storage: 본관 전산실
+    groups:
+      - id: hall
+        location: 별관 1층 민원실 및 주차장
+        radius_m: 15
+        cameras:
+{{- range .}}{{if eq .Site "annex"}}
+          - id: {{.ID}}
+            name: {{.Name}}
+            stream: {url: "{{.URL}}"}
+{{- end}}{{end}}
 {{- end}}
 personnel:
   - {role: manager, department: 총무과, title: 과장, phone: 02-000-0000}
@@ -76,13 +95,43 @@ policy:
       summary: 제정
 `
 
-// DemoCamera is one camera of the demo registry.
-type DemoCamera struct{ ID, URL string }
+// DemoCamera is one camera of the demo registry. Name and Site are filled
+// by RenderDemoRegistry when empty.
+type DemoCamera struct{ ID, URL, Name, Site string }
+
+// demoNames are the demo cameras' names, in turn; every fourth camera is
+// H.265, and its name says so.
+var demoNames = []string{"정문 출입구", "1층 로비", "주차장 입구", "후문 (H.265)"}
 
 // RenderDemoRegistry writes the demo institution's registry with cams,
 // its policy enacted on today (YYYY-MM-DD).
 func RenderDemoRegistry(cams []DemoCamera, today string) (string, error) {
-	tmpl, err := template.New("registry").Funcs(template.FuncMap{"today": func() string { return today }}).Parse(demoRegistry)
+	// Distinct names, and the cameras split between two named sites: the
+	// first half in 본관, the rest in 별관.
+	cams = append([]DemoCamera(nil), cams...)
+	for i := range cams {
+		if cams[i].Name == "" {
+			cams[i].Name = demoNames[i%len(demoNames)]
+			if i >= len(demoNames) {
+				cams[i].Name += fmt.Sprintf(" %d", i/len(demoNames)+1)
+			}
+		}
+		if cams[i].Site == "" {
+			cams[i].Site = "hq"
+			if len(cams) > 1 && i >= (len(cams)+1)/2 {
+				cams[i].Site = "annex"
+			}
+		}
+	}
+	annex := func(cs []DemoCamera) bool {
+		for _, c := range cs {
+			if c.Site == "annex" {
+				return true
+			}
+		}
+		return false
+	}
+	tmpl, err := template.New("registry").Funcs(template.FuncMap{"today": func() string { return today }, "annex": annex}).Parse(demoRegistry)
 	if err != nil {
 		return "", err
 	}
@@ -186,6 +235,17 @@ func StartDemo(ctx context.Context, cfg DemoConfig) (_ *Demo, err error) {
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if d.tmp != "" && os.Getenv(MasterKeyEnv) == "" {
+		// A temporary demo's footage is removed at exit: its master key
+		// needs no backup, so it is made here, without the warning that
+		// every recording is lost with it.
+		if err := os.MkdirAll(filepath.Dir(c.KeyFile()), 0o700); err != nil {
+			return nil, err
+		}
+		if _, err := seal.CreateKeyFile(c.KeyFile()); err != nil {
+			return nil, err
+		}
 	}
 	if d.app, err = Start(ctx, c, log); err != nil {
 		return nil, err
