@@ -137,7 +137,6 @@ func init() {
 		"ui.js.video.error":        {"영상을 재생할 수 없습니다.", "The video cannot be played."},
 		"ui.js.playback.pick":      {"타임라인에서 볼 시각을 누르십시오.", "Click a time on a timeline to play it."},
 		"ui.js.playback.loading":   {"불러오는 중…", "Loading…"},
-		"ui.js.playback.none":      {"선택한 기간에 녹화된 영상이 없습니다. 다른 시각을 고르십시오.", "No footage was recorded then. Choose another time."},
 		"ui.js.playback.gap":       {"녹화 공백", "No recording"},
 		"ui.js.playback.play":      {"재생", "Play"},
 		"ui.js.playback.pause":     {"일시정지", "Pause"},

@@ -143,7 +143,7 @@ func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 	h, err := s.begin(r, access.FootageRequest{
 		Way: access.WayPlayback, Cameras: []access.Camera{{ID: cam.ID, Site: cam.Site}},
 		From: req.Start, To: req.End, Until: expires, Purpose: req.purpose(),
-		Object: fmt.Sprintf("%s %s–%s (MP4)", cam.ID, req.Start.Format(time.RFC3339), req.End.Format(time.RFC3339)),
+		Object: fmt.Sprintf("%s %s – %s (MP4)", cam.ID, formatTime(req.Start, s.Zone()), formatTime(req.End, s.Zone())),
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -232,7 +232,7 @@ func (s *Server) createStillView(w http.ResponseWriter, r *http.Request) {
 	}
 	expires := s.clk.Now().Add(s.opt.ViewTTL)
 	req.From, req.To, req.Until = st.RecordedAt, st.RecordedAt, expires
-	req.Object = fmt.Sprintf("%s 정지화상 %d (%s, JPEG)", cam.ID, st.ID, st.RecordedAt.UTC().Format(time.RFC3339))
+	req.Object = fmt.Sprintf("%s 정지화상 %d (%s, JPEG)", cam.ID, st.ID, formatTime(st.RecordedAt, s.Zone()))
 	h, err := s.begin(r, req)
 	if err != nil {
 		s.fail(w, r, err)

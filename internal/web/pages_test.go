@@ -13,6 +13,8 @@ import (
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/i18n"
+	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/ledger/report"
 )
 
 // pageServer is the test harness (the real access service and gate) with
@@ -197,5 +199,37 @@ func TestPageKeysInCatalogue(t *testing.T) {
 		if !i18n.Has("ui.alarm." + string(k)) {
 			t.Errorf("alarm kind %s has no name", k)
 		}
+	}
+}
+
+// A viewing's ledger row, as the 관리대장 export prints it, names every
+// time in the institution's zone: the row's 일시 and the footage period in
+// its 파일명/형태 alike (they once mixed KST and UTC in one row).
+func TestLedgerExportTimesInInstitutionZone(t *testing.T) {
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Skip("no zone data")
+	}
+	h := newHarnessWith(t, 1, func(o *Options) { o.Location = loc })
+	resp := h.do("POST", "/api/cameras/cam-a/views", "viewer", h.viewBody())
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("view: %d", resp.StatusCode)
+	}
+	rows := h.ledger(ledger.Playback)
+	if len(rows) != 1 {
+		t.Fatalf("%d playback rows", len(rows))
+	}
+	row := strings.Join(report.Row(rows[0]), " | ")
+	times := regexp.MustCompile(`\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?\S*`).FindAllString(row, -1)
+	if len(times) < 3 {
+		t.Fatalf("row %q: %d times, want the entry's and the footage's", row, len(times))
+	}
+	// h.t0 is 12:00 UTC, 21:00 KST.
+	if !strings.Contains(row, "2026-06-01 21:00:00 KST") {
+		t.Errorf("the footage period is not in KST: %s", row)
+	}
+	if regexp.MustCompile(`T\d{2}:\d{2}|Z\b|\+00:00|UTC`).MatchString(row) {
+		t.Errorf("a time in UTC in the export row: %s", row)
 	}
 }

@@ -257,7 +257,7 @@
       // Nothing recorded here: no request, so no ledger row; the
       // catalogue's message for the server's own refusal.
       stop(p);
-      setMsg(p, T("ui.js.playback.none"));
+      setMsg(p, T("footage.none"));
       return;
     }
     setMsg(p, T("ui.js.playback.loading"));
@@ -309,6 +309,7 @@
     p.video.removeAttribute("src");
     p.video.load();
     p.clock.textContent = "";
+    updatePlay();
   }
 
   // continueAfter opens the next window when a view ends.
