@@ -42,7 +42,7 @@ func authorize(p *Principal, perm Perm, site string, now time.Time) (Role, error
 		return roleNone, errs.Errorf(op, errs.Unauthorized, "not logged in")
 	}
 	if p.MustChangePassword {
-		return roleNone, errs.E(op, errs.Permission, ErrMustChangePassword)
+		return roleNone, errs.E(op, errs.Permission, errs.Code("password.must_change"), ErrMustChangePassword)
 	}
 	anywhere := false
 	for _, g := range p.Grants {
