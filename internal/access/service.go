@@ -265,6 +265,11 @@ func (s *Service) CreateUser(ctx context.Context, actor *Principal, name, displa
 	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
 		return User{}, "", errs.E(op, err)
 	}
+	for _, g := range grants {
+		if err := g.validate(); err != nil {
+			return User{}, "", errs.E(op, err)
+		}
+	}
 	if err := s.mayGive(actor, grants); err != nil {
 		return User{}, "", errs.E(op, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/playback"
@@ -22,7 +21,7 @@ func (a *App) startWeb() error {
 		Guard:    web.AccessGuard{S: a.access, Clock: a.clk},
 		Gate:     a.gate,
 		Acks:     a.access,
-		Accounts: web.AccountRoutes(&access.Handlers{S: a.access, Log: log.With("component", "web")}),
+		Accounts: a.access,
 		Cameras:  appCameras{a},
 		Footage:  playback.StoreSource{Store: a.store},
 		Summaries: func(ctx context.Context) (map[string][2]time.Time, error) {

@@ -85,26 +85,3 @@ func (g AccessGuard) WithPrincipal(ctx context.Context, p *Principal) context.Co
 	}
 	return ctx
 }
-
-// AccountRoutes turns the access service's routes into web routes. The
-// routes a session with a one-time password needs (who am I, change the
-// password, log out) stay reachable before the change.
-func AccountRoutes(h *access.Handlers) []AccountRoute {
-	if h.Error == nil {
-		// The one error writer: a catalogue code and message, never Go text.
-		h.Error = func(w http.ResponseWriter, r *http.Request, err error) { WriteError(w, r, h.Log, err) }
-	}
-	var out []AccountRoute
-	for _, r := range h.Routes() {
-		a := AccountRoute{Pattern: r.Method + " " + r.Pattern, Public: r.Public, Handler: r.Handler}
-		if r.Perm != 0 {
-			a.Perm = Perm(r.Perm.String())
-		}
-		switch r.Pattern {
-		case "/api/me", "/api/password", "/api/logout":
-			a.AllowMustChange = true
-		}
-		out = append(out, a)
-	}
-	return out
-}

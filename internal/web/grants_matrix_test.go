@@ -48,7 +48,7 @@ func newAccountsServer(t *testing.T) *accountsServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { svc.Close() })
-	srv, err := New(Options{Guard: AccessGuard{S: svc, Clock: clk}, Accounts: AccountRoutes(&access.Handlers{S: svc}),
+	srv, err := New(Options{Guard: AccessGuard{S: svc, Clock: clk}, Accounts: svc,
 		Cameras: fakeCameras{}, Footage: newSource(t, &events{}, 0), Ledger: lg, Clock: clk, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

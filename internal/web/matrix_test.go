@@ -141,7 +141,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	gate := access.NewGate(svc, access.GateConfig{Footage: footageIndex{t0: t0, cams: &liveCameras{}}})
 	defer gate.Close()
 	srv, err := New(Options{
-		Guard: AccessGuard{S: svc, Clock: clk}, Gate: gate, Acks: svc, Ledger: lg, Accounts: AccountRoutes(&access.Handlers{S: svc}),
+		Guard: AccessGuard{S: svc, Clock: clk}, Gate: gate, Acks: svc, Ledger: lg, Accounts: svc,
 		Cameras: fakeCameras{}, Footage: mon.src,
 		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,

@@ -36,7 +36,7 @@ func TestReportErrorsAreCatalogued(t *testing.T) {
 	report := health.ReportHandler(func(context.Context) (health.ReportSources, error) {
 		return health.ReportSources{Cameras: []string{"cam-a"}, Ledger: lg}, nil
 	}, time.UTC, clk)
-	srv, err := New(Options{Guard: AccessGuard{S: svc, Clock: clk}, Accounts: AccountRoutes(&access.Handlers{S: svc}),
+	srv, err := New(Options{Guard: AccessGuard{S: svc, Clock: clk}, Accounts: svc,
 		Cameras: fakeCameras{}, Footage: newSource(t, &events{}, 0), Ledger: lg, Report: report, Clock: clk, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

@@ -82,7 +82,7 @@ func TestHoldRoutes(t *testing.T) {
 	defer svc.Close()
 	ret := &fakeRetention{}
 	srv, err := New(Options{Guard: AccessGuard{S: svc, Clock: clk}, Gate: access.NewGate(svc, access.GateConfig{}), Ledger: lg,
-		Accounts: AccountRoutes(&access.Handlers{S: svc}),
+		Accounts: svc,
 		Cameras:  fakeCameras{}, Footage: newSource(t, &events{}, 0), Retention: ret, Clock: clk, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)

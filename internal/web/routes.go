@@ -64,15 +64,7 @@ func (s *Server) routes() []route {
 	rt = append(rt, s.healthRoutes()...)
 	rt = append(rt, s.retentionRoutes()...)
 	rt = append(rt, s.adminRoutes()...)
-	for _, a := range s.opt.Accounts {
-		r := route{pattern: a.Pattern, rule: ruleSession, perm: a.Perm, allowMustChange: a.AllowMustChange, h: a.Handler}
-		if a.Public {
-			r.rule = rulePublic
-		} else if a.Perm != "" {
-			r.rule = rulePerm
-		}
-		rt = append(rt, r)
-	}
+	rt = append(rt, s.accountRoutes()...)
 	if s.opt.Policy != nil {
 		for _, p := range []string{"GET /policy", "GET /policy.md", "GET /policy.pdf", "GET /policy/versions", "GET /policy/versions/{n}"} {
 			rt = append(rt, route{pattern: p, rule: rulePublic, h: s.opt.Policy})

@@ -73,19 +73,6 @@ type Guard interface {
 	WithPrincipal(ctx context.Context, p *Principal) context.Context
 }
 
-// AccountRoutes are the routes the access service provides: login,
-// logout, session, password change, user management. Each is mounted
-// with the rule it states.
-type AccountRoute struct {
-	Pattern string // "POST /api/login"
-	Public  bool   // no session needed (login)
-	// AllowMustChange: reachable by a session that must change its
-	// password first (session info, password change, logout).
-	AllowMustChange bool
-	Perm            Perm // required permission, "" for any session
-	Handler         http.Handler
-}
-
 // CameraInfo is what web knows of a camera from the registry.
 type CameraInfo struct {
 	ID   string
@@ -128,8 +115,10 @@ type Options struct {
 	// stills) exist only when it is set.
 	Gate *access.Gate
 	// Acks records alarm acknowledgements (required with Alarms).
-	Acks     Acks
-	Accounts []AccountRoute
+	Acks Acks
+	// Accounts serves the account routes (login, sessions, passwords,
+	// TOTP, users; web/accounts.go); nil: none.
+	Accounts *access.Service
 	Cameras  Cameras
 	Footage  playback.Source
 	// Summaries lists the oldest and newest footage per camera.

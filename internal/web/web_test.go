@@ -219,7 +219,7 @@ func newHarnessWith(t *testing.T, repeats int, opt func(*Options)) *harness {
 func (h *harness) options() Options {
 	return Options{
 		Guard: AccessGuard{S: h.svc, Clock: h.clk}, Gate: h.gate, Acks: h.svc, Ledger: h.app,
-		Accounts: AccountRoutes(&access.Handlers{S: h.svc}),
+		Accounts: h.svc,
 		Cameras:  h.cams,
 		Footage:  h.src,
 		Clock:    h.clk, Logger: discardLogger(),
