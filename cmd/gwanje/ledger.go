@@ -181,6 +181,9 @@ func runLedgerVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		}
 		fmt.Fprintf(stdout, "key %s signs entries %d to %s%s\n", k.ID, k.First, last, trusted)
 	}
+	if rep.Anchored && rep.LastSeq > 0 && rep.SignedThrough == 0 {
+		fmt.Fprintln(stderr, "WARNING: no entry is sealed by a checkpoint of the trusted key: the chain proves nothing by itself.")
+	}
 	if rep.Unwitnessed > 0 {
 		fmt.Fprintf(stdout, "note: %d checkpoints of the ledger are in no witness (the witness was added later, or failed: see the log)\n", rep.Unwitnessed)
 	}

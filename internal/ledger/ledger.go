@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -161,6 +162,13 @@ func Open(ctx context.Context, opt Options) (*Ledger, error) {
 		l.lastCP.time = opt.Clock.Now()
 	}
 	go l.writer()
+	if inside(opt.Dir, opt.KeyPath) {
+		opt.Logger.Warn("ledger signing key is inside the data directory: whoever can write there can rewrite the ledger and re-sign it; "+
+			"set ledger.signing_key_file elsewhere (docs/guide/running.md)", "key_file", opt.KeyPath)
+	}
+	if len(opt.Witnesses) == 0 {
+		opt.Logger.Warn("ledger has no witness: checkpoints deleted from ledger.db cannot be detected; set ledger.witness_dir (docs/guide/running.md)")
+	}
 	opt.Logger.Info("ledger open", "path", filepath.Join(opt.Dir, DBName), "entries", l.head.seq, "key", l.key.ID,
 		"key_file", opt.KeyPath, "witnesses", len(opt.Witnesses))
 	return l, nil
@@ -202,6 +210,12 @@ func openKey(ctx context.Context, st Store, path string) (*Key, error) {
 	return nil, errs.Errorf(op, errs.Invalid, "the ledger is signed by key %s, but %s holds key %s: "+
 		"point ledger.signing_key_file (GWANJE_LEDGER_SIGNING_KEY_FILE) at the ledger's key; a new key comes only "+
 		"through `gwanje ledger rotate-key`", want, path, k.ID)
+}
+
+// inside reports whether path is in dir.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(path))
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // nextKeyPath is where a rotation writes the new key before its commit.
