@@ -129,6 +129,9 @@ type VerifyOptions struct {
 	Witnesses []Witness
 	// CheckpointFile is one more witness (a FileWitness at this path).
 	CheckpointFile string
+	// Store, when set, is read instead of Dir/ledger.db (another
+	// implementation of Store; Verify does not close it).
+	Store Store
 }
 
 // trust is what Verify believes, resolved from VerifyOptions.
@@ -169,11 +172,15 @@ func Verify(ctx context.Context, opt VerifyOptions) (Report, error) {
 	if !tr.anchored && len(tr.local) == 0 {
 		return Report{}, errs.E(op, kerr)
 	}
-	st, err := openSQLite(ctx, filepath.Join(opt.Dir, DBName), true)
-	if err != nil {
-		return Report{}, errs.E(op, err)
+	st := opt.Store
+	if st == nil {
+		sq, err := openSQLite(ctx, filepath.Join(opt.Dir, DBName), true)
+		if err != nil {
+			return Report{}, errs.E(op, err)
+		}
+		defer sq.Close()
+		st = sq
 	}
-	defer st.Close()
 	ws := slices.Clone(opt.Witnesses)
 	if opt.CheckpointFile != "" {
 		ws = append(ws, FileWitness{Path: opt.CheckpointFile})
