@@ -92,7 +92,7 @@ func isSet(fl *flag.FlagSet, name string) bool {
 // ledgerOptionsFor are the options the ledger of cfg opens with: its
 // signing key and witness.
 func ledgerOptionsFor(cfg *config.Config, log *slog.Logger) ledger.Options {
-	return ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(), Witnesses: ledger.DirWitnesses(cfg.Ledger.WitnessDir), Logger: log}
+	return ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(), Witnesses: ledger.ConfigWitnesses(cfg.Ledger.WitnessDir, cfg.Ledger.Syslog), Logger: log}
 }
 
 // ledgerOptions are the options a command that appends to the ledger of

@@ -146,7 +146,7 @@ func (a *App) openStores(ctx context.Context) error {
 		}
 	})
 	if a.ledger, err = ledger.Open(ctx, ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(),
-		Witnesses: ledger.DirWitnesses(cfg.Ledger.WitnessDir), Logger: log.With("component", "ledger")}); err != nil {
+		Witnesses: ledger.ConfigWitnesses(cfg.Ledger.WitnessDir, cfg.Ledger.Syslog), Logger: log.With("component", "ledger")}); err != nil {
 		return err
 	}
 	a.onClose(func() { a.ledger.Close() })

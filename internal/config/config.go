@@ -214,6 +214,10 @@ type Ledger struct {
 	// append-only file (ledger-checkpoints.log); verify compares the
 	// ledger with it. Must be outside data_dir.
 	WitnessDir string `yaml:"witness_dir"`
+	// Syslog also sends every signed checkpoint to syslog: "local" (the
+	// daemon, which can forward it elsewhere), "udp://host:port" or
+	// "tcp://host:port" (a remote collector); "" for none.
+	Syslog string `yaml:"syslog"`
 	// TrustedPublicKey is a public-key file (`gwanje ledger key -o`) that
 	// `gwanje ledger verify` trusts. Must be outside data_dir.
 	TrustedPublicKey string `yaml:"trusted_public_key"`
@@ -534,6 +538,12 @@ func (c *Config) validateLedger(bad func(key, format string, a ...any)) {
 			bad(p.key, "must be an absolute path, got %q", p.path)
 		case p.key != "ledger.signing_key_file" && c.DataDir != "" && within(c.DataDir, p.path):
 			bad(p.key, "must be outside data_dir (%s): someone who can rewrite the ledger could rewrite it too", c.DataDir)
+		}
+	}
+	if s := l.Syslog; s != "" && s != "local" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "udp" && u.Scheme != "tcp") || u.Port() == "" || u.Path != "" {
+			bad("ledger.syslog", "want local, udp://host:port or tcp://host:port, got %q", s)
 		}
 	}
 	if f := l.TrustedFingerprint; f != "" && (len(f) != 64 || strings.Trim(strings.ToLower(f), "0123456789abcdef") != "") {

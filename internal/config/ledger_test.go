@@ -11,7 +11,7 @@ func TestLedgerSection(t *testing.T) {
 	fp := strings.Repeat("ab", 32)
 	p := filepath.Join(t.TempDir(), "gwanje.yaml")
 	os.WriteFile(p, []byte("data_dir: /var/lib/gwanje\nledger:\n  signing_key_file: /etc/gwanje/ledger-signing.key\n"+
-		"  witness_dir: /mnt/witness/gwanje\n  trusted_fingerprint: "+fp+"\n"), 0o600)
+		"  witness_dir: /mnt/witness/gwanje\n  syslog: udp://10.0.0.9:514\n  trusted_fingerprint: "+fp+"\n"), 0o600)
 	c, err := Load(p, noEnv)
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +32,7 @@ func TestLedgerSection(t *testing.T) {
 		{"ledger:\n  trusted_public_key: /var/lib/gwanje/keys/ledger-signing.pub\n", ":3: ledger.trusted_public_key: must be outside data_dir"},
 		{"ledger:\n  signing_key_file: keys/l.key\n", ":3: ledger.signing_key_file: must be an absolute path"},
 		{"ledger:\n  trusted_fingerprint: 1234\n", ":3: ledger.trusted_fingerprint: want the 64 hex digits"},
+		{"ledger:\n  syslog: logserver\n", ":3: ledger.syslog: want local, udp://host:port"},
 	}
 	for _, tc := range cases {
 		os.WriteFile(p, []byte("data_dir: /var/lib/gwanje\n"+tc.yaml), 0o600)

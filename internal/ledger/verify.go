@@ -7,6 +7,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -226,11 +227,16 @@ func verify(ctx context.Context, st Store, tr trust, witnesses []Witness) (Repor
 	for _, c := range cps {
 		all = append(all, witnessed{c, "database"})
 	}
+	readable := 0
 	for _, w := range witnesses {
 		ext, err := w.Checkpoints(ctx)
+		if errors.Is(err, ErrWriteOnly) {
+			continue
+		}
 		if err != nil {
 			return rep, errs.E(op, err)
 		}
+		readable++
 		rep.External += len(ext)
 		for _, c := range ext {
 			all = append(all, witnessed{c, "witness " + w.String()})
@@ -283,7 +289,7 @@ func verify(ctx context.Context, st Store, tr trust, witnesses []Witness) (Repor
 			note(&Problem{Seq: c.Seq, Damage: MissingCheckpoint, Detail: fmt.Sprintf("checkpoint of entry %d is in %s but not in the ledger: checkpoints were deleted", c.Seq, c.from)})
 		}
 	}
-	if len(witnesses) > 0 {
+	if readable > 0 {
 		inWitness := map[uint64]bool{}
 		for i, c := range all[len(cps):] {
 			if valid[len(cps)+i] {

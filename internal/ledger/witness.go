@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"log/syslog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 
 	"github.com/gwanje/gwanje/internal/errs"
 )
@@ -81,4 +85,80 @@ func DirWitnesses(dir string) []Witness {
 		return nil
 	}
 	return []Witness{DirWitness(dir)}
+}
+
+// ErrWriteOnly is what Checkpoints returns for a witness that cannot be
+// read back from here (syslog): Verify skips it. Its records are compared
+// by exporting them to a file, given to verify as -checkpoints.
+var ErrWriteOnly = errors.New("witness is write-only")
+
+// SyslogWitness sends every checkpoint's line (the checkpoint file format)
+// to syslog with tag "gwanje-ledger", facility authpriv: to the local
+// daemon, which can forward it off the machine, or straight to a remote
+// collector over UDP or TCP. It connects at the first checkpoint and again
+// after a failure, so a syslog that is down never stops the ledger.
+// Export the lines (`journalctl -t gwanje-ledger -o cat > FILE`) and give
+// the file to `gwanje ledger verify -checkpoints FILE` to compare.
+type SyslogWitness struct {
+	network, addr string // "" for the local daemon
+	mu            sync.Mutex
+	w             *syslog.Writer
+}
+
+// NewSyslogWitness parses target: "local", or "udp://host:port" or
+// "tcp://host:port".
+func NewSyslogWitness(target string) (*SyslogWitness, error) {
+	if target == "local" {
+		return &SyslogWitness{}, nil
+	}
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "udp" && u.Scheme != "tcp") || u.Port() == "" || u.Path != "" {
+		return nil, errs.Errorf("ledger.NewSyslogWitness", errs.Invalid, "syslog target %q: want local, udp://host:port or tcp://host:port", target)
+	}
+	return &SyslogWitness{network: u.Scheme, addr: u.Host}, nil
+}
+
+func (w *SyslogWitness) String() string {
+	if w.addr == "" {
+		return "syslog"
+	}
+	return "syslog " + w.network + "://" + w.addr
+}
+
+// Record sends cp's line.
+func (w *SyslogWitness) Record(ctx context.Context, cp Checkpoint) error {
+	const op = "ledger.SyslogWitness.Record"
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.w == nil {
+		sw, err := syslog.Dial(w.network, w.addr, syslog.LOG_AUTHPRIV|syslog.LOG_NOTICE, "gwanje-ledger")
+		if err != nil {
+			return errs.E(op, errs.IO, err)
+		}
+		w.w = sw
+	}
+	if err := w.w.Notice(strings.TrimSuffix(cp.line(), "\n")); err != nil {
+		w.w.Close()
+		w.w = nil
+		return errs.E(op, errs.IO, err)
+	}
+	return nil
+}
+
+// Checkpoints returns ErrWriteOnly.
+func (w *SyslogWitness) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
+	return nil, ErrWriteOnly
+}
+
+// ConfigWitnesses are the witnesses of a validated configuration: a
+// witness directory and a syslog target, either "" for none. A target
+// that does not parse (config.Validate refuses it) is left out.
+func ConfigWitnesses(dir, syslogTarget string) []Witness {
+	ws := DirWitnesses(dir)
+	if syslogTarget != "" {
+		if sw, err := NewSyslogWitness(syslogTarget); err == nil {
+			ws = append(ws, sw)
+		}
+	}
+	return ws
 }
