@@ -171,15 +171,15 @@ func runLedgerVerify(ctx context.Context, args []string, stdout, stderr io.Write
 	fmt.Fprintf(stdout, "ledger %s: %d entries checked (last seq %d), %d checkpoints (%d in witnesses), signed through %d\n",
 		filepath.Join(cfg.DataDir, ledger.DBName), rep.Entries, rep.LastSeq, rep.Checkpoints, rep.External, rep.SignedThrough)
 	for _, k := range rep.Keys {
-		last := "on"
+		last := "onward"
 		if k.Last != 0 {
-			last = fmt.Sprint(k.Last)
+			last = fmt.Sprint("to ", k.Last)
 		}
 		trusted := ""
 		if k.Fingerprint == rep.Trusted {
 			trusted = " (trusted)"
 		}
-		fmt.Fprintf(stdout, "key %s signs entries %d to %s%s\n", k.ID, k.First, last, trusted)
+		fmt.Fprintf(stdout, "key %s signs entries %d %s%s\n", k.ID, k.First, last, trusted)
 	}
 	if rep.Anchored && rep.LastSeq > 0 && rep.SignedThrough == 0 {
 		fmt.Fprintln(stderr, "WARNING: no entry is sealed by a checkpoint of the trusted key: the chain proves nothing by itself.")

@@ -180,7 +180,7 @@ func TestLedgerRotateKeyCommand(t *testing.T) {
 	fillLedger(t, ledgerOpts(t, s), 10, "확인")
 	for _, pub := range []string{s.pub, newPub} {
 		code, out, errs := gwanje(t, "ledger", "verify", "-config", s.cfg, "-pubkey", pub)
-		if code != 0 || !strings.Contains(out, "signs entries 1 to 11") || !strings.Contains(out, "signs entries 12 to on") ||
+		if code != 0 || !strings.Contains(out, "signs entries 1 to 11") || !strings.Contains(out, "signs entries 12 onward") ||
 			!strings.Contains(out, "signed through 21") {
 			t.Errorf("verify with %s: %d\n%s\n%s", filepath.Base(pub), code, out, errs)
 		}
