@@ -165,11 +165,18 @@ func (x footageIndex) Recording(c string) bool { _, ok := x.cams.State(c); retur
 // newHarness is a server on the real access service and gate, with a
 // ledger that records the order of its writes among footage reads. Users:
 // viewer (접근권한자 of site-a) and other (playback only, site-b).
-func newHarness(t *testing.T) *harness { return newHarnessWith(t, 1, nil) }
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, 1) }
 
-// newHarnessWith is newHarness with repeats × 10 s of footage and opt
-// changing the server's options.
-func newHarnessWith(t *testing.T, repeats int, opt func(*Options)) *harness {
+// setup is what a harness is built from, for a test to change.
+type setup struct {
+	access *access.Config
+	gate   *access.GateConfig
+	opt    *Options
+}
+
+// newHarnessWith is newHarness with repeats × 10 s of footage and mods
+// changing the access service, the gate and the server.
+func newHarnessWith(t *testing.T, repeats int, mods ...func(setup)) *harness {
 	h := &harness{t: t, ev: &events{}, users: map[string]*userSession{}}
 	h.t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	h.clk = clock.NewFake(h.t0.Add(time.Duration(repeats) * 10 * time.Second).Add(time.Minute))
@@ -186,22 +193,28 @@ func newHarnessWith(t *testing.T, repeats int, opt func(*Options)) *harness {
 		h.rows = append(h.rows, e)
 		return e, nil
 	})
+	h.cams = &liveCameras{feeds: map[string][]chan ingest.LiveFrame{}}
+	ac := access.Config{Dir: t.TempDir(), Ledger: h.app, Clock: h.clk,
+		Logger: discardLogger(), Argon2: fastArgon, IdleTimeout: 24 * time.Hour}
+	gc := access.GateConfig{Footage: footageIndex{h.t0, h.cams, time.Duration(repeats) * 10 * time.Second},
+		Tick: 20 * time.Millisecond}
+	var o Options
+	for _, m := range mods {
+		m(setup{&ac, &gc, &o})
+	}
 	var err error
-	h.svc, err = access.Open(context.Background(), access.Config{Dir: t.TempDir(), Ledger: h.app, Clock: h.clk,
-		Logger: discardLogger(), Argon2: fastArgon, IdleTimeout: 24 * time.Hour})
+	h.svc, err = access.Open(context.Background(), ac)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.svc.Close() })
-	h.cams = &liveCameras{feeds: map[string][]chan ingest.LiveFrame{}}
-	h.gate = access.NewGate(h.svc, access.GateConfig{Footage: footageIndex{h.t0, h.cams, time.Duration(repeats) * 10 * time.Second},
-		Tick: 20 * time.Millisecond})
+	h.gate = access.NewGate(h.svc, gc)
 	t.Cleanup(h.gate.Close)
-	o := h.options()
-	if opt != nil {
-		opt(&o)
+	base := h.options()
+	if o.ViewTTL != 0 {
+		base.ViewTTL = o.ViewTTL
 	}
-	h.srv, err = New(o)
+	h.srv, err = New(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -611,4 +624,88 @@ func (c *liveCameras) subscribers(id string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.feeds[id])
+}
+
+// Findings 4 and the one client address, end to end: behind a trusted
+// proxy the viewer's own address is what the viewing room checks and what
+// the 관리대장 records; outside the room footage is refused and the
+// refusal recorded; a stranger's X-Forwarded-For is not believed.
+func TestViewingRoomBehindTrustedProxy(t *testing.T) {
+	h := newHarnessWith(t, 1, func(s setup) {
+		s.access.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		s.gate.Rooms = access.Rooms{Sites: map[string][]netip.Prefix{"site-a": {netip.MustParsePrefix("10.20.0.0/24")}}}
+	})
+	view := func(forwarded string) (int, ErrorBody) {
+		b, _ := json.Marshal(h.viewBody())
+		req, _ := http.NewRequest("POST", h.ts.URL+"/api/cameras/cam-a/views", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.AddCookie(&http.Cookie{Name: access.CookieName, Value: h.users["viewer"].token})
+		req.Header.Set("X-CSRF-Token", h.users["viewer"].csrf)
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var eb ErrorBody
+		json.NewDecoder(resp.Body).Decode(&eb)
+		return resp.StatusCode, eb
+	}
+	// From the viewing room, through the proxy: allowed, and the row
+	// names the viewer's machine, not the proxy.
+	if code, eb := view("203.0.113.50, 10.20.0.7"); code != http.StatusCreated {
+		t.Fatalf("from the viewing room: %d %s", code, eb.Code)
+	}
+	rows := h.ledger(ledger.Playback)
+	if len(rows) != 1 || rows[0].Client != "10.20.0.7" {
+		t.Fatalf("ledger client %+v, want the viewer's 10.20.0.7", rows)
+	}
+	// From elsewhere: refused with its code, and recorded with the address.
+	if code, eb := view("192.0.2.9"); code != http.StatusForbidden || eb.Code != "footage.network" || eb.Message == "" {
+		t.Fatalf("outside the viewing room: %d %s %q", code, eb.Code, eb.Message)
+	}
+	refused := h.ledger(ledger.AccessRefused)
+	if len(refused) != 1 || refused[0].Client != "192.0.2.9" || !strings.Contains(refused[0].Detail, "footage.network") {
+		t.Fatalf("refusal %+v", refused)
+	}
+	// The proxy itself (no header) is outside the room too.
+	if code, _ := view(""); code != http.StatusForbidden {
+		t.Fatalf("from the proxy's own address: %d", code)
+	}
+	// The camera list still shows the camera: the grant allows it, the
+	// room decides where it may be watched.
+	resp := h.do("GET", "/api/cameras", "viewer", nil)
+	var cams []cameraJSON
+	json.NewDecoder(resp.Body).Decode(&cams)
+	resp.Body.Close()
+	if len(cams) != 1 || cams[0].ID != "cam-a" {
+		t.Fatalf("cameras %+v", cams)
+	}
+}
+
+// A stranger (not a trusted proxy) cannot walk into the viewing room by
+// writing X-Forwarded-For.
+func TestForwardedHeaderOfStrangerIgnored(t *testing.T) {
+	h := newHarnessWith(t, 1, func(s setup) {
+		s.gate.Rooms = access.Rooms{Networks: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/24")}}
+	})
+	b, _ := json.Marshal(h.viewBody())
+	req, _ := http.NewRequest("POST", h.ts.URL+"/api/cameras/cam-a/views", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(&http.Cookie{Name: access.CookieName, Value: h.users["viewer"].token})
+	req.Header.Set("X-CSRF-Token", h.users["viewer"].csrf)
+	req.Header.Set("X-Forwarded-For", "10.20.0.7")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("spoofed X-Forwarded-For let a stranger in: %d", resp.StatusCode)
+	}
+	if r := h.ledger(ledger.AccessRefused); len(r) != 1 || r[0].Client != "127.0.0.1" {
+		t.Fatalf("refusal recorded with %+v, want the real peer", r)
+	}
 }
