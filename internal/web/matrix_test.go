@@ -389,10 +389,13 @@ type stream struct {
 	started chan struct{} // the first bytes arrived
 	resume  chan struct{} // (a download) read on after the first bytes
 	done    chan struct{}
-	status  int
-	length  int64 // Content-Length, -1 for a stream
-	n       int64
-	err     error
+	// set before started is closed
+	status   int
+	length   int64 // Content-Length, -1 for a stream
+	startErr error
+	// set before done is closed
+	n   int64
+	err error
 }
 
 // open GETs url as user and reads: a stream (resume nil) to its end; a
@@ -408,7 +411,7 @@ func (h *harness) open(url, user string, download bool) *stream {
 		defer close(st.done)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			st.err = err
+			st.startErr, st.err = err, err
 			close(st.started)
 			return
 		}
@@ -416,10 +419,9 @@ func (h *harness) open(url, user string, download bool) *stream {
 		st.status, st.length = resp.StatusCode, resp.ContentLength
 		first := make([]byte, 64<<10)
 		n, err := io.ReadAtLeast(resp.Body, first, 8)
-		st.n = int64(n)
+		st.n, st.startErr, st.err = int64(n), err, err
 		close(st.started)
 		if err != nil {
-			st.err = err
 			return
 		}
 		if st.resume != nil {
@@ -495,8 +497,8 @@ func TestStreamsEndWithinOneSecondOfRevocation(t *testing.T) {
 			ds := h.open(play.URL, "viewer", true)
 			for _, st := range []*stream{ls, ds} {
 				<-st.started
-				if st.status != 200 || st.err != nil {
-					t.Fatalf("stream did not start: %d %v", st.status, st.err)
+				if st.status != 200 || st.startErr != nil {
+					t.Fatalf("stream did not start: %d %v", st.status, st.startErr)
 				}
 			}
 			if ds.length < 64<<20 {
