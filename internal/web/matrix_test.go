@@ -470,7 +470,7 @@ func TestStreamsEndWithinOneSecondOfRevocation(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// 40 min of footage: far more than socket buffers hold, so the
 			// download is still being written when the right goes.
-			h := newHarnessWith(t, 240, func(s setup) { s.opt.ViewTTL = 24 * time.Hour })
+			h := newHarnessWith(t, 240, func(o *Options) { o.ViewTTL = 24 * time.Hour })
 			h.cams.record("cam-a")
 			frames := liveFrames(t, h.t0)
 			p, err := h.svc.Authenticate(ctx, h.users["viewer"].token, netip.MustParseAddr("127.0.0.1"))

@@ -165,18 +165,17 @@ func (x footageIndex) Recording(c string) bool { _, ok := x.cams.State(c); retur
 // newHarness is a server on the real access service and gate, with a
 // ledger that records the order of its writes among footage reads. Users:
 // viewer (접근권한자 of site-a) and other (playback only, site-b).
-func newHarness(t *testing.T) *harness { return newHarnessWith(t, 1) }
+func newHarness(t *testing.T) *harness { return newHarnessWith(t, 1, nil) }
 
-// setup is what a harness is built from, for a test to change.
-type setup struct {
-	access *access.Config
-	gate   *access.GateConfig
-	opt    *Options
+// newHarnessWith is newHarness with repeats × 10 s of footage and opt
+// changing the server's options.
+func newHarnessWith(t *testing.T, repeats int, opt func(*Options)) *harness {
+	return newHarnessSetup(t, repeats, nil, opt)
 }
 
-// newHarnessWith is newHarness with repeats × 10 s of footage and mods
-// changing the access service, the gate and the server.
-func newHarnessWith(t *testing.T, repeats int, mods ...func(setup)) *harness {
+// newHarnessSetup is newHarnessWith with acc changing the access service's
+// and the gate's configuration.
+func newHarnessSetup(t *testing.T, repeats int, acc func(*access.Config, *access.GateConfig), opt func(*Options)) *harness {
 	h := &harness{t: t, ev: &events{}, users: map[string]*userSession{}}
 	h.t0 = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	h.clk = clock.NewFake(h.t0.Add(time.Duration(repeats) * 10 * time.Second).Add(time.Minute))
@@ -198,9 +197,8 @@ func newHarnessWith(t *testing.T, repeats int, mods ...func(setup)) *harness {
 		Logger: discardLogger(), Argon2: fastArgon, IdleTimeout: 24 * time.Hour}
 	gc := access.GateConfig{Footage: footageIndex{h.t0, h.cams, time.Duration(repeats) * 10 * time.Second},
 		Tick: 20 * time.Millisecond}
-	var o Options
-	for _, m := range mods {
-		m(setup{&ac, &gc, &o})
+	if acc != nil {
+		acc(&ac, &gc)
 	}
 	var err error
 	h.svc, err = access.Open(context.Background(), ac)
@@ -210,11 +208,11 @@ func newHarnessWith(t *testing.T, repeats int, mods ...func(setup)) *harness {
 	t.Cleanup(func() { h.svc.Close() })
 	h.gate = access.NewGate(h.svc, gc)
 	t.Cleanup(h.gate.Close)
-	base := h.options()
-	if o.ViewTTL != 0 {
-		base.ViewTTL = o.ViewTTL
+	o := h.options()
+	if opt != nil {
+		opt(&o)
 	}
-	h.srv, err = New(base)
+	h.srv, err = New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,10 +629,10 @@ func (c *liveCameras) subscribers(id string) int {
 // the 관리대장 records; outside the room footage is refused and the
 // refusal recorded; a stranger's X-Forwarded-For is not believed.
 func TestViewingRoomBehindTrustedProxy(t *testing.T) {
-	h := newHarnessWith(t, 1, func(s setup) {
-		s.access.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-		s.gate.Rooms = access.Rooms{Sites: map[string][]netip.Prefix{"site-a": {netip.MustParsePrefix("10.20.0.0/24")}}}
-	})
+	h := newHarnessSetup(t, 1, func(ac *access.Config, gc *access.GateConfig) {
+		ac.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		gc.Rooms = access.Rooms{Sites: map[string][]netip.Prefix{"site-a": {netip.MustParsePrefix("10.20.0.0/24")}}}
+	}, nil)
 	view := func(forwarded string) (int, ErrorBody) {
 		b, _ := json.Marshal(h.viewBody())
 		req, _ := http.NewRequest("POST", h.ts.URL+"/api/cameras/cam-a/views", bytes.NewReader(b))
@@ -688,9 +686,9 @@ func TestViewingRoomBehindTrustedProxy(t *testing.T) {
 // A stranger (not a trusted proxy) cannot walk into the viewing room by
 // writing X-Forwarded-For.
 func TestForwardedHeaderOfStrangerIgnored(t *testing.T) {
-	h := newHarnessWith(t, 1, func(s setup) {
-		s.gate.Rooms = access.Rooms{Networks: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/24")}}
-	})
+	h := newHarnessSetup(t, 1, func(_ *access.Config, gc *access.GateConfig) {
+		gc.Rooms = access.Rooms{Networks: []netip.Prefix{netip.MustParsePrefix("10.20.0.0/24")}}
+	}, nil)
 	b, _ := json.Marshal(h.viewBody())
 	req, _ := http.NewRequest("POST", h.ts.URL+"/api/cameras/cam-a/views", bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
