@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
@@ -250,7 +251,7 @@ func (g *Gate) Begin(ctx context.Context, p *Principal, req FootageRequest) (*Ha
 		cams = append(cams, c.ID)
 	}
 	e := ledger.Entry{Actor: p.Name, Client: addrString(p.Client), Site: strings.Join(sites, ","), Cameras: cams,
-		From: req.From, To: req.To, Object: req.Object, Purpose: strings.TrimSpace(req.Purpose.Reason),
+		From: req.From, To: req.To, Object: req.Object, Purpose: clip(strings.TrimSpace(req.Purpose.Reason), MaxReason),
 		Party: req.Party, LegalBasis: req.LegalBasis, Form: req.Form, Period: req.Period}
 	if slices.Contains(Purposes, req.Purpose.Code) {
 		e.PurposeCategory = req.Purpose.Label()
@@ -335,6 +336,15 @@ func (g *Gate) exists(ctx context.Context, req FootageRequest) error {
 		return errs.E(op, errs.NotExist, errs.Code("footage.none"), "no footage in the range")
 	}
 	return nil
+}
+
+// clip cuts s to n characters: a refused request's over-long reason is
+// recorded, but not at any length.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
 }
 
 func addrString(a netip.Addr) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
@@ -79,6 +80,7 @@ func TestGateRefusalsAreLedgered(t *testing.T) {
 		{"no purpose", p, "10.10.0.5", playback(Purpose{Reason: "그냥"}), errs.Invalid, "purpose.category"},
 		{"unknown purpose", p, "10.10.0.5", playback(Purpose{Code: "curiosity", Reason: "그냥"}), errs.Invalid, "purpose.category"},
 		{"no reason", p, "10.10.0.5", playback(Purpose{Code: "incident", Reason: "  "}), errs.Invalid, "purpose.reason"},
+		{"reason too long", p, "10.10.0.5", playback(Purpose{Code: "incident", Reason: strings.Repeat("가", 5000)}), errs.Invalid, "purpose.reason"},
 		{"no permission", staff, "10.10.0.5", playback(incident), errs.Permission, "forbidden"},
 		{"other site", p, "10.10.0.5", func() FootageRequest {
 			r := playback(incident)
@@ -98,7 +100,8 @@ func TestGateRefusalsAreLedgered(t *testing.T) {
 			t.Fatalf("%s: %d refusal rows, want %d", c.name, len(refused), i+1)
 		}
 		r := refused[i]
-		if r.Actor != c.p.Name || r.Client != c.client || !strings.Contains(r.Detail, "playback refused: "+c.code) {
+		if r.Actor != c.p.Name || r.Client != c.client || !strings.Contains(r.Detail, "playback refused: "+c.code) ||
+			utf8.RuneCountInString(r.Purpose) > MaxReason+1 {
 			t.Errorf("%s: refusal row %+v", c.name, r)
 		}
 	}
