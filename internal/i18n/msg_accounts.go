@@ -22,6 +22,8 @@ func init() {
 		"totp.wrong":        {"인증 코드가 맞지 않습니다.", "The code does not match."},
 		"totp.no_enrolment": {"진행 중인 OTP 등록이 없습니다. 처음부터 다시 시작하십시오.", "No authenticator enrolment is in progress; start again."},
 		"totp.off":          {"OTP가 설정되어 있지 않습니다.", "No authenticator is set up."},
+		// The enrolment page (templates/totp.html).
+		"ui.totp.password": {"현재 비밀번호", "Current password"},
 		// Users.
 		"user.name":            {"사용자 이름은 공백·제어 문자·/ \\ : * 없이 {max}자 이내여야 하며, 여러 문자 체계를 섞을 수 없습니다.", "The user name must have at most {max} characters, no spaces, control characters or / \\ : *, and one script only."},
 		"user.exists":          {"사용자 {name}이(가) 이미 있습니다(대소문자·전각 문자 차이는 같은 이름입니다).", "User {name} already exists (names differing only in case or width are the same)."},

@@ -38,12 +38,13 @@
   begin?.addEventListener("click", async () => {
     showError(null);
     try {
-      const r = await api("POST", "/api/totp");
+      // The current password: a stolen session alone cannot enrol.
+      const r = await api("POST", "/api/totp", { password: document.getElementById("totp-password").value });
       const u = new URL(r.uri);
       document.getElementById("totp-secret").textContent = u.searchParams.get("secret") || "";
       document.getElementById("totp-uri").textContent = r.uri;
       document.getElementById("totp-step").hidden = false;
-      begin.hidden = true;
+      document.getElementById("totp-start").hidden = true;
       document.querySelector("#totp-form input").focus();
     } catch (err) {
       showError(err);
