@@ -157,7 +157,10 @@ func (a *App) openStores(ctx context.Context) error {
 	go func() { a.ledger.RunCheckpoints(cpCtx); close(cpDone) }()
 	a.onClose(func() { stopCheckpoints(); <-cpDone })
 	if a.access, err = access.Open(ctx, access.Config{Dir: cfg.DataDir, Ledger: a.ledger, Keys: a.keys,
-		TrustedProxies: cfg.TrustedProxies(), Logger: log.With("component", "access")}); err != nil {
+		TrustedProxies: cfg.TrustedProxies(), Logger: log.With("component", "access"),
+		MaxFailures: cfg.Access.Login.MaxFailures, AccountMaxFailures: cfg.Access.Login.AccountMaxFailures,
+		MaxAddressFailures: cfg.Access.Login.AddressMaxFailures, FailureWindow: cfg.Access.Login.FailureWindow.D(),
+		LockoutDuration: cfg.Access.Login.Lockout.D()}); err != nil {
 		return err
 	}
 	a.onClose(func() { a.access.Close() })

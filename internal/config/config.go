@@ -156,6 +156,26 @@ type Access struct {
 	// policy promises (열람 장소 통제). Shown in the published policy only
 	// when set.
 	ViewingRooms ViewingRooms `yaml:"viewing_rooms"`
+	// Login sets the login limits (docs/design/access.md, "Login").
+	Login Login `yaml:"login"`
+}
+
+// Login sets the limits on failed logins: per (account, address), per
+// account from every address, and per address whatever the names.
+type Login struct {
+	// MaxFailures failed logins from one address against one account
+	// within FailureWindow lock that pair for Lockout; the owner can still
+	// log in from elsewhere.
+	MaxFailures int `yaml:"max_failures"`
+	// AccountMaxFailures failures against one account from every address
+	// lock it everywhere for Lockout.
+	AccountMaxFailures int `yaml:"account_max_failures"`
+	// AddressMaxFailures failures from one address (IPv6: its /64),
+	// whatever the names, make its further attempts refused unchecked and
+	// unledgered until its window ends.
+	AddressMaxFailures int      `yaml:"address_max_failures"`
+	FailureWindow      Duration `yaml:"failure_window"`
+	Lockout            Duration `yaml:"lockout"`
 }
 
 // ViewingRooms lists networks in CIDR form for every site and per site.
@@ -253,6 +273,8 @@ func Default() *Config {
 			MinTimeToFull:  Duration(24 * time.Hour),
 		},
 		Metrics: Metrics{Access: MetricsSession, Permission: "manage-registry"},
+		Access: Access{Login: Login{MaxFailures: 5, AccountMaxFailures: 50, AddressMaxFailures: 20,
+			FailureWindow: Duration(15 * time.Minute), Lockout: Duration(30 * time.Minute)}},
 		Retention: Retention{
 			Interval:     Duration(time.Minute),
 			BatchSize:    4096,
@@ -587,6 +609,22 @@ func (c *Config) validateAccess(bad func(key, format string, a ...any)) {
 			bad(key, "needs at least one network (to leave the site unrestricted while others are, give 0.0.0.0/0 and ::/0)")
 		}
 		nets(key, a.ViewingRooms.Sites[site])
+	}
+	l := a.Login
+	if l.MaxFailures < 1 || l.MaxFailures > 100 {
+		bad("access.login.max_failures", "must be between 1 and 100, got %d", l.MaxFailures)
+	}
+	if l.AccountMaxFailures < l.MaxFailures || l.AccountMaxFailures > 10000 {
+		bad("access.login.account_max_failures", "must be between max_failures (%d) and 10000, got %d", l.MaxFailures, l.AccountMaxFailures)
+	}
+	if l.AddressMaxFailures < 1 || l.AddressMaxFailures > 10000 {
+		bad("access.login.address_max_failures", "must be between 1 and 10000, got %d", l.AddressMaxFailures)
+	}
+	if d := l.FailureWindow.D(); d < time.Minute || d > 24*time.Hour {
+		bad("access.login.failure_window", "must be between 1m and 24h, got %v", d)
+	}
+	if d := l.Lockout.D(); d < time.Minute || d > 24*time.Hour {
+		bad("access.login.lockout", "must be between 1m and 24h, got %v", d)
 	}
 }
 
