@@ -10,10 +10,9 @@ import (
 // running ledger, the registry file the server reads at start, and the
 // policy store.
 func (a *App) adminWebOptions(opt *web.Options) {
-	opt.Admin = web.Admin{Book: a.ledger, Font: report.DefaultFont, Location: report.KST}
+	opt.Admin = web.Admin{Book: a.ledger, Font: report.DefaultFont}
 	if a.reg != nil {
 		opt.Admin.Institution = a.reg.Organization.Name
-		opt.Admin.Location = a.reg.Location()
 	}
 	running := func() *registry.Registry { return a.reg }
 	opt.Admin.Registry = &web.RegistryAdmin{Running: running, Path: a.cfg.Registry}

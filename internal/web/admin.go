@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
-	"github.com/gwanje/gwanje/internal/ledger/report"
 )
 
 // Administrative routes: the 관리대장 (query, verify, export, sign-off),
@@ -30,8 +29,6 @@ type Admin struct {
 	Institution string
 	// Font is the TrueType font of PDF exports ("" for report.DefaultFont).
 	Font string
-	// Location is the institution's time zone (default KST).
-	Location *time.Location
 	// VerifyMaxAge is how long a verification of the chain is shown
 	// before the next request runs it again (default 10 minutes).
 	VerifyMaxAge time.Duration
@@ -51,12 +48,7 @@ func (s *Server) adminRoutes() []route {
 
 // zone is the institution's time zone: every date a user types and every
 // time the administrative routes print is in it.
-func (s *Server) zone() *time.Location {
-	if s.opt.Admin.Location != nil {
-		return s.opt.Admin.Location
-	}
-	return report.KST
-}
+func (s *Server) zone() *time.Location { return s.Zone() }
 
 // decodeBody reads a JSON body of at most max bytes into v; unknown
 // fields are refused.

@@ -62,14 +62,6 @@ func (g *scopeGuard) Authorize(r *http.Request, p *Principal, perm Perm, site st
 
 func (g *scopeGuard) WithPrincipal(ctx context.Context, p *Principal) context.Context { return ctx }
 
-var seoul = func() *time.Location {
-	l, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		return time.FixedZone("KST", 9*3600)
-	}
-	return l
-}()
-
 type adminHarness struct {
 	t       *testing.T
 	clk     *clock.Fake
@@ -122,13 +114,14 @@ func newAdminHarness(t *testing.T, book LedgerBook) *adminHarness {
 			"admin-main":   {PermManageRegistry: {"main"}},
 			"staff":        {PermLiveView: {"main"}},
 		}},
-		Cameras: fakeCameras{},
-		Footage: newSource(t, &events{}, 0),
-		Ledger:  h.lg,
-		Clock:   h.clk,
-		Logger:  discardLogger(),
+		Cameras:  fakeCameras{},
+		Footage:  newSource(t, &events{}, 0),
+		Ledger:   h.lg,
+		Clock:    h.clk,
+		Location: seoul,
+		Logger:   discardLogger(),
 		Admin: Admin{
-			Book: book, Institution: "구로신협", Location: seoul, Font: filepath.Join(h.dir, "no-font.ttf"),
+			Book: book, Institution: "구로신협", Font: filepath.Join(h.dir, "no-font.ttf"),
 			Registry: &RegistryAdmin{Running: func() *registry.Registry { return running }, Path: regPath},
 			Policy: &PolicyAdmin{Store: st, Registry: func() (*registry.Registry, error) { return registry.Load(regPath) },
 				// The running configuration restricts viewing to a room,
