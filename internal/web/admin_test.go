@@ -16,6 +16,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
@@ -612,5 +613,60 @@ func TestPolicyDraftPublishDiff(t *testing.T) {
 	}
 	if r := h.call("GET", "/api/policy/form", "", nil, true); r.status != 401 {
 		t.Errorf("form without a session: %d", r.status)
+	}
+}
+
+// CSRFToken lets pages of the scope guard's users send their token.
+func (g *scopeGuard) CSRFToken(p *Principal) string { return "csrf-" + p.User }
+
+// TestAdminPagesRender: the administrative pages with data, for each
+// reader, in both languages: no key missing from the catalogue, every time
+// in the institution's zone, and the 관리대장 page scoped like its API.
+func TestAdminPagesRender(t *testing.T) {
+	h := newAdminHarness(t, nil)
+	h.fillLedger()
+	for _, c := range []struct{ user, path string }{
+		{"auditor-main", "/ledger"}, {"auditor-all", "/ledger?kind=playback&from=2026-06-01&to=2026-06-02"},
+		{"manager-main", "/ledger"}, {"auditor-all", "/ledger?from=bad"},
+		{"admin", "/registry"}, {"admin-main", "/registry"}, {"admin", "/policy-admin"},
+		{"staff", "/alarms"}, {"staff", "/health"},
+	} {
+		for _, lang := range i18n.Langs {
+			code, body := getPage(t, h.ts, c.path, c.user, lang)
+			if code != 200 {
+				t.Errorf("%s %s (%s): %d", c.user, c.path, lang, code)
+				continue
+			}
+			if i := strings.Index(body, i18n.Missing); i >= 0 {
+				t.Errorf("%s %s (%s): a key missing from the catalogue: %q", c.user, c.path, lang, body[i:min(len(body), i+60)])
+			}
+			for _, tm := range anyTime.FindAllString(body, -1) {
+				if !strings.Contains(tm, "KST") {
+					t.Errorf("%s %s: time %q is not in the institution's zone", c.user, c.path, tm)
+				}
+			}
+		}
+	}
+	_, body := getPage(t, h.ts, "/ledger", "auditor-main", i18n.Ko)
+	if strings.Contains(body, "lee") || strings.Contains(body, `data-seq="1"`) || !strings.Contains(body, `data-seq="4"`) {
+		t.Error("the 관리대장 page of a reader of one site shows rows of another site or of none")
+	}
+	if strings.Contains(body, `id="signoff-form"`) {
+		t.Error("a 감사 is offered the sign-off")
+	}
+	_, body = getPage(t, h.ts, "/ledger", "manager-main", i18n.Ko)
+	if !strings.Contains(body, `id="signoff-form"`) {
+		t.Error("the 관리책임자 is not offered the sign-off")
+	}
+	_, body = getPage(t, h.ts, "/ledger?from=bad", "auditor-all", i18n.En)
+	if !strings.Contains(body, "YYYY-MM-DD") {
+		t.Error("a bad date on the 관리대장 page is not explained")
+	}
+	_, body = getPage(t, h.ts, "/registry", "admin-main", i18n.Ko)
+	if strings.Contains(body, "시장지점") || strings.Contains(body, `id="import"`) {
+		t.Error("a site administrator sees another site or the import")
+	}
+	if code, _ := getPage(t, h.ts, "/users", "auditor-all", i18n.Ko); code != 403 {
+		t.Errorf("the users page for a 감사: %d", code)
 	}
 }
