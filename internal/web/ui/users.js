@@ -7,6 +7,8 @@
   const roles = Object.fromEntries(JSON.parse(app.dataset.roles).map((o) => [o.Value, o.Label]));
   const sites = Object.fromEntries(JSON.parse(app.dataset.sites).map((o) => [o.Value, o.Label]));
   const reasons = Object.fromEntries(JSON.parse(app.dataset.reasons).map((o) => [o.Value, o.Label]));
+  // The account API answers the reason in Korean, as the ledger records it.
+  Object.assign(reasons, { "전보": reasons.transfer, "퇴직": reasons.retirement, "기타": reasons.other });
   const resetRoute = app.dataset.reset;
   const me = app.dataset.me; // nobody changes their own grants here
   const tbody = document.querySelector("#user-table tbody");
@@ -31,7 +33,10 @@
   }
   // wire keeps only what the API takes of a listed grant.
   const wire = (g) => {
+    // The permissions go back as they are, so a grant with its own set
+    // keeps it.
     const out = { role: g.role, sites: g.sites || [] };
+    if (g.perms && g.perms.length) out.perms = g.perms;
     if (g.title) out.title = g.title;
     if (g.valid_from) out.valid_from = g.valid_from;
     if (g.valid_until) out.valid_until = g.valid_until;
