@@ -57,21 +57,24 @@ func loadHoldsPage(s *Server, r *http.Request, pc *PageContext) (any, error) {
 	}
 	for _, h := range hs {
 		row := holdRow{Hold: h, Manual: h.Owner == retention.OwnerManual, OwnerKey: "ui.adm.holds.owner." + string(h.Owner)}
-		seen, all := false, true
+		// A hold is shown to who reads the 관리대장 of every camera it
+		// covers (as GET /api/holds shows it); a camera the registry no
+		// longer knows only to a reader of every site.
+		seen, all := true, true
 		for _, c := range h.Cameras {
 			ci, ok := names[c]
-			if ok && read.has(ci.Site) {
-				seen = true
+			site := "*"
+			if ok {
+				site = ci.Site
 				row.Names = append(row.Names, ci.Name)
 			} else {
 				row.Names = append(row.Names, c)
 			}
-			if !ok || !handle.has(ci.Site) {
-				all = false
-			}
+			seen = seen && read.has(site)
+			all = all && handle.has(site)
 		}
 		if !seen {
-			continue // a hold of cameras the reader may not know of
+			continue
 		}
 		if all && row.Manual && h.Released.IsZero() && len(h.Cameras) > 0 {
 			row.Release = h.Cameras[0]
