@@ -670,3 +670,35 @@ func TestAdminPagesRender(t *testing.T) {
 		t.Errorf("the users page for a 감사: %d", code)
 	}
 }
+
+// TestHoldsPageScope: the holds page lists a hold only to who reads the
+// 관리대장 of its cameras, offers release only to who handles requests on
+// every camera's site, and never offers it for a request's own hold.
+func TestHoldsPageScope(t *testing.T) {
+	srv, err := New(Options{
+		Guard: &scopeGuard{users: map[string]map[Perm][]string{
+			"auditor-a": {PermReadLedger: {"site-a"}},
+			"manager-a": {PermReadLedger: {"site-a"}, PermHandleRequests: {"site-a"}},
+		}},
+		Cameras: fakeCameras{}, Footage: newSource(t, &events{}, 0),
+		Ledger:    ledger.AppenderFunc(func(_ context.Context, e ledger.Entry) (ledger.Entry, error) { return e, nil }),
+		Retention: &fakeRetention{}, Location: seoul, Logger: discardLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	_, body := getPage(t, ts, "/holds", "auditor-a", i18n.Ko)
+	if strings.Count(body, `data-hold="1"`) != 1 || !strings.Contains(body, `data-hold="2"`) {
+		t.Errorf("auditor of site-a: want hold 1 on cam-a once and the request's hold 2")
+	}
+	if strings.Contains(body, `class="release"`) || strings.Contains(body, `id="hold-form"`) {
+		t.Error("an auditor is offered to place or release a hold")
+	}
+	_, body = getPage(t, ts, "/holds", "manager-a", i18n.Ko)
+	if !strings.Contains(body, `data-camera="cam-a" data-hold="1"`) || strings.Contains(body, `class="release" data-camera="cam-a" data-hold="2"`) ||
+		!strings.Contains(body, `name="camera" value="cam-a"`) || strings.Contains(body, `value="cam-b"`) {
+		t.Errorf("manager of site-a: release of hold 1 on cam-a only, placing on cam-a only:\n%s", body[strings.Index(body, "<main"):])
+	}
+}
