@@ -202,6 +202,15 @@ func (h *adminHarness) call(method, path, user string, body any, csrf bool) repl
 	return reply{resp.StatusCode, resp.Header, b}
 }
 
+// seoul is the institution's zone of these tests.
+var seoul = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		return time.FixedZone("KST", 9*3600)
+	}
+	return l
+}()
+
 func kst(y int, m time.Month, d, hh, mm int) time.Time {
 	return time.Date(y, m, d, hh, mm, 0, 0, seoul)
 }
@@ -632,7 +641,7 @@ func TestAdminPagesRender(t *testing.T) {
 		{"staff", "/alarms"}, {"staff", "/health"},
 	} {
 		for _, lang := range i18n.Langs {
-			code, body := getPage(t, h.ts, c.path, c.user, lang)
+			code, body := adminPage(t, h.ts, c.path, c.user, lang)
 			if code != 200 {
 				t.Errorf("%s %s (%s): %d", c.user, c.path, lang, code)
 				continue
@@ -647,26 +656,26 @@ func TestAdminPagesRender(t *testing.T) {
 			}
 		}
 	}
-	_, body := getPage(t, h.ts, "/ledger", "auditor-main", i18n.Ko)
+	_, body := adminPage(t, h.ts, "/ledger", "auditor-main", i18n.Ko)
 	if strings.Contains(body, "lee") || strings.Contains(body, `data-seq="1"`) || !strings.Contains(body, `data-seq="4"`) {
 		t.Error("the 관리대장 page of a reader of one site shows rows of another site or of none")
 	}
 	if strings.Contains(body, `id="signoff-form"`) {
 		t.Error("a 감사 is offered the sign-off")
 	}
-	_, body = getPage(t, h.ts, "/ledger", "manager-main", i18n.Ko)
+	_, body = adminPage(t, h.ts, "/ledger", "manager-main", i18n.Ko)
 	if !strings.Contains(body, `id="signoff-form"`) {
 		t.Error("the 관리책임자 is not offered the sign-off")
 	}
-	_, body = getPage(t, h.ts, "/ledger?from=bad", "auditor-all", i18n.En)
+	_, body = adminPage(t, h.ts, "/ledger?from=bad", "auditor-all", i18n.En)
 	if !strings.Contains(body, "YYYY-MM-DD") {
 		t.Error("a bad date on the 관리대장 page is not explained")
 	}
-	_, body = getPage(t, h.ts, "/registry", "admin-main", i18n.Ko)
+	_, body = adminPage(t, h.ts, "/registry", "admin-main", i18n.Ko)
 	if strings.Contains(body, "시장지점") || strings.Contains(body, `id="import"`) {
 		t.Error("a site administrator sees another site or the import")
 	}
-	if code, _ := getPage(t, h.ts, "/users", "auditor-all", i18n.Ko); code != 403 {
+	if code, _ := adminPage(t, h.ts, "/users", "auditor-all", i18n.Ko); code != 403 {
 		t.Errorf("the users page for a 감사: %d", code)
 	}
 }
@@ -689,16 +698,47 @@ func TestHoldsPageScope(t *testing.T) {
 	}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	_, body := getPage(t, ts, "/holds", "auditor-a", i18n.Ko)
+	_, body := adminPage(t, ts, "/holds", "auditor-a", i18n.Ko)
 	if strings.Count(body, `data-hold="1"`) != 1 || !strings.Contains(body, `data-hold="2"`) {
 		t.Errorf("auditor of site-a: want hold 1 on cam-a once and the request's hold 2")
 	}
 	if strings.Contains(body, `class="release"`) || strings.Contains(body, `id="hold-form"`) {
 		t.Error("an auditor is offered to place or release a hold")
 	}
-	_, body = getPage(t, ts, "/holds", "manager-a", i18n.Ko)
+	_, body = adminPage(t, ts, "/holds", "manager-a", i18n.Ko)
 	if !strings.Contains(body, `data-camera="cam-a" data-hold="1"`) || strings.Contains(body, `class="release" data-camera="cam-a" data-hold="2"`) ||
 		!strings.Contains(body, `name="camera" value="cam-a"`) || strings.Contains(body, `value="cam-b"`) {
 		t.Errorf("manager of site-a: release of hold 1 on cam-a only, placing on cam-a only:\n%s", body[strings.Index(body, "<main"):])
+	}
+}
+
+// adminPage gets a page as one of the scope guard's users.
+func adminPage(t *testing.T, ts *httptest.Server, path, user string, lang i18n.Lang) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", ts.URL+path, nil)
+	if user != "" {
+		req.AddCookie(&http.Cookie{Name: "s", Value: user})
+	}
+	req.AddCookie(&http.Cookie{Name: i18n.CookieName, Value: string(lang)})
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Every ledger kind has a name in the catalogue, in the ledger's own
+// Korean: a kind added later shows on the 관리대장 page by its label.
+func TestLedgerKindsInCatalogue(t *testing.T) {
+	for _, k := range ledger.Kinds() {
+		key := "ledger.kind." + k.String()
+		if !i18n.Has(key) {
+			t.Errorf("kind %s: %s missing from the catalogue", k, key)
+		} else if got := i18n.T(i18n.Ko, key, nil); got != k.Label() {
+			t.Errorf("kind %s: catalogue says %q, the ledger %q", k, got, k.Label())
+		}
 	}
 }

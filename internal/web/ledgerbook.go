@@ -327,7 +327,7 @@ func (s *Server) ledgerVerify(w http.ResponseWriter, r *http.Request) {
 	out := verifyJSON{OK: rep.OK(), Entries: rep.Entries, LastSeq: rep.LastSeq, SignedThrough: rep.SignedThrough,
 		Checkpoints: rep.Checkpoints, External: rep.External, VerifiedAt: s.timeText(at), Fresh: fresh}
 	if p := rep.Problem; p != nil {
-		out.ProblemSeq, out.ProblemDamage = p.Seq, strings.ReplaceAll(p.Damage.String(), " ", "-")
+		out.ProblemSeq, out.ProblemDamage = p.Seq, damageName(p.Damage)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -422,3 +422,6 @@ func (s *Server) ledgerSignOff(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusCreated, s.toEntryJSON(got))
 }
+
+// damageName is a damage's name in codes and catalogue keys ("bad-checkpoint").
+func damageName(d ledger.Damage) string { return strings.ReplaceAll(d.String(), " ", "-") }

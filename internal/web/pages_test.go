@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/access"
+	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/ledger/report"

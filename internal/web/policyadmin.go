@@ -124,15 +124,23 @@ func (s *Server) facts(reg *registry.Registry) policy.Facts {
 }
 
 func (s *Server) policyStatus(w http.ResponseWriter, r *http.Request) {
-	const op = "web.policyStatus"
-	pa := s.opt.Admin.Policy
-	vs, err := pa.Store.Versions()
+	out, err := s.policyState()
 	if err != nil {
-		s.fail(w, r, errs.E(op, err))
+		s.fail(w, r, errs.E("web.policyStatus", err))
 		return
 	}
-	cur, _, _ := pa.Store.Current()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// policyState is the published versions, the draft and the drift.
+func (s *Server) policyState() (policyJSON, error) {
+	pa := s.opt.Admin.Policy
 	out := policyJSON{Versions: []versionJSON{}, Drift: []registryChange{}, Sites: []map[string]string{}}
+	vs, err := pa.Store.Versions()
+	if err != nil {
+		return out, err
+	}
+	cur, _, _ := pa.Store.Current()
 	for i := len(vs) - 1; i >= 0; i-- {
 		v := vs[i]
 		state := "past"
@@ -161,7 +169,7 @@ func (s *Server) policyStatus(w http.ResponseWriter, r *http.Request) {
 			out.Sites = append(out.Sites, map[string]string{"id": st.ID, "name": st.Name})
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 func (s *Server) registryForPolicy(r *http.Request) (*registry.Registry, error) {
@@ -376,3 +384,5 @@ func (s *Server) policyForm(w http.ResponseWriter, r *http.Request) {
 	}
 	sendDocument(w, "application/pdf", "request-form.pdf", b.Bytes())
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

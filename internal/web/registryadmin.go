@@ -165,11 +165,7 @@ func (s *Server) registryView(w http.ResponseWriter, r *http.Request) {
 	v.Base = digest(disk)
 	if sc.has("*") {
 		v.Path = ra.Path
-		if disk != nil {
-			if onDisk, err := registry.Parse(ra.Path, disk); err != nil || !sameRegistry(onDisk, run) {
-				v.Pending = true
-			}
-		}
+		v.Pending = s.registryPending(disk)
 	}
 	if pa := s.opt.Admin.Policy; pa != nil && pa.Store != nil {
 		ps := &policyStatus{}
@@ -184,6 +180,16 @@ func (s *Server) registryView(w http.ResponseWriter, r *http.Request) {
 		v.Policy = ps
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// registryPending reports whether the registry file (disk) says other
+// than the running registry: an import waiting for the next start.
+func (s *Server) registryPending(disk []byte) bool {
+	if disk == nil {
+		return false
+	}
+	onDisk, err := registry.Parse(s.opt.Admin.Registry.Path, disk)
+	return err != nil || !sameRegistry(onDisk, s.opt.Admin.Registry.Running())
 }
 
 func sameRegistry(a, b *registry.Registry) bool {
