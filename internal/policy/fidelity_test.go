@@ -105,3 +105,39 @@ func TestHistoryRendered(t *testing.T) {
 		t.Errorf("history from an amendment:\n%s", md)
 	}
 }
+
+// TestExampleCityPolicy: a policy shaped unlike the seeds says exactly
+// what it promises: a 본청 and 사업소 sharing a storage place, 1년 of
+// retention, early deletion by capacity announced where it applies, only
+// 지체 없이 for requests, and its history from the enactment.
+func TestExampleCityPolicy(t *testing.T) {
+	r := loadSeed(t, "example-city")
+	md := Build(r, Facts{EncryptionAtRest: true}, Options{}).Markdown()
+	lines := strings.Split(md, "\n")
+	for _, f := range []fact{
+		{"예시시청은", "「개인정보 보호법」 제25조 제1항 제2호 및 「개인정보 보호법」 제25조 제1항 제3호에 따라"},
+		{"| 예시시청 |", "고정 : 20대, 회전형(PTZ) : 4대", "본관 1층 민원실 12대", "지하 주차장 8대", "청사 외곽 4대"},
+		{"| 상수도사업소 |", "6대", "정문 및 출입구"},
+		{"| 합계 |", "33대"},
+		{"| 예시시청 | 24시간 | 촬영일로부터 1년 | 본청 통합관제센터 |"},
+		{"| 상수도사업소 | 24시간 | 촬영일로부터 1년 | 본청 통합관제센터 |"},
+		{"| 기록관 | 24시간 | 촬영일로부터 30일 | 기록관 서버실 |"},
+		{"※ 예시시청, 상수도사업소: 영상정보 용량에 따라 보관기간 전후 자동 삭제"},
+		{"예시시청은 개인영상정보에 관하여", "지체 없이 필요한 조치를 하겠습니다."},
+		{"2015년 3월 2일에 제정되어 2019년 6월 3일, 2024년 2월 1일에 개정되었으며"},
+		{"| 제정 | 2015년 3월 2일 | 2015년 3월 10일 | 제정 |"},
+		{"| 개정 | 2019년 6월 3일 | 2019년 6월 11일 | 상수도사업소 카메라 추가 |"},
+		{"| 개정 | 2024년 2월 1일 | 2024년 2월 8일 | 보관기간 1년으로 변경, 용량에 따른 자동 삭제 안내 |"},
+		{"공고일자 : 2024년 2월 1일 / 시행일자 : 2024년 2월 8일"},
+	} {
+		if findFact(lines, f) == "" {
+			t.Errorf("fact not rendered: %q", f)
+		}
+	}
+	if strings.Contains(md, "일 이내") || strings.Contains(md, "기록관: 영상정보 용량") {
+		t.Errorf("promises what the registry does not:\n%s", md)
+	}
+	if d := SnapshotOf(r); d.Sites[0].Capacity != "early" || d.Sites[2].Capacity != "" {
+		t.Errorf("snapshot capacity: %+v", d.Sites)
+	}
+}

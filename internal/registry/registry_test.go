@@ -168,7 +168,7 @@ func TestStreamCameras(t *testing.T) {
 }
 
 func TestExportImportRoundTrip(t *testing.T) {
-	for _, f := range []string{"seogwangju", "guro", "jeonbuk"} {
+	for _, f := range []string{"seogwangju", "guro", "jeonbuk", "example-city"} {
 		r := load(t, f)
 		out, err := r.Marshal()
 		if err != nil {
