@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 
 	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
@@ -88,6 +90,15 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		st.NoticeDays = *notice
 		return st, nil
 	}
+	// localized words a refused publication in the chosen language,
+	// keeping the detail (paths, dates) in English below it.
+	localized := func(err error) error {
+		c := errs.CodeOf(err)
+		if c == errs.KindOf(err).Code() || !i18n.Has(string(c)) {
+			return err
+		}
+		return fmt.Errorf("%s\n(%w)", i18n.T(i18n.Parse(*lang), string(c), errs.ParamsOf(err)), err)
+	}
 	// withLedger opens the 관리대장 of DIR for the rows of a publication.
 	withLedger := func(st *policy.Store) (func(), error) {
 		led, err := ledger.Open(ctx, ledger.Options{Dir: *data, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
@@ -153,7 +164,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		defer closeLedger()
 		v, err := st.PublishAs(ctx, r, facts.Declared(r), actorOr(*actor))
 		if err != nil {
-			return err
+			return localized(err)
 		}
 		fmt.Fprintf(stdout, "published version %d: announced %s, effective %s\n", v.Number, v.Announced, v.Effective)
 		return nil
@@ -182,7 +193,7 @@ func runPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		for _, r := range regs {
 			v, err := st.AdoptAs(ctx, r, facts.Declared(r), actorOr(*actor))
 			if err != nil {
-				return err
+				return localized(err)
 			}
 			fmt.Fprintf(stdout, "adopted version %d: announced %s, effective %s\n", v.Number, v.Announced, v.Effective)
 		}

@@ -234,8 +234,10 @@ func (s *Store) publish(ctx context.Context, op string, r *registry.Registry, f 
 		notice = max(s.NoticeDays, notice)
 	}
 	if earliest := announced.AddDays(notice); rev.Effective.Before(earliest) && strings.TrimSpace(rev.ImmediateReason) == "" {
-		return nil, errs.Errorf(op, errs.Invalid, "effective date %s is inside the %d-day notice period after the announcement %s (earliest %s); an immediate change needs immediate_reason",
-			rev.Effective, notice, announced, earliest)
+		return nil, errs.E(op, errs.Invalid, errs.Code("policy.notice"),
+			errs.Params{"effective": rev.Effective.String(), "announced": announced.String(), "days": strconv.Itoa(notice), "earliest": earliest.String()},
+			fmt.Errorf("%s: effective date %s is inside the %d-day notice period after the announcement %s (earliest %s); an immediate change needs immediate_reason",
+				revPath(r), rev.Effective, notice, announced, earliest))
 	}
 	yml, err := r.Marshal()
 	if err != nil {
@@ -272,10 +274,11 @@ func (s *Store) publish(ctx context.Context, op string, r *registry.Registry, f 
 	if len(vs) > 0 {
 		prev = vs[len(vs)-1]
 		if !prev.EffectiveAt.Before(v.EffectiveAt) {
-			return nil, errs.Errorf(op, errs.Conflict, "effective date %s is not after version %d's %s: add a new revision to policy.history", v.Effective, prev.Number, prev.Effective)
+			return nil, errs.E(op, errs.Conflict, errs.Code("policy.order"), errs.Params{"effective": v.Effective},
+				fmt.Errorf("%s: effective date %s is not after version %d's %s: add a new revision to policy.history", revPath(r), v.Effective, prev.Number, prev.Effective))
 		}
 		if prev.Document.Markdown() == doc.Markdown() {
-			return nil, errs.Errorf(op, errs.Exist, "the policy is unchanged since version %d", prev.Number)
+			return nil, errs.E(op, errs.Exist, errs.Code("policy.unchanged"), fmt.Errorf("the policy is unchanged since version %d", prev.Number))
 		}
 	}
 	data, err := json.MarshalIndent(v, "", "  ")
@@ -292,6 +295,11 @@ func (s *Store) publish(ctx context.Context, op string, r *registry.Registry, f 
 		return v, errs.E(op, err)
 	}
 	return v, nil
+}
+
+// revPath is the registry key path of the revision being published.
+func revPath(r *registry.Registry) string {
+	return fmt.Sprintf("policy.history[%d].effective", len(r.Policy.History)-1)
 }
 
 // record appends the 관리대장 row of a new version: the version, its dates
