@@ -175,8 +175,83 @@ func syntaxProblem(name string, data []byte, err error) Problem {
 		}
 	}
 	code, params := plainSyntax(msg)
-	p := newProblem(name, line, "", code, params)
-	return p
+	return newProblem(name, line, syntaxPath(ls, line), code, params)
+}
+
+var keyLineRE = regexp.MustCompile(`^(\s*)(?:-\s+)?([^\s:#\-{\["'][^:#]*?)\s*:(?:\s|$)`)
+
+// syntaxPath is the key path of line (1-based) of a file that fails to
+// read there, when the line starts with a key: the lines before it read
+// as YAML, and the key's parent is found by indentation among them. "" when
+// it cannot be told.
+func syntaxPath(ls [][]byte, line int) string {
+	if line < 1 || line > len(ls) {
+		return ""
+	}
+	m := keyLineRE.FindSubmatch(ls[line-1])
+	if m == nil {
+		return ""
+	}
+	key, indent := string(m[2]), keyIndent(ls[line-1])
+	var prefix yaml.Node
+	if yaml.Unmarshal(bytes.Join(ls[:line-1], nil), &prefix) != nil {
+		return ""
+	}
+	lines := map[string]int{}
+	if len(prefix.Content) > 0 {
+		walkLines(prefix.Content[0], "", lines)
+	}
+	byLine := map[int][]string{}
+	for p, l := range lines {
+		byLine[l] = append(byLine[l], p)
+	}
+	// keyOn is the path of the key written on line l.
+	keyOn := func(l int) (string, bool) {
+		km := keyLineRE.FindSubmatch(ls[l-1])
+		if km == nil {
+			return "", false
+		}
+		for _, p := range byLine[l] {
+			if p == string(km[2]) || strings.HasSuffix(p, "."+string(km[2])) {
+				return p, true
+			}
+		}
+		return "", false
+	}
+	for l := line - 1; l >= 1; l-- {
+		if len(bytes.TrimSpace(ls[l-1])) == 0 || bytes.HasPrefix(bytes.TrimSpace(ls[l-1]), []byte("#")) {
+			continue
+		}
+		in := keyIndent(ls[l-1])
+		p, ok := keyOn(l)
+		switch {
+		case in == indent && ok: // a sibling: same parent
+			if i := strings.LastIndex(p, "."); i >= 0 {
+				return p[:i] + "." + key
+			}
+			return key
+		case in < indent && ok: // the parent
+			return p + "." + key
+		case in < indent:
+			return ""
+		}
+	}
+	return key
+}
+
+// keyIndent is the column where a line's key starts, after any "- ".
+func keyIndent(l []byte) int {
+	i := 0
+	for i < len(l) && (l[i] == ' ' || l[i] == '\t') {
+		i++
+	}
+	for i+1 < len(l) && l[i] == '-' && l[i+1] == ' ' {
+		i += 2
+		for i < len(l) && l[i] == ' ' {
+			i++
+		}
+	}
+	return i
 }
 
 // plainSyntax names a parser message in plain words.

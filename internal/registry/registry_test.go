@@ -277,12 +277,14 @@ func TestSyntaxErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, old, new string
 		at             string
+		path           string
 		msg, ko        string
 	}{
-		{"second colon", "  place: 본 기관 창업성장지원과\n", "  place: 본 기관: 창업성장지원과\n", "place: 본 기관: ", "put a value containing ': ' in quotes", "따옴표로 감싸십시오"},
-		{"tab", "  contact: 영상정보처리기기 접근권한자\n", "\tcontact: 영상정보처리기기 접근권한자\n", "\tcontact", "indent with spaces", "공백으로 들여쓰십시오"},
-		{"indentation", "  place: 본 기관 창업성장지원과\n", " place: 본 기관 창업성장지원과\n", " place: 본 기관", "indentation of this line does not match", "들여쓰기가 위 줄들과 맞지 않습니다"},
-		{"unclosed bracket", "phone: 063-210-6410}", "phone: 063-210-6410", "phone: 063-210-6410", "never closed", "닫히지 않았습니다"},
+		{"second colon", "  place: 본 기관 창업성장지원과\n", "  place: 본 기관: 창업성장지원과\n", "place: 본 기관: ", "confirmation.place", "put a value containing ': ' in quotes", "따옴표로 감싸십시오"},
+		{"second colon in a list item", "    storage: 전산실\n", "    storage: 본관: 전산실\n", "storage: 본관:", "sites[0].storage", "put a value containing ': ' in quotes", "따옴표로 감싸십시오"},
+		{"tab", "  contact: 영상정보처리기기 접근권한자\n", "\tcontact: 영상정보처리기기 접근권한자\n", "\tcontact", "requests.contact", "indent with spaces", "공백으로 들여쓰십시오"},
+		{"indentation", "  place: 본 기관 창업성장지원과\n", " place: 본 기관 창업성장지원과\n", " place: 본 기관", "confirmation.place", "indentation of this line does not match", "들여쓰기가 위 줄들과 맞지 않습니다"},
+		{"unclosed bracket", "phone: 063-210-6410}", "phone: 063-210-6410", "phone: 063-210-6410", "", "never closed", "닫히지 않았습니다"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := strings.Replace(string(good), tc.old, tc.new, 1)
@@ -296,8 +298,8 @@ func TestSyntaxErrors(t *testing.T) {
 			}
 			p := ve.Problems[0]
 			want := strings.Count(src[:strings.Index(src, tc.at)], "\n") + 1
-			if p.Line != want || !strings.Contains(p.Msg, tc.msg) || strings.Contains(p.Msg, "mapping values") || strings.Contains(p.Msg, "did not find") {
-				t.Fatalf("reported %s:%d %q, want line %d %q", p.File, p.Line, p.Msg, want, tc.msg)
+			if p.Line != want || p.Path != tc.path || !strings.Contains(p.Msg, tc.msg) || strings.Contains(p.Msg, "mapping values") || strings.Contains(p.Msg, "did not find") {
+				t.Fatalf("reported %s:%d %s %q, want line %d %s %q", p.File, p.Line, p.Path, p.Msg, want, tc.path, tc.msg)
 			}
 			if !strings.Contains(p.Text(i18n.Ko), tc.ko) {
 				t.Fatalf("Korean: %q", p.Text(i18n.Ko))
