@@ -46,7 +46,17 @@ const (
 	// UntrustedKey: no key of the ledger's chain of keys is the key verify
 	// was told to trust.
 	UntrustedKey
+	damageEnd // keep last
 )
+
+// Damages returns every kind of damage, in order.
+func Damages() []Damage {
+	ds := make([]Damage, 0, damageEnd-1)
+	for d := Edited; d < damageEnd; d++ {
+		ds = append(ds, d)
+	}
+	return ds
+}
 
 func (d Damage) String() string {
 	switch d {
