@@ -23,7 +23,7 @@ const userUsage = `usage:
   gwanje user add [-data DIR] -role admin|manager|authorized|staff|auditor -sites ID,...|* [-title T] [-display NAME]
                   [-from DATE] [-until DATE] NAME
   gwanje user deactivate [-data DIR] -reason transfer|retirement|other [-note TEXT] NAME
-  gwanje user reset-password [-data DIR] NAME
+  gwanje user reset-password [-data DIR] [-totp] NAME
   gwanje user list [-data DIR]`
 
 // openAccess opens the ledger and the access service of a data directory
@@ -120,6 +120,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "deactivated %s (%s): grants removed, every session ended\n", fl.Arg(0), r)
 		return nil
 	case "reset-password":
+		totp := fl.Bool("totp", false, "also remove the user's authenticator app (a lost phone)")
 		if err := fl.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -132,6 +133,12 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		defer l.Close()
 		defer s.Close()
+		if *totp {
+			if err := s.RemoveTOTPOf(ctx, op, fl.Arg(0)); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: authenticator removed\n", fl.Arg(0))
+		}
 		pw, err := s.ResetPassword(ctx, op, fl.Arg(0))
 		if err != nil {
 			return err

@@ -236,3 +236,40 @@ func TestUnsealedTOTPSealedAtFirstUse(t *testing.T) {
 		t.Fatalf("login with the sealed secret: %v", err)
 	}
 }
+
+// TestRemoveTOTPOfLostPhone: an administrator who could reset the user's
+// password removes their authenticator (a lost phone), ending their
+// sessions; nobody does it to themself this way; it is ledgered.
+func TestRemoveTOTPOfLostPhone(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, p := e.addUser(t, "yu", Grant{Role: Staff, Sites: []string{"main"}})
+	ctx := context.Background()
+	uri, err := e.s.BeginTOTP(ctx, p, "Blue-river-42", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(uri)
+	secret, _ := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(u.Query().Get("secret"))
+	if err := e.s.ConfirmTOTP(ctx, p, totpCode(sha1.New, secret, totpStepAt(e.clk.Now()), 6)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.RemoveTOTPOf(ctx, e.admin, "admin"); errs.CodeOf(err) != "user.self_reset" {
+		t.Fatalf("own authenticator: %v", err)
+	}
+	if err := e.s.RemoveTOTPOf(ctx, e.admin, "yu"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.Authenticate(ctx, tok, addrA); err == nil {
+		t.Fatal("a session survived the removal")
+	}
+	if _, err := e.s.Login(ctx, "yu", "Blue-river-42", "", addrA); err != nil {
+		t.Fatalf("login without a code after removal: %v", err)
+	}
+	ch := e.entries(t, ledger.UserChange)
+	if d := ch[len(ch)-1].Detail; !strings.Contains(d, "TOTP removed by an administrator") {
+		t.Fatalf("ledger: %q", d)
+	}
+	if err := e.s.RemoveTOTPOf(ctx, e.admin, "yu"); errs.CodeOf(err) != "totp.off" {
+		t.Fatalf("second removal: %v", err)
+	}
+}

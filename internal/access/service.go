@@ -868,6 +868,35 @@ func (s *Service) ConfirmTOTP(ctx context.Context, p *Principal, code string) er
 	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name, Detail: detail})
 }
 
+// RemoveTOTPOf turns another user's TOTP off and ends their sessions: the
+// recovery of a lost authenticator, by whoever could reset their password
+// (the same rules), ledgered. Nobody removes their own this way.
+func (s *Service) RemoveTOTPOf(ctx context.Context, actor *Principal, name string) error {
+	const op = "access.RemoveTOTPOf"
+	if err := s.Authorize(actor, ManageUsers, ""); err != nil {
+		return errs.E(op, err)
+	}
+	acc, err := s.managed(ctx, actor, name)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	if actor != nil && acc.ID == actor.ID {
+		return errs.E(op, errs.Permission, errs.Code("user.self_reset"), "a user cannot reset their own authenticator")
+	}
+	if !acc.TOTP {
+		return errs.E(op, errs.Invalid, errs.Code("totp.off"), fmt.Errorf("user %q has no authenticator", name))
+	}
+	if err := s.st.SetTOTP(ctx, acc.ID, nil, nil, acc.TOTPLastStep); err != nil {
+		return errs.E(op, err)
+	}
+	if err := s.st.DeleteAllSessionsOf(ctx, acc.ID); err != nil {
+		return errs.E(op, err)
+	}
+	a, r, c := actorOf(actor, s.now())
+	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name,
+		Detail: "TOTP removed by an administrator (lost authenticator); every session ended"})
+}
+
 // RemoveTOTP turns TOTP off. Like BeginTOTP it needs the current password
 // or the current code.
 func (s *Service) RemoveTOTP(ctx context.Context, p *Principal, password, code string) error {
