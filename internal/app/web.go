@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os/exec"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/ingest"
@@ -37,10 +38,12 @@ func (a *App) startWeb() error {
 		},
 		Ledger:   a.ledger,
 		Location: a.loc,
-		Policy:   a.policy.Handler(log.With("component", "policy")),
-		TLS:      cfg.TLSCert != "",
-		Clock:    a.clk,
-		Logger:   log.With("component", "web"),
+		// H.265 views are converted for browsers when ffmpeg is installed.
+		Transcode: lookFFmpeg(),
+		Policy:    a.policy.Handler(log.With("component", "policy")),
+		TLS:       cfg.TLSCert != "",
+		Clock:     a.clk,
+		Logger:    log.With("component", "web"),
 	}
 	a.healthWebOptions(&opt)
 	a.adminWebOptions(&opt)
@@ -124,4 +127,14 @@ func (c appCameras) Subscribe(id string) (web.Feed, bool) {
 		return nil, false
 	}
 	return web.SubscriptionFeed(sup.Subscribe(64)), true
+}
+
+// lookFFmpeg is the ffmpeg on PATH, or "" (H.265 views are then offered
+// for download only).
+func lookFFmpeg() string {
+	p, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		return ""
+	}
+	return p
 }

@@ -122,7 +122,7 @@ func init() {
 		"ui.playback.legend_gap":   {"공백", "Gap"},
 		"ui.playback.legend_hold":  {"보존 조치", "Hold"},
 		"ui.playback.legend_alarm": {"알람", "Alarm"},
-		"ui.playback.help":         {"타임라인을 누르거나 끌어서 원하는 시각으로 이동합니다. 키보드: ←/→ 1분, Shift 10분, Enter 재생.", "Click or drag on a timeline to go to a time. Keys: ←/→ one minute, with Shift ten, Enter plays."},
+		"ui.playback.help":         {"타임라인을 누르거나 끌어서 원하는 시각으로 이동합니다. 확대 막대는 커서 앞뒤 1시간입니다. 키보드: ←/→ 1분(확대 막대 10초), Shift 10분(1분), Enter 재생.", "Click or drag on a timeline to go to a time; the zoom bar is the hour around the cursor. Keys: ←/→ one minute (zoom: ten seconds), with Shift ten (one), Enter plays."},
 
 		// script messages
 		"ui.js.error.nocode":       {"서버가 알 수 없는 오류를 보냈습니다(HTTP {status}).", "The server sent an unknown error (HTTP {status})."},
@@ -140,6 +140,7 @@ func init() {
 		"ui.js.playback.gap":       {"녹화 공백", "No recording"},
 		"ui.js.playback.play":      {"재생", "Play"},
 		"ui.js.playback.pause":     {"일시정지", "Pause"},
+		"ui.playback.zoom":         {"확대(1시간)", "Zoom (one hour)"},
 		"ui.playback.timeline":     {"타임라인", "Timelines"},
 		"ui.js.playback.no_camera": {"재생할 카메라를 고르십시오.", "Choose the cameras to play."},
 	})

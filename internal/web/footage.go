@@ -36,6 +36,8 @@ type view struct {
 	end     int64
 	expires time.Time
 	h       *access.Handle
+	// transcode: H.265 converted to H.264 through ffmpeg (transcode.go).
+	transcode bool
 
 	mu   sync.Mutex
 	clip *playback.Clip // laid out on first use, then fixed: Range requests see one file
@@ -140,17 +142,22 @@ func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
 	expires := now.Add(s.opt.ViewTTL)
-	h, err := s.begin(r, access.FootageRequest{
+	fr := access.FootageRequest{
 		Way: access.WayPlayback, Cameras: []access.Camera{{ID: cam.ID, Site: cam.Site}},
 		From: req.Start, To: req.End, Until: expires, Purpose: req.purpose(),
 		Object: fmt.Sprintf("%s %s – %s (MP4)", cam.ID, formatTime(req.Start, s.Zone()), formatTime(req.End, s.Zone())),
-	})
+	}
+	transcode := s.needsTranscode(r.Context(), cam.ID, req.Start, req.End)
+	if transcode {
+		fr.Form, fr.Object = transcodedPlayback, fr.Object+transcodedSuffix
+	}
+	h, err := s.begin(r, fr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID,
-		start: media.Time90k(req.Start), end: media.Time90k(req.End), expires: expires})
+		start: media.Time90k(req.Start), end: media.Time90k(req.End), expires: expires, transcode: transcode})
 }
 
 // createLive asks the gate for a live view and grants its stream URL.
@@ -162,15 +169,20 @@ func (s *Server) createLive(w http.ResponseWriter, r *http.Request) {
 	}
 	cam, _ := s.opt.Cameras.Camera(r.PathValue("id"))
 	expires := s.clk.Now().Add(s.opt.ViewTTL)
-	h, err := s.begin(r, access.FootageRequest{
+	fr := access.FootageRequest{
 		Way: access.WayLive, Cameras: []access.Camera{{ID: cam.ID, Site: cam.Site}},
 		Until: expires, Purpose: req.purpose(), Object: cam.ID + " 실시간 영상",
-	})
+	}
+	transcode := s.needsTranscode(r.Context(), cam.ID, s.clk.Now().Add(-time.Hour), s.clk.Now().Add(time.Hour))
+	if transcode {
+		fr.Form, fr.Object = transcodedLive, fr.Object+transcodedSuffix
+	}
+	h, err := s.begin(r, fr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, live: true, expires: expires})
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, live: true, expires: expires, transcode: transcode})
 }
 
 // grant hands out the view URL of a granted access.
@@ -284,6 +296,10 @@ func (s *Server) servePlayback(w http.ResponseWriter, r *http.Request, v *view) 
 		h.Set("X-Gwanje-Gaps", strings.Join(gaps, ","))
 	}
 	h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", v.camera+".mp4"))
+	if v.transcode {
+		s.serveTranscoded(w, r, rd)
+		return
+	}
 	http.ServeContent(w, r, "", time.Time{}, rd)
 }
 
@@ -297,6 +313,15 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	defer sub.Close()
+	if v.transcode {
+		t, err := s.startTranscode(r.Context(), w)
+		if err != nil {
+			s.fail(w, r, errs.E(op, errs.Unavailable, err))
+			return
+		}
+		defer t.finish()
+		w = t
+	}
 	flusher, _ := w.(http.Flusher)
 	var (
 		fr      *media.Fragmenter

@@ -51,7 +51,7 @@ func camerasFor(s *Server, r *http.Request, pc *PageContext, perm Perm) []pageCa
 		if segs, err := s.opt.Footage.Segments(r.Context(), c.ID, since, 1<<62); err == nil && len(segs) > 0 {
 			pcam.Codec = segs[len(segs)-1].Codec.String()
 		}
-		pcam.Playable = pcam.Codec != media.CodecH265.String()
+		pcam.Playable = pcam.Codec != media.CodecH265.String() || s.opt.Transcode != ""
 		out = append(out, pcam)
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].ID < out[k].ID })

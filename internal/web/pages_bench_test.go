@@ -48,10 +48,17 @@ func (manyCameras) State(id string) (ingest.State, bool) {
 }
 func (manyCameras) Subscribe(string) (Feed, bool) { return nil, false }
 
-// daySource answers Segments with a day of one-minute segments and a gap.
-type daySource struct{ day int64 }
+// daySource answers Segments with a day of one-minute segments and a gap,
+// the same slice every time: the benchmark measures the page, not a store.
+type daySource struct {
+	day  int64
+	segs []store.Segment
+}
 
-func (d daySource) Segments(_ context.Context, camera string, start, end int64) ([]store.Segment, error) {
+func (d *daySource) Segments(_ context.Context, camera string, start, end int64) ([]store.Segment, error) {
+	if d.segs != nil {
+		return d.segs, nil
+	}
 	var out []store.Segment
 	for t := max(start, d.day); t+60*media.Hz <= end; t += 60 * media.Hz {
 		if (t-d.day)/(60*media.Hz) == 100 {
@@ -59,10 +66,11 @@ func (d daySource) Segments(_ context.Context, camera string, start, end int64) 
 		}
 		out = append(out, store.Segment{Camera: camera, Start: t, End: t + 60*media.Hz, Codec: media.CodecH264, Frames: 1500, Bytes: 1 << 20})
 	}
+	d.segs = out
 	return out, nil
 }
 
-func (daySource) Open(context.Context, int64) (playback.SegmentData, error) {
+func (*daySource) Open(context.Context, int64) (playback.SegmentData, error) {
 	return nil, errs.E("bench", errs.NotExist)
 }
 
@@ -120,7 +128,7 @@ func BenchmarkHomePage240(b *testing.B) {
 	srv, err := New(Options{
 		Guard: AccessGuard{S: svc, Clock: clk}, Acks: svc,
 		Cameras:   manyCameras{240},
-		Footage:   daySource{day: media.Time90k(day)},
+		Footage:   &daySource{day: media.Time90k(day)},
 		Ledger:    lg,
 		Retention: manyRetention{&fakeRetention{}},
 		Alarms:    am,

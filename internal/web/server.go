@@ -152,6 +152,9 @@ type Options struct {
 	MetricsPerm Perm
 	// Admin serves the administrative routes (admin.go).
 	Admin Admin
+	// Transcode is the ffmpeg that converts H.265 views to H.264 for
+	// browsers (transcode.go); "" leaves them as they are.
+	Transcode string
 	// Location is the institution's time zone: every page and export
 	// prints its times in it (default Asia/Seoul).
 	Location *time.Location

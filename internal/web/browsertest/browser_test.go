@@ -180,6 +180,23 @@ func (b *browser) clickTimeline(camera string, t time.Time) {
 	b.do(chromedp.MouseClickXY(xy[0], xy[1]))
 }
 
+// clickZoom clicks the playback page's zoom bar (the hour around the
+// cursor) at wall time t, which must be inside that hour.
+func (b *browser) clickZoom(t time.Time) {
+	b.t.Helper()
+	xy := eval[[]float64](b, fmt.Sprintf(`(() => {
+		const z = document.getElementById("tl-zoom"), [z0, z1] = window.gwPlayback.zoom();
+		if (%d < z0 || %d >= z1) return [];
+		z.scrollIntoView({block: "center"});
+		const r = z.getBoundingClientRect();
+		return [r.left + r.width * (%d - z0) / (z1 - z0) + 0.5, r.top + r.height / 2];
+	})()`, t.UnixMilli(), t.UnixMilli(), t.UnixMilli()))
+	if len(xy) != 2 {
+		b.t.Fatalf("%s is outside the zoom bar", t.In(seoul))
+	}
+	b.do(chromedp.MouseClickXY(xy[0], xy[1]))
+}
+
 // sought is the time the page sought after a click meant for want: a
 // pixel of a 24-hour timeline is about a minute and a half, so it must be
 // within two pixels of want.
@@ -279,12 +296,15 @@ func TestBrowser(t *testing.T) {
 		b.wait("video to play", `(() => { const v = document.querySelector("#grid video"); return v && v.readyState >= 3 && v.currentTime > 0; })()`, 30*time.Second)
 		t0 := eval[float64](b, `document.querySelector("#grid video").currentTime`)
 		b.wait("currentTime to advance", fmt.Sprintf(`document.querySelector("#grid video").currentTime > %f + 1`, t0), 15*time.Second)
-		b.wait("the H.265 message", `[...document.querySelectorAll("#grid .msg")].some(m => !m.hidden && m.textContent.includes("H.265"))`, 15*time.Second)
+		// cam-4 is H.265: converted to H.264 through ffmpeg, it plays too.
+		b.wait("the H.265 camera to play", `(() => { const v = document.querySelectorAll("#grid video")[3]; return v && v.readyState >= 3 && v.currentTime > 0; })()`, 30*time.Second)
 		b.check("live")
 	})
 
 	day := g.day.Format("2006-01-02")
-	at := func(h, m, s int) time.Time { return g.day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, m, s int) time.Time {
+		return g.day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+	}
 	step(t, "playback of yesterday from the timeline", func(t *testing.T) {
 		b.t = t
 		b.open("/playback")
@@ -340,6 +360,16 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("label %q after seeking to %s", label, want)
 		}
 		b.check("playback-seek")
+
+		// The zoom bar seeks to within seconds.
+		b.clickZoom(at(10, 4, 30))
+		b.wait("the zoomed seek", `window.gwPlayback.lastSeek() > 0`, 5*time.Second)
+		zoomed := time.UnixMilli(int64(eval[float64](b, `window.gwPlayback.lastSeek()`)))
+		if d := zoomed.Sub(at(10, 4, 30)).Abs(); d > 10*time.Second {
+			t.Errorf("a click on the zoom bar at 10:04:30 sought %s", zoomed.In(seoul))
+		}
+		b.wait("the label", fmt.Sprintf(`Math.abs(Number(document.querySelector('.player[data-id="cam-1"] .clock').dataset.wall) - %d) < 1500`, zoomed.UnixMilli()), 10*time.Second)
+		b.check("playback-zoom")
 	})
 
 	step(t, "play across a recording gap", func(t *testing.T) {
@@ -368,7 +398,7 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	step(t, "an H.265 camera: a message and the download", func(t *testing.T) {
+	step(t, "an H.265 camera plays converted to H.264", func(t *testing.T) {
 		b.t = t
 		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
 			for (const cb of document.querySelectorAll("#pb-cameras input")) cb.checked = cb.value === "cam-4";
@@ -380,8 +410,12 @@ func TestBrowser(t *testing.T) {
 		// the click lands on.
 		start := eval[float64](b, `window.gwPlayback.shown()[0].runs[0].start`)
 		b.clickTimeline("cam-4", time.UnixMilli(int64(start)).Add(-2*time.Minute))
-		b.wait("the message and the download", `(() => { const p = document.querySelector('.player[data-id="cam-4"]'); return !p.querySelector(".msg").hidden && p.querySelector(".msg").textContent.includes("H.265") && !p.querySelector(".download").hidden && p.querySelector(".download").getAttribute("href").startsWith("/api/views/"); })()`, 15*time.Second)
+		b.wait("the converted video to play", `(() => { const p = window.gwPlayback.shown()[0]; return p.view && p.video.readyState >= 2 && Number(p.clock.dataset.wall) > 0; })()`, 30*time.Second)
 		b.check("playback-h265")
+		es := g.playbackEntries(t)
+		if last := es[len(es)-1]; !strings.Contains(last.Form, "H.264") || last.Cameras[0] != "cam-4" {
+			t.Errorf("the converted view's ledger row: %s form %q", last.Cameras, last.Form)
+		}
 	})
 
 	step(t, "an authorized person of one site sees no camera of another", func(t *testing.T) {

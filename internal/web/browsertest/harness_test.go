@@ -109,13 +109,13 @@ type run struct{ from, to time.Time }
 
 // gwanje is a running gwanje for the browser.
 type gwanje struct {
-	url    string
-	dir    string
-	app    *app.App
-	sim    *camsim.Server
-	day    time.Time // yesterday 00:00 in the institution's zone
-	runs   map[string][]run
-	admin  string // the administrator's password (changed from the one-time one)
+	url     string
+	dir     string
+	app     *app.App
+	sim     *camsim.Server
+	day     time.Time // yesterday 00:00 in the institution's zone
+	runs    map[string][]run
+	admin   string // the administrator's password (changed from the one-time one)
 	oneTime map[string]string
 }
 

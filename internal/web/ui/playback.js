@@ -84,6 +84,8 @@
       drawTimeline(p);
     }
     setMsg(shown[0], T("ui.js.playback.pick"));
+    z0 = 0;
+    drawZoom(shown[0] && shown[0].runs.length ? shown[0].runs[0].start : day0 + DAY / 2);
   }
 
   function build(cam) {
@@ -186,6 +188,64 @@
       p.cursor.style.left = pct(t);
       p.tl.setAttribute("aria-valuetext", fmtTime(new Date(t)));
     }
+    if (!z0 || t < z0 + ZOOM / 8 || t > z0 + ZOOM * 7 / 8) drawZoom(t);
+    zcursor.hidden = false;
+    zcursor.style.left = (100 * (t - z0) / ZOOM).toFixed(4) + "%";
+    zoom.setAttribute("aria-valuetext", fmtTime(new Date(t)));
+  }
+
+  // The zoom: the hour around the cursor for the first camera, where a
+  // pixel is a few seconds rather than a minute and a half.
+  const zoom = document.getElementById("tl-zoom");
+  const zoomRange = document.getElementById("tl-zoom-range");
+  const ZOOM = 3600 * 1000;
+  const zcursor = document.createElement("div");
+  zcursor.className = "cursor";
+  let z0 = 0;
+  function drawZoom(center) {
+    const p = shown[0];
+    zoom.closest(".tl-row").hidden = !p;
+    if (!p) return;
+    z0 = Math.min(Math.max(center - ZOOM / 2, day0), day1 - ZOOM);
+    zoom.replaceChildren();
+    for (const r of p.runs) {
+      const a = Math.max(r.start, z0), b = Math.min(r.end, z0 + ZOOM);
+      if (b <= a) continue;
+      const d = document.createElement("div");
+      d.className = "run";
+      d.style.left = (100 * (a - z0) / ZOOM).toFixed(4) + "%";
+      d.style.width = (100 * (b - a) / ZOOM).toFixed(4) + "%";
+      d.title = fmtTime(new Date(r.start)) + " – " + fmtTime(new Date(r.end));
+      zoom.append(d);
+    }
+    zoom.append(zcursor);
+    zoomRange.textContent = fmtClock(new Date(z0)) + " – " + fmtClock(new Date(z0 + ZOOM));
+  }
+  {
+    const at = (e) => {
+      const r = zoom.getBoundingClientRect();
+      const x = Math.min(Math.max(e.clientX - r.left, 0), r.width - 1);
+      return Math.round(z0 + (x / r.width) * ZOOM);
+    };
+    let dragging = false;
+    zoom.addEventListener("pointerdown", (e) => { dragging = true; zoom.setPointerCapture(e.pointerId); });
+    zoom.addEventListener("pointermove", (e) => {
+      if (!dragging) return;
+      const t = at(e);
+      zcursor.style.left = (100 * (t - z0) / ZOOM).toFixed(4) + "%";
+    });
+    zoom.addEventListener("pointerup", (e) => {
+      if (!dragging) return;
+      dragging = false;
+      seek(at(e), true);
+    });
+    zoom.addEventListener("keydown", (e) => {
+      const cur = current() || z0 + ZOOM / 2;
+      if (e.key === "ArrowRight" || e.key === "ArrowLeft") {
+        e.preventDefault();
+        seek(cur + (e.key === "ArrowRight" ? 1 : -1) * (e.shiftKey ? 60 : 10) * 1000, true);
+      }
+    });
   }
 
   function setMsg(p, text, download) {
@@ -361,5 +421,5 @@
   document.addEventListener("pause", updatePlay, true);
   load();
   // For the browser tests: what is shown, the day, and the last time sought.
-  window.gwPlayback = { seek, shown: () => shown, day: () => [day0, day1], lastSeek: () => lastSeek };
+  window.gwPlayback = { seek, shown: () => shown, day: () => [day0, day1], lastSeek: () => lastSeek, zoom: () => [z0, z0 + ZOOM] };
 })();
