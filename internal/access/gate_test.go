@@ -230,6 +230,11 @@ func TestRevocationEndsAccessWithinOneSecond(t *testing.T) {
 			_, err := e.s.ResetPassword(context.Background(), e.admin, p.Name)
 			must(err)
 		}},
+		{"password changed in another session", func(e *env, p *Principal) {
+			other, err := e.s.Login(context.Background(), p.Name, "Blue-river-42", "", netip.MustParseAddr("10.10.0.6"))
+			must(err)
+			must(e.s.ChangePassword(context.Background(), other.Principal, "Blue-river-42", "Quiet-harbor-lantern-97"))
+		}},
 		{"grant removed", func(e *env, p *Principal) {
 			must(e.s.SetGrants(context.Background(), e.admin, p.Name, []Grant{{Role: Auditor, Sites: []string{"*"}}}))
 		}},
