@@ -37,6 +37,8 @@ func (s *Server) accountRoutes() []route {
 		{pattern: "POST /api/users", rule: rulePerm, perm: PermManageUsers, h: http.HandlerFunc(s.createUser)},
 		{pattern: "PUT /api/users/{name}/grants", rule: rulePerm, perm: PermManageUsers, h: http.HandlerFunc(s.setGrants)},
 		{pattern: "POST /api/users/{name}/deactivate", rule: rulePerm, perm: PermManageUsers, h: http.HandlerFunc(s.deactivate)},
+		{pattern: "POST /api/users/{name}/reset-password", rule: rulePerm, perm: PermManageUsers, h: http.HandlerFunc(s.resetPassword)},
+		{pattern: "POST /api/users/{name}/reset-totp", rule: rulePerm, perm: PermManageUsers, h: http.HandlerFunc(s.resetTOTP)},
 	}
 }
 
@@ -247,6 +249,27 @@ func (s *Server) setGrants(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.opt.Accounts.SetGrants(r.Context(), me(r), r.PathValue("name"), gs); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// resetPassword gives the user named in the path a new one-time password,
+// returned once as {"one_time_password"}; their sessions end.
+func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
+	pw, err := s.opt.Accounts.ResetPassword(r.Context(), me(r), r.PathValue("name"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"one_time_password": pw})
+}
+
+// resetTOTP removes the authenticator of the user named in the path (a
+// lost phone); their sessions end.
+func (s *Server) resetTOTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.opt.Accounts.RemoveTOTPOf(r.Context(), me(r), r.PathValue("name")); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -161,6 +161,10 @@ func TestGrantsMatrix(t *testing.T) {
 		{"aadmin", aadmin, "POST", "/api/users/root/deactivate", map[string]string{"reason": "퇴직"}, 403, "user.beyond"},
 		{"aadmin", aadmin, "PUT", "/api/users/root/grants", grant("staff", "site-a"), 403, "user.beyond"},
 		{"aadmin", aadmin, "POST", "/api/users/bstaff/deactivate", map[string]string{"reason": "전보"}, 404, "not_found"},
+		{"aadmin", aadmin, "POST", "/api/users/root/reset-password", nil, 403, "user.beyond"},
+		{"aadmin", aadmin, "POST", "/api/users/aadmin/reset-password", nil, 403, "user.self_reset"},
+		{"aadmin", aadmin, "POST", "/api/users/root/reset-totp", nil, 403, "user.beyond"},
+		{"aadmin", aadmin, "POST", "/api/users/a-viewer/reset-password", nil, 200, ""},
 		// Not an administrator at all.
 		{"amanager", manager, "POST", "/api/users", newUser("x", "staff", "site-a"), 403, "forbidden"},
 		// The global administrator.

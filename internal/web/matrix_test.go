@@ -75,6 +75,8 @@ func matrix(t0 time.Time) map[string]want {
 			body: map[string]any{"grants": []map[string]any{{"role": "staff", "sites": []string{"site-a"}}}}},
 		"POST /api/users/{name}/deactivate": {perm: access.ManageUsers, path: "/api/users/target/deactivate",
 			body: map[string]any{"reason": "퇴직"}},
+		"POST /api/users/{name}/reset-password": {perm: access.ManageUsers, path: "/api/users/resettable/reset-password", ok: 200},
+		"POST /api/users/{name}/reset-totp":     {perm: access.ManageUsers, path: "/api/users/resettable/reset-totp"}, // 400: no TOTP
 		// Monitoring. Alarm 1 is a storage alarm every session may see;
 		// the first acknowledgement succeeds, the next are conflicts.
 		"GET /api/alarms":           {path: "/api/alarms", ok: 200},
@@ -190,6 +192,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		users[role] = name
 	}
 	if _, _, err := svc.CreateUser(context.Background(), admin, "target", "target",
+		[]access.Grant{{Role: access.Staff, Sites: []string{"site-a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Reset over and over, never deactivated.
+	if _, _, err := svc.CreateUser(context.Background(), admin, "resettable", "resettable",
 		[]access.Grant{{Role: access.Staff, Sites: []string{"site-a"}}}); err != nil {
 		t.Fatal(err)
 	}
