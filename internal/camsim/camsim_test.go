@@ -698,3 +698,45 @@ func TestStagger(t *testing.T) {
 		t.Error("camera 2's first frame is not a key frame")
 	}
 }
+
+// A camera that falls more than maxLag behind (the process starved of CPU)
+// skips ahead to a key frame, never to a frame whose references it did not
+// send: a recording of the simulator must stay decodable however loaded
+// the machine running it is.
+func TestSkipAheadResumesAtKeyFrame(t *testing.T) {
+	for _, codec := range []media.Codec{media.CodecH264, media.CodecH265} {
+		t.Run(codec.String(), func(t *testing.T) {
+			s := startSim(t, Config{Cameras: 1, Codecs: []media.Codec{codec}})
+			r := s.attach(t, 1, gortsplib.ProtocolTCP)
+			s.until(t, "frames", func() bool { return r.frameCount() >= 10 })
+			// Three seconds and five frames pass at once: the frame due
+			// then is mid-GOP (a key frame every 25).
+			s.clk.Advance(3*time.Second + 5*frameDur)
+			s.idle(t)
+			// A skip to the next key frame sends it early and waits for
+			// the frame after it: step the clock there in one go.
+			c := s.cams[0]
+			if wait := c.due().Sub(s.clk.Now()); wait > frameDur {
+				s.clk.Advance(wait - frameDur)
+			}
+			s.until(t, "frames after the jump", func() bool {
+				pkts := r.packets()
+				return pkts[len(pkts)-1].Timestamp-pkts[0].Timestamp > 5*90000
+			})
+			aus := r.aus(t)
+			jump := -1
+			for i := 1; i < len(aus); i++ {
+				if aus[i].ts-aus[i-1].ts > 90000 {
+					jump = i
+					break
+				}
+			}
+			if jump < 0 {
+				t.Fatal("no skip ahead seen")
+			}
+			if !aus[jump].key {
+				t.Fatalf("resumed at access unit %d (timestamp %d), which is not a key frame", jump, aus[jump].ts)
+			}
+		})
+	}
+}

@@ -90,6 +90,18 @@ func packetize(codec media.Codec) (*packetized, error) {
 	return p, nil
 }
 
+// nextKey is the first frame number from k on (frames counted across
+// loops) that is a key frame.
+func (p *packetized) nextKey(k int64) int64 {
+	n := int64(len(p.frames))
+	for i := int64(0); i < n; i++ {
+		if p.frames[(k+i)%n].key {
+			return k + i
+		}
+	}
+	return k
+}
+
 // format returns the SDP format of the clip, carrying its parameter sets
 // (sprop-parameter-sets / sprop-vps, -sps, -pps).
 func (p *packetized) format() format.Format {

@@ -9,7 +9,10 @@ import (
 
 // maxLag is how far behind its timeline a camera may fall before the
 // scheduler skips ahead instead of sending every late frame in a burst
-// (after the process was suspended, say).
+// (after the process was suspended, or starved of CPU). It skips to a key
+// frame, as an encoder would restart after dropping frames: a frame whose
+// reference was never sent would leave a recording no decoder can play,
+// which is the simulator's doing, not the recorder's.
 const maxLag = time.Second
 
 // slack lets the scheduler send frames due within this much of now in the
@@ -56,7 +59,7 @@ func (c *camera) due() time.Time {
 func (s *Server) sendFrame(c *camera, now time.Time) {
 	k := c.next
 	if now.Sub(c.due()) > maxLag {
-		k = int64(now.Sub(c.start) / frameDur)
+		k = c.clip.nextKey(int64(now.Sub(c.start) / frameDur))
 	}
 	c.next = k + 1
 
