@@ -363,6 +363,9 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 				w.Header().Set("Content-Type", "video/mp4")
 				w.Header().Set("Cache-Control", "no-store")
 				w.Header().Set("X-Gwanje-Ledger-Seq", fmt.Sprint(v.h.Seq()))
+				// The stream's time 0 on the wall clock: the page shows
+				// the picture's own time, and how far behind it is.
+				w.Header().Set("X-Gwanje-Start", media.FromTime90k(f.Frame.Wall).UTC().Format(time.RFC3339Nano))
 				if _, err := w.Write(init); err != nil {
 					return
 				}

@@ -2,7 +2,7 @@
 // the sitting is given (once) and the server has recorded the viewing.
 "use strict";
 (() => {
-  const { api, T, askPurpose, showError, APIError } = window.gw;
+  const { api, T, askPurpose, showError, APIError, fmtClock } = window.gw;
   const grid = document.getElementById("grid");
   const cameras = JSON.parse(grid.dataset.cameras || "[]");
   const key = "gwanje.live.layout";
@@ -39,6 +39,13 @@
         throw new APIError(resp.status, code || "ui.js.error.nocode", { status: resp.status });
       }
       video.addEventListener("playing", () => tileMsg(tile, ""), { once: true });
+      // The picture's own time, from the stream's start on the wall clock.
+      const start = Date.parse(resp.headers.get("X-Gwanje-Start") || "");
+      const clock = tile.el.querySelector(".clock");
+      video.dataset.start = isNaN(start) ? "" : String(start);
+      video.ontimeupdate = () => {
+        if (!isNaN(start)) clock.textContent = fmtClock(new Date(start + video.currentTime * 1000)) + " " + window.gw.tzname;
+      };
       await window.gwMSE.play(video, resp, ctrl.signal);
       if (!ctrl.signal.aborted) {
         tileMsg(tile, T("ui.js.live.ended"));

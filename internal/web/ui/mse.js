@@ -60,8 +60,11 @@ window.gwMSE = (() => {
       const b = video.buffered;
       if (b.length) {
         const end = b.end(b.length - 1);
-        // Stay near the live edge; drop what has been shown.
-        if (end - video.currentTime > 3) video.currentTime = end - 0.5;
+        // Stay near the live edge: jump when far behind, play a little
+        // faster when somewhat behind; drop what has been shown.
+        const behind = end - video.currentTime;
+        if (behind > 1.5) video.currentTime = end - 0.2;
+        video.playbackRate = behind > 0.4 ? 1.1 : 1;
         if (video.currentTime < b.start(0)) video.currentTime = b.start(0);
         if (video.currentTime - b.start(0) > 30) {
           sb.remove(b.start(0), video.currentTime - 10);
