@@ -236,7 +236,7 @@ func (s *Server) ledgerExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E(op, err))
 		return
 	}
-	meta := report.Meta{Institution: s.opt.Admin.Institution, Site: q.site, From: q.from, To: q.to, Generated: s.clk.Now()}
+	meta := report.Meta{Institution: s.opt.Admin.Institution, Site: q.site, From: q.from, To: q.to, Generated: s.clk.Now(), Zone: s.Zone()}
 	// Built in memory first, so a failure is still an error response
 	// rather than half a file.
 	var b bytes.Buffer

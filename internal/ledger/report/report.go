@@ -37,6 +37,16 @@ type Meta struct {
 	Site        string    // site id, or "" for every site
 	From, To    time.Time // the period covered
 	Generated   time.Time // when the export was made
+	// Zone is the institution's time zone every time is printed in
+	// (nil: KST).
+	Zone *time.Location
+}
+
+func (m Meta) zone() *time.Location {
+	if m.Zone != nil {
+		return m.Zone
+	}
+	return KST
 }
 
 func (m Meta) title() string {
@@ -56,14 +66,17 @@ func (m Meta) subtitle() string {
 		if t.IsZero() {
 			return "…"
 		}
-		return t.In(KST).Format("2006-01-02 15:04")
+		return t.In(m.zone()).Format("2006-01-02 15:04")
 	}
 	return fmt.Sprintf("장소: %s   기간: %s ~ %s   출력: %s", site, day(m.From), day(m.To), day(m.Generated))
 }
 
 // Row returns the register row of one entry. 번호 is the ledger sequence
 // number, so every row can be traced to its place in the verified chain.
-func Row(e ledger.Entry) []string {
+func Row(e ledger.Entry) []string { return RowIn(e, KST) }
+
+// RowIn is Row with the times in loc, the institution's zone.
+func RowIn(e ledger.Entry, loc *time.Location) []string {
 	cat := string(e.Kind.Category())
 	if cat == "" {
 		cat = e.Kind.Label()
@@ -72,7 +85,7 @@ func Row(e ledger.Entry) []string {
 	if object == "" && (len(e.Cameras) > 0 || !e.From.IsZero()) {
 		object = strings.Join(e.Cameras, ", ")
 		if !e.From.IsZero() {
-			object += fmt.Sprintf(" (%s ~ %s)", e.From.In(KST).Format("2006-01-02 15:04:05"), e.To.In(KST).Format("15:04:05"))
+			object += fmt.Sprintf(" (%s ~ %s)", e.From.In(loc).Format("2006-01-02 15:04:05"), e.To.In(loc).Format("15:04:05"))
 		}
 	}
 	if e.Site != "" && object != "" {
@@ -90,7 +103,7 @@ func Row(e ledger.Entry) []string {
 		purpose = "[" + e.PurposeCategory + "] " + purpose
 	}
 	return []string{
-		strconv.FormatUint(e.Seq, 10), cat, e.Time.In(KST).Format("2006-01-02 15:04:05"), object, actor, purpose,
+		strconv.FormatUint(e.Seq, 10), cat, e.Time.In(loc).Format("2006-01-02 15:04:05"), object, actor, purpose,
 		e.Party, e.LegalBasis, e.Form, e.Period, "",
 	}
 }
@@ -109,7 +122,9 @@ func CSVCell(s string) string {
 }
 
 // WriteCSV writes the register as UTF-8 CSV with a byte-order mark.
-func WriteCSV(w io.Writer, es []ledger.Entry) error {
+func WriteCSV(w io.Writer, es []ledger.Entry) error { return writeCSV(w, es, KST) }
+
+func writeCSV(w io.Writer, es []ledger.Entry, loc *time.Location) error {
 	const op = "report.WriteCSV"
 	if _, err := w.Write([]byte("\uFEFF")); err != nil {
 		return errs.E(op, errs.IO, err)
@@ -118,7 +133,7 @@ func WriteCSV(w io.Writer, es []ledger.Entry) error {
 	cw.UseCRLF = true // what Excel expects
 	cw.Write(Columns)
 	for _, e := range es {
-		r := Row(e)
+		r := RowIn(e, loc)
 		for i := range r {
 			r[i] = CSVCell(r[i])
 		}
@@ -166,7 +181,7 @@ func WriteXLSX(w io.Writer, es []ledger.Entry, m Meta) error {
 	last, _ := excelize.ColumnNumberToName(len(Columns))
 	f.SetCellStyle(SheetName, fmt.Sprintf("A%d", first), fmt.Sprintf("%s%d", last, first), head)
 	for i, e := range es {
-		r := Row(e)
+		r := RowIn(e, m.zone())
 		if err := f.SetSheetRow(SheetName, fmt.Sprintf("A%d", first+1+i), &r); err != nil {
 			return errs.E(op, errs.Internal, err)
 		}
@@ -220,7 +235,7 @@ func WritePDF(w io.Writer, es []ledger.Entry, m Meta, fontPath string) error {
 	header()
 	pdf.SetFont("kr", "", 7.5)
 	for _, e := range es {
-		cells := Row(e)
+		cells := RowIn(e, m.zone())
 		if pdf.GetY()+rowHeight(pdf, widths, cells, lineH) > bottom {
 			header()
 			pdf.SetFont("kr", "", 7.5)
@@ -295,7 +310,7 @@ func ParseFormat(s string) (Format, error) {
 func Write(w io.Writer, f Format, es []ledger.Entry, m Meta, fontPath string) error {
 	switch f {
 	case CSV:
-		return WriteCSV(w, es)
+		return writeCSV(w, es, m.zone())
 	case XLSX:
 		return WriteXLSX(w, es, m)
 	case PDF:
