@@ -81,7 +81,7 @@ func TestPolicyAdoptAndPublishRecorded(t *testing.T) {
 		t.Fatalf("import: %s", stderr)
 	}
 	facts := "encryption,access-logging,differentiated"
-	if code, _, stderr := gwanje(t, "policy", "publish", "-data", data, "-facts", facts); code != 1 || !strings.Contains(stderr, "공고일자 2013-07-30가 이미 지났습니다") || !strings.Contains(stderr, "gwanje policy adopt") {
+	if code, _, stderr := gwanje(t, "policy", "publish", "-data", data, "-facts", facts); code != 1 || !strings.Contains(stderr, "공고일자 2013-07-30이(가) 이미 지났습니다") || !strings.Contains(stderr, "gwanje policy adopt") {
 		t.Fatalf("publish with 2013 dates: exit %d %s", code, stderr)
 	}
 	code, out, stderr := gwanje(t, "policy", "adopt", "-data", data, "-facts", facts, "-actor", "park")
