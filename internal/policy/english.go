@@ -510,7 +510,7 @@ func (b *enBuilder) changes() []Block {
 	out := []Block{para("This policy %s. When its content is added to, deleted or amended following changes of law, policy or security technology, the reasons and the content will be announced through %s %s.",
 		history, b.tr("policy.notice_channel", p.NoticeChannel), when)}
 	if len(amended) > 0 {
-		t := Block{Kind: Table, Title: "History of this policy", Header: []string{"", "Announced", "Effective", "Summary"}}
+		t := Block{Kind: Table, Title: "History of this policy", Header: []string{"Type", "Announced", "Effective", "Summary"}}
 		for i, h := range p.History {
 			kind := "Amendment"
 			if p.IsEnactment(i) {
