@@ -512,6 +512,9 @@ func TestRegistryViewPreviewApply(t *testing.T) {
 	if r := h.call("POST", "/api/registry/preview", "admin-main", map[string]string{"yaml": newer}, true); r.status != 403 || r.code(t) != "registry.whole" {
 		t.Errorf("site admin preview: %d %s", r.status, r.body)
 	}
+	if r := h.call("POST", "/api/registry/preview", "admin", map[string]string{"yaml": newer}, false); r.status != 403 {
+		t.Errorf("preview without CSRF: %d", r.status)
+	}
 	if r := h.call("POST", "/api/registry/apply", "admin", map[string]string{"yaml": newer, "base": pv.Base}, false); r.status != 403 {
 		t.Errorf("apply without CSRF: %d", r.status)
 	}
