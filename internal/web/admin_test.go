@@ -18,6 +18,7 @@ import (
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
+	"github.com/gwanje/gwanje/internal/ledger/report"
 	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
 )
@@ -742,6 +743,28 @@ func TestLedgerKindsInCatalogue(t *testing.T) {
 			t.Errorf("kind %s: %s missing from the catalogue", k, key)
 		} else if got := i18n.T(i18n.Ko, key, nil); got != k.Label() {
 			t.Errorf("kind %s: catalogue says %q, the ledger %q", k, got, k.Label())
+		}
+	}
+}
+
+// TestAdminPDFs: with the Korean font installed, the 관리대장, the draft
+// policy, a site's sign and the request form come out as PDF.
+func TestAdminPDFs(t *testing.T) {
+	if _, err := os.Stat(report.DefaultFont); err != nil {
+		t.Skipf("no Korean font (%v): scripts/test-deps installs fonts-nanum", err)
+	}
+	h := newAdminHarness(t, nil)
+	h.srv.opt.Admin.Font = ""
+	h.fillLedger()
+	for _, c := range []struct{ user, path string }{
+		{"auditor-all", "/api/ledger/export?format=pdf&kind=official"},
+		{"admin", "/api/policy/draft?format=pdf"},
+		{"staff", "/api/policy/sign?site=main"},
+		{"staff", "/api/policy/form"},
+	} {
+		r := h.call("GET", c.path, c.user, nil, true)
+		if r.status != 200 || !bytes.HasPrefix(r.body, []byte("%PDF")) || r.header.Get("Content-Type") != "application/pdf" {
+			t.Errorf("%s: %d %s %q", c.path, r.status, r.header.Get("Content-Type"), r.body[:min(40, len(r.body))])
 		}
 	}
 }
