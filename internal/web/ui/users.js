@@ -142,7 +142,7 @@
       dlg.dataset.user = u.name;
       form.reset();
       err.hidden = true;
-      dlg.querySelector(".who").textContent = u.name;
+      dlg.querySelector(".target").textContent = u.name;
       dlg.showModal();
     };
   }
