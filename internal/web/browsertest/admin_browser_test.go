@@ -221,10 +221,16 @@ func TestAdminPagesBrowser(t *testing.T) {
 		}
 		b.check("alarms")
 		before := len(g.rowsOf(t, ledger.DeviceCheck))
+		id := eval[string](b, `document.querySelector("#alarm-list form.ack").closest("li").dataset.id`)
 		b.fill("#alarm-list form.ack input[name=note]", "현장 확인: 전원 재투입")
 		b.do(chromedp.Click(chromedp.CSS(`#alarm-list form.ack button`)))
-		b.wait("the acknowledgement", `document.querySelector("#alarm-list .acked")`, 15*time.Second)
-		txt := eval[string](b, `document.querySelector("#alarm-list .acked").textContent`)
+		// The page reloads; an acknowledged alarm that has cleared no
+		// longer needs attention, so it is looked for in the full list.
+		b.wait("the reload", fmt.Sprintf(`document.readyState === "complete" && !document.querySelector('#alarm-list li[data-id=%q] form.ack')`, id), 15*time.Second)
+		b.open("/alarms")
+		sel := fmt.Sprintf(`#alarm-list li[data-id=%q] span.acked`, id)
+		b.wait("the acknowledgement", fmt.Sprintf(`document.querySelector(%q)`, sel), 5*time.Second)
+		txt := eval[string](b, fmt.Sprintf(`document.querySelector(%q).textContent`, sel))
 		if !strings.Contains(txt, "manager") || !strings.Contains(txt, "현장 확인") || !kstLabel.MatchString(strings.TrimSpace(txt[strings.Index(txt, "(")+1:])) {
 			t.Errorf("acknowledged alarm says %q: want who, when (KST) and the note", txt)
 		}
