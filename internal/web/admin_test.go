@@ -110,6 +110,7 @@ func newAdminHarness(t *testing.T, book LedgerBook) *adminHarness {
 	h.srv, err = New(Options{
 		Guard: &scopeGuard{users: map[string]map[Perm][]string{
 			"auditor-main": {PermReadLedger: {"main"}},
+			"auditor-a":    {PermReadLedger: {"site-a"}},
 			"auditor-all":  {PermReadLedger: {"*"}},
 			"manager-main": {PermReadLedger: {"main"}, PermApproveProvision: {"main"}, PermPlayback: {"main"}},
 			"admin":        {PermManageRegistry: {"*"}},
@@ -292,6 +293,16 @@ func TestLedgerListScopeAndFilters(t *testing.T) {
 		r := h.call("GET", "/api/ledger"+c.query, "auditor-all", nil, true)
 		if r.status != 400 || string(r.code(t)) != c.code {
 			t.Errorf("%s: %d %s, want 400 %s", c.query, r.status, r.body, c.code)
+		}
+	}
+	// A row of no site that names cameras (the retention engine's hold
+	// rows) is read by who reads every camera's site.
+	h.at(kst(2026, 6, 3, 9, 0), ledger.Entry{Kind: ledger.Hold, Actor: "kim", Cameras: []string{"cam-a"}})
+	for user, want := range map[string][]uint64{"auditor-a": {6}, "auditor-main": nil, "auditor-all": {6}} {
+		var p ledgerPage
+		h.call("GET", "/api/ledger?kind=hold", user, nil, true).json(t, &p)
+		if !slices.Equal(seqs(p), want) {
+			t.Errorf("%s: hold rows %v, want %v", user, seqs(p), want)
 		}
 	}
 	// Who may not read the ledger is refused.

@@ -104,9 +104,8 @@ func (s *Server) parseLedgerQuery(r *http.Request) (ledgerQuery, error) {
 	return q, nil
 }
 
-// entries runs q and keeps what the reader may see: rows of the sites
-// they hold read-ledger for, and rows of no site only for a reader of
-// every site. Oldest first.
+// entries runs q and keeps what the reader may see (readable). Oldest
+// first.
 func (s *Server) entries(r *http.Request, q ledgerQuery) ([]ledger.Entry, error) {
 	if q.site != "" && !s.scope(r, PermReadLedger).has(q.site) {
 		// A site the reader may not read looks like one with no rows.
@@ -119,7 +118,7 @@ func (s *Server) entries(r *http.Request, q ledgerQuery) ([]ledger.Entry, error)
 	sc := s.scope(r, PermReadLedger)
 	out := es[:0]
 	for _, e := range es {
-		if !sc.has(e.Site) {
+		if !s.readable(sc, &e) {
 			continue
 		}
 		if q.camera != "" && !slices.Contains(e.Cameras, q.camera) {
@@ -132,6 +131,25 @@ func (s *Server) entries(r *http.Request, q ledgerQuery) ([]ledger.Entry, error)
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// readable reports whether the reader may see e: a row of a site to who
+// reads that site's 관리대장; a row of no site that names cameras (a
+// hold, say) to who reads the 관리대장 of every camera's site; any other
+// row of no site only to who reads every site's.
+func (s *Server) readable(sc *scope, e *ledger.Entry) bool {
+	if e.Site != "" || len(e.Cameras) == 0 {
+		return sc.has(e.Site)
+	}
+	for _, id := range e.Cameras {
+		c, ok := s.opt.Cameras.Camera(id)
+		if !ok || !sc.has(c.Site) {
+			if !sc.has("*") {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // entryJSON is a ledger row as the API shows it; times are in the
