@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -190,4 +191,18 @@ func message(err error) string {
 		}
 		err = e.Err
 	}
+}
+
+// VerifyFile is Verify of the package at path.
+func VerifyFile(path string, trust Trust) (*Verification, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errs.E("export.VerifyFile", errs.IO, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, errs.E("export.VerifyFile", errs.IO, err)
+	}
+	return Verify(f, fi.Size(), trust)
 }

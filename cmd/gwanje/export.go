@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/export"
+)
+
+func init() {
+	register(command{name: "export", summary: "verify evidence packages (반출 증거 패키지): every hash and the signature", run: runExport})
+}
+
+const exportUsage = "usage: gwanje export verify [-pubkey FILE | -fingerprint HEX] PACKAGE..."
+
+// errPackages makes export verify exit non-zero after printing.
+type errPackages int
+
+func (e errPackages) Error() string { return fmt.Sprintf("%d packages failed verification", int(e)) }
+
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if err := subcommand(args, exportUsage, stderr); err != nil {
+		return err
+	}
+	if args[0] != "verify" {
+		return usageError{exportUsage}
+	}
+	fl := flag.NewFlagSet("export verify", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	pubFile := fl.String("pubkey", "", "public-key file of the institution, obtained apart from the package")
+	fp := fl.String("fingerprint", "", "SHA-256 fingerprint (64 hex digits) of the institution's key, obtained apart from the package")
+	if err := fl.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fl.NArg() == 0 || *pubFile != "" && *fp != "" {
+		return usageError{exportUsage}
+	}
+	var trust export.Trust
+	if *pubFile != "" {
+		b, err := os.ReadFile(*pubFile)
+		if err != nil {
+			return err
+		}
+		var pub ed25519.PublicKey
+		if pub, err = export.ParsePublicKey(*pubFile, b); err != nil {
+			return err
+		}
+		trust.PublicKey = pub
+	}
+	if *fp != "" {
+		h := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(*fp), ":", ""))
+		if len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+			return usageError{"-fingerprint must be 64 hex digits (the key's SHA-256)"}
+		}
+		trust.Fingerprint = h
+	}
+	failed := 0
+	for _, p := range fl.Args() {
+		v, err := export.VerifyFile(p, trust)
+		if err != nil {
+			fmt.Fprintf(stdout, "%s: FAIL: %v\n", p, err)
+			failed++
+			continue
+		}
+		for _, pr := range v.Problems {
+			fmt.Fprintf(stdout, "%s: FAIL: %s\n", p, pr)
+		}
+		if !v.OK() {
+			failed++
+			continue
+		}
+		m := v.Manifest
+		trusted := "the package's own key, not checked against a key from the institution (give -pubkey or -fingerprint)"
+		if v.Trusted {
+			trusted = "the trusted key"
+		}
+		fmt.Fprintf(stdout, "%s: OK: %d clips of %s to %s for %s, ledger row %d; signed by key %s (fingerprint %s), %s\n",
+			p, len(m.Clips), m.From.Format(time.RFC3339), m.To.Format(time.RFC3339), m.Recipient, m.LedgerSeq,
+			v.KeyID, v.Fingerprint, trusted)
+	}
+	if failed > 0 {
+		return errPackages(failed)
+	}
+	return nil
+}
