@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
+	"github.com/gwanje/gwanje/internal/durable"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/playback"
@@ -338,7 +339,10 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 		return errs.E(op, errs.IO, err)
 	}
 	os.Remove(tmp.Name())
-	return syncDir(dir)
+	if err := durable.SyncDir(dir); err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	return nil
 }
 
 // writeClip writes one camera's MP4 into the ZIP, stored (video does not
@@ -378,16 +382,4 @@ func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Cl
 	}
 	cl.Bytes, cl.SHA256 = n, hex.EncodeToString(h.Sum(nil))
 	return cl, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return errs.E("export.syncDir", errs.IO, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return errs.E("export.syncDir", errs.IO, err)
-	}
-	return nil
 }
