@@ -1,0 +1,95 @@
+package export
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/playback"
+	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/store"
+)
+
+// benchMinutes of the H.264 clip (1280x720, 25 fps, about 2 Mbit/s) are
+// recorded into a real encrypted store in one-minute segments.
+const benchMinutes = 10
+
+// BenchmarkExportRemux measures the remux export rate in bytes of footage
+// per second: "gwanje" is a whole Export (index read, gate, decrypting
+// every chunk, building the MP4, SHA-256, writing the ZIP, fsync, link);
+// "ffmpeg-copy" is `ffmpeg -c copy` of the same footage already decrypted
+// into an MP4 on the same disk, to an MP4 beside it: the peer, in the
+// same run. docs/benchmarks.md.
+func BenchmarkExportRemux(b *testing.B) {
+	keys, err := seal.NewKeyring(seal.NewRandomKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	s, err := store.Open(context.Background(), store.Config{
+		Dir: dir, Keys: keys, SegmentDuration: time.Minute, ChunkDuration: time.Second,
+		SyncInterval: 100 * time.Millisecond, Clock: clock.NewFake(media.FromTime90k(t0)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	w, err := s.Writer("cam-1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	end := record(b, w, media.CodecH264, t0, benchMinutes*60*25)
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	// The footage: the playback MP4 of the range (also ffmpeg's input).
+	pc, err := playback.Build(context.Background(), playback.StoreSource{Store: s}, "cam-1", t0, end)
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := filepath.Join(dir, "in.mp4")
+	f, _ := os.Create(in)
+	if _, err := io.Copy(f, pc.File.NewReader()); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	pc.Close()
+	size := pc.File.Size()
+	b.Logf("footage: %d min, %.1f MB", benchMinutes, float64(size)/1e6)
+
+	b.Run("gwanje", func(b *testing.B) {
+		x := &Exporter{Source: StoreSource{s}, Key: newKey(b)}
+		req := testRequest(t0, end, "cam-1")
+		out := b.TempDir()
+		b.SetBytes(size)
+		i := 0
+		for b.Loop() {
+			i++
+			path := filepath.Join(out, fmt.Sprintf("p%d.zip", i))
+			if _, err := x.Export(context.Background(), newFakeGate().gate, req, path); err != nil {
+				b.Fatal(err)
+			}
+			os.Remove(path)
+		}
+	})
+	b.Run("ffmpeg-copy", func(b *testing.B) {
+		ffmpeg, err := exec.LookPath("ffmpeg")
+		if err != nil {
+			b.Skip("ffmpeg not installed")
+		}
+		out := filepath.Join(b.TempDir(), "out.mp4")
+		b.SetBytes(size)
+		for b.Loop() {
+			if o, err := exec.Command(ffmpeg, "-v", "error", "-y", "-i", in, "-c", "copy", out).CombinedOutput(); err != nil {
+				b.Fatalf("%v: %s", err, o)
+			}
+		}
+	})
+}
