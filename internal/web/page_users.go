@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 )
 
 // The users page: every user with their grants, creation (the one-time
@@ -19,10 +18,16 @@ type usersPageData struct {
 	Roles   []option
 	Sites   []option // the sites a grant may name ("*" first)
 	Reasons []option
-	// Reset is the account API's password-reset route ("" when the
-	// running account service has none), with {name} for the user.
-	Reset string
+	// Reset and ResetTOTP are the account API's routes that give a user a
+	// new one-time password and remove their authenticator ("" when the
+	// server has none), with {name} for the user.
+	Reset, ResetTOTP string
 }
+
+const (
+	resetPasswordRoute = "/api/users/{name}/reset-password"
+	resetTOTPRoute     = "/api/users/{name}/reset-totp"
+)
 
 // userRoles are the roles of the permission table, in its order.
 var userRoles = []string{"admin", "manager", "authorized", "staff", "auditor"}
@@ -46,9 +51,11 @@ func loadUsersPage(s *Server, r *http.Request, pc *PageContext) (any, error) {
 		d.Reasons = append(d.Reasons, option{reason, pc.T("ui.adm.users.reason." + reason)})
 	}
 	for _, rt := range s.table {
-		m, p, _ := strings.Cut(rt.pattern, " ")
-		if m == "POST" && strings.HasPrefix(p, "/api/users/{name}/") && (strings.Contains(p, "password") || strings.Contains(p, "reset")) {
-			d.Reset = p
+		switch rt.pattern {
+		case "POST " + resetPasswordRoute:
+			d.Reset = resetPasswordRoute
+		case "POST " + resetTOTPRoute:
+			d.ResetTOTP = resetTOTPRoute
 		}
 	}
 	return d, nil

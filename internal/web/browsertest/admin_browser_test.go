@@ -84,6 +84,14 @@ func TestAdminPagesBrowser(t *testing.T) {
 		b.wait("a refusal in the dialog", `!document.querySelector("#grants-form .error").hidden`, 10*time.Second)
 		b.check("users-grant-refused")
 		b.do(chromedp.Click(chromedp.CSS(`#grants-form .cancel`)))
+		// A new one-time password, after a confirming second click.
+		b.do(chromedp.Click(chromedp.CSS(`#user-table tr[data-user="clerk"] button.reset`)))
+		if shown := eval[bool](b, `!document.getElementById("otp").hidden`); shown {
+			t.Error("one click reset the password: it should ask first")
+		}
+		b.do(chromedp.Click(chromedp.CSS(`#user-table tr[data-user="clerk"] button.reset`)))
+		b.wait("the new one-time password", `!document.getElementById("otp").hidden && document.getElementById("otp-value").textContent.length >= 8`, 10*time.Second)
+		b.check("users-reset")
 		// Deactivate with a reason, in the page.
 		b.do(chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#user-table tr[data-user="clerk"] .actions button')].pop().click()`))
 		b.wait("the deactivation dialog", `document.getElementById("deactivate-dialog").open`, 5*time.Second)
@@ -110,6 +118,11 @@ func TestAdminPagesBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		newer := strings.Replace(string(y), "      - id: hall\n", "      - {id: door, location: 후문, radius_m: 5, count: 1}\n      - id: hall\n", 1)
+		// and a revision of the policy that says so, announced today for
+		// the earliest day the 7-day notice allows.
+		today := time.Now().In(seoul)
+		newer += fmt.Sprintf("    - announced: %s\n      effective: %s\n      summary: 민원실 후문 카메라 추가\n",
+			today.Format("2006-01-02"), today.AddDate(0, 0, 7).Format("2006-01-02"))
 		bad := strings.Replace(newer, "retention: 30d", "retention: 삼십일", 1)
 		file := filepath.Join(t.TempDir(), "registry.yaml")
 		os.WriteFile(file, []byte(bad), 0o600)
@@ -142,17 +155,28 @@ func TestAdminPagesBrowser(t *testing.T) {
 		b.check("registry-pending")
 	})
 
-	step("policy: versions, draft, diff, signs", func(t *testing.T) {
+	step("policy: publish the revision, versions, diff, signs", func(t *testing.T) {
 		b.open("/policy-admin")
 		b.check("policy-admin")
-		// The test registry's only revision was announced in the past:
-		// the page says so, in words, instead of offering to publish.
-		if p := eval[string](b, `(document.getElementById("publish-problem") || {}).textContent || ""`); !strings.Contains(p, "2026-01-01") {
-			t.Errorf("publication problem %q does not name the past announcement date", p)
+		// The registry applied above revises the policy: publish it (a
+		// second click confirms), then compare it with the draft.
+		before := len(g.rowsOf(t, ledger.RegistryChange))
+		b.do(chromedp.Click(chromedp.CSS("#publish")))
+		if n := len(g.rowsOf(t, ledger.RegistryChange)); n != before {
+			t.Fatal("one click published the policy: it should ask first")
 		}
-		if n := eval[int](b, `document.querySelectorAll("#publish-form").length`); n != 0 {
-			t.Error("publication offered for a draft the store would refuse")
+		b.check("policy-confirm")
+		b.do(chromedp.Click(chromedp.CSS("#publish")))
+		b.wait("the published version", `document.readyState === "complete" && document.querySelector("#h-versions + .scroll tbody tr")`, 15*time.Second)
+		if n := len(g.rowsOf(t, ledger.RegistryChange)); n != before+1 {
+			t.Errorf("registry-change rows: %d before publishing, %d after", before, n)
 		}
+		if p := eval[string](b, `(document.getElementById("publish-problem") || {}).textContent || ""`); !strings.Contains(p, "달라진 내용이 없습니다") {
+			t.Errorf("after publishing, the draft's problem says %q, want unchanged", p)
+		}
+		b.do(chromedp.Click(chromedp.CSS(`#diff-form button[type=submit]`)))
+		b.wait("the diff", `!document.getElementById("policy-diff").hidden`, 10*time.Second)
+		b.check("policy-diff")
 		if n := eval[int](b, `document.querySelectorAll('a[href^="/api/policy/sign?site="]').length`); n != 2 {
 			t.Errorf("%d sign downloads, want one per site (2)", n)
 		}

@@ -9,7 +9,7 @@
   const reasons = Object.fromEntries(JSON.parse(app.dataset.reasons).map((o) => [o.Value, o.Label]));
   // The account API answers the reason in Korean, as the ledger records it.
   Object.assign(reasons, { "전보": reasons.transfer, "퇴직": reasons.retirement, "기타": reasons.other });
-  const resetRoute = app.dataset.reset;
+  const resetRoute = app.dataset.reset, resetTOTPRoute = app.dataset.resetTotp;
   const me = app.dataset.me; // nobody changes their own grants here
   const tbody = document.querySelector("#user-table tbody");
   let users = [];
@@ -78,7 +78,8 @@
       const actions = el("td", { class: "actions" });
       if (u.active && u.name !== me) {
         actions.append(el("button", { type: "button", onclick: () => openGrants(u) }, T("ui.js.adm.users.add_grant")));
-        if (resetRoute) actions.append(" ", el("button", { type: "button", onclick: () => reset(u) }, T("ui.js.adm.users.reset")));
+        if (resetRoute) actions.append(" ", confirmed(T("ui.js.adm.users.reset"), () => reset(u)));
+        if (resetTOTPRoute && u.totp) actions.append(" ", confirmed(T("ui.js.adm.users.reset_totp"), () => resetTOTP(u)));
         actions.append(" ", el("button", { type: "button", onclick: () => openDeactivate(u) }, T("ui.js.adm.users.deactivate")));
       }
       tbody.append(el("tr", { "data-user": u.name, class: u.active ? "" : "inactive" },
@@ -160,11 +161,37 @@
     } catch (e) { showError(e, err); return false; }
   });
 
+  // confirmed is a button whose first click asks, in the page, and whose
+  // second click acts (a reset ends the user's sessions).
+  function confirmed(label, act) {
+    const b = el("button", { type: "button", class: "reset" }, label);
+    b.addEventListener("click", () => {
+      if (b.dataset.armed !== "1") {
+        b.dataset.armed = "1";
+        b.textContent = T("ui.js.adm.users.confirm", { action: label });
+        return;
+      }
+      act();
+    });
+    return b;
+  }
+
   async function reset(u) {
     showError(null);
     try {
-      const ans = await api("POST", resetRoute.replace("{name}", encodeURIComponent(u.name)), {});
-      if (ans && (ans.one_time_password || ans.password)) showOTP(u.name, ans.one_time_password || ans.password);
+      const ans = await api("POST", resetRoute.replace("{name}", encodeURIComponent(u.name)));
+      showOTP(u.name, ans.one_time_password);
+      await load();
+    } catch (err) { showError(err); }
+  }
+
+  async function resetTOTP(u) {
+    showError(null);
+    try {
+      await api("POST", resetTOTPRoute.replace("{name}", encodeURIComponent(u.name)));
+      const done = document.getElementById("user-done");
+      done.textContent = T("ui.js.adm.users.totp_removed", { name: u.name });
+      done.hidden = false;
       await load();
     } catch (err) { showError(err); }
   }
