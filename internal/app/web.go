@@ -46,6 +46,9 @@ func (a *App) startWeb() error {
 		Logger:    log.With("component", "web"),
 	}
 	a.healthWebOptions(&opt)
+	if err := a.exportWebOptions(&opt); err != nil {
+		return err
+	}
 	a.adminWebOptions(&opt)
 	if a.retention != nil {
 		opt.Retention = webRetention{a.retention.engine}

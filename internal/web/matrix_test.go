@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/clock"
+	"github.com/gwanje/gwanje/internal/export"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
@@ -60,9 +62,12 @@ func matrix(t0 time.Time) map[string]want {
 			path: "/api/cameras/{id}/recordings?start=2026-06-01T12:00:00Z&end=2026-06-01T13:00:00Z", ok: 200},
 		"POST /api/cameras/{id}/views": {perm: access.Playback, scoped: true, path: "/api/cameras/{id}/views", body: view, ok: 201},
 		"POST /api/cameras/{id}/live":  {perm: access.LiveView, scoped: true, path: "/api/cameras/{id}/live", body: view},
-		"GET /api/views/{token}":       {path: "/api/views/no-such-token"}, // the grant is checked inside: 404 for everyone
-		"POST /api/logout":             {mustChange: true, path: "/api/logout"},
-		"GET /api/me":                  {mustChange: true, path: "/api/me", ok: 200},
+		"POST /api/cameras/{id}/exports": {perm: access.Export, scoped: true, path: "/api/cameras/{id}/exports", ok: 200,
+			body: map[string]any{"start": t0, "end": t0.Add(5 * time.Second), "purpose": "provision", "reason": "수사",
+				"recipient": "경찰서", "legal_basis": "개인정보 보호법 제18조 제2항 제7호"}},
+		"GET /api/views/{token}": {path: "/api/views/no-such-token"}, // the grant is checked inside: 404 for everyone
+		"POST /api/logout":       {mustChange: true, path: "/api/logout"},
+		"GET /api/me":            {mustChange: true, path: "/api/me", ok: 200},
 		// {pw} is the caller's own password: a wrong one is refused by the
 		// handler, which is not what this test is about.
 		"POST /api/password":     {mustChange: true, path: "/api/password", body: map[string]string{"old": "{pw}", "new": "{pw}"}},
@@ -149,6 +154,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
 		Retention: &fakeRetention{},
 		Admin:     matrixAdmin(t, dir, lg, clk),
+		Exporter:  &export.Exporter{Source: mon.src, Key: export.NewKey(ed25519.NewKeyFromSeed(make([]byte, 32)))},
+		ExportDir: filepath.Join(dir, "exports"),
 		Clock:     clk, Logger: quiet,
 	})
 	if err != nil {

@@ -60,6 +60,7 @@ func (s *Server) routes() []route {
 			// the handler.
 			route{pattern: "GET /api/views/{token}", rule: ruleSession, h: http.HandlerFunc(s.serveView)})
 	}
+	rt = append(rt, s.exportRoutes()...)
 	rt = append(rt, s.pageRoutes()...)
 	rt = append(rt, s.healthRoutes()...)
 	rt = append(rt, s.retentionRoutes()...)

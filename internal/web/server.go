@@ -21,6 +21,7 @@ import (
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/export"
 	"github.com/gwanje/gwanje/internal/health"
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
@@ -152,6 +153,11 @@ type Options struct {
 	MetricsPerm Perm
 	// Admin serves the administrative routes (admin.go).
 	Admin Admin
+	// Exporter makes evidence packages (POST /api/cameras/{id}/exports,
+	// web/exports.go) in ExportDir, removed once sent; either unset: no
+	// route.
+	Exporter  *export.Exporter
+	ExportDir string
 	// Transcode is the ffmpeg that converts H.265 views to H.264 for
 	// browsers (transcode.go); "" leaves them as they are.
 	Transcode string

@@ -707,3 +707,9 @@ func TestForwardedHeaderOfStrangerIgnored(t *testing.T) {
 		t.Fatalf("refusal recorded with %+v, want the real peer", r)
 	}
 }
+
+// Brief makes source an export.Source: one segment, no hash.
+func (s *source) Brief(_ context.Context, id int64) (*store.Brief, error) {
+	last := s.t0 + int64(len(s.frames))*clip.FrameDuration
+	return &store.Brief{ID: id, Camera: "cam-a", Start: s.t0, End: last}, nil
+}
