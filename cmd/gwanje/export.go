@@ -10,14 +10,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/durable"
 	"github.com/gwanje/gwanje/internal/export"
+	"github.com/gwanje/gwanje/internal/seal"
 )
 
 func init() {
 	register(command{name: "export", summary: "verify evidence packages (반출 증거 패키지): every hash and the signature", run: runExport})
 }
 
-const exportUsage = "usage: gwanje export verify [-pubkey FILE | -fingerprint HEX] PACKAGE..."
+const exportUsage = `usage: gwanje export verify [-pubkey FILE | -fingerprint HEX] PACKAGE...
+       gwanje export key [-data DIR] [-o FILE]`
 
 // errPackages makes export verify exit non-zero after printing.
 type errPackages int
@@ -28,7 +31,11 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := subcommand(args, exportUsage, stderr); err != nil {
 		return err
 	}
-	if args[0] != "verify" {
+	switch args[0] {
+	case "verify":
+	case "key":
+		return runExportKey(args[1:], stdout, stderr)
+	default:
 		return usageError{exportUsage}
 	}
 	fl := flag.NewFlagSet("export verify", flag.ContinueOnError)
@@ -87,5 +94,33 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if failed > 0 {
 		return errPackages(failed)
 	}
+	return nil
+}
+
+// runExportKey prints the export signing key's id and fingerprint (what
+// the institution tells recipients apart from the package), creating the
+// key if gwanje never exported yet; -o writes its public-key file.
+func runExportKey(args []string, stdout, stderr io.Writer) error {
+	fl := flag.NewFlagSet("export key", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	data := fl.String("data", defaultDataDir(), "data directory (env GWANJE_DATA_DIR)")
+	out := fl.String("o", "", "write the public key (mode 0644) to this file, for recipients")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() != 0 {
+		return usageError{exportUsage}
+	}
+	path := export.DefaultKeyPath(*data)
+	k, err := export.LoadOrCreateKey(path)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		if err := durable.WriteFile(*out, export.PublicKeyText(k.Public()), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "export signing key %s\nfingerprint %s\nfile %s\n", k.ID, seal.Fingerprint(k.Public()), path)
 	return nil
 }

@@ -107,3 +107,31 @@ func TestExportVerifyCommand(t *testing.T) {
 		t.Errorf("bad fingerprint: exit %d", code)
 	}
 }
+
+// export key prints the fingerprint that verify -fingerprint accepts and
+// writes the public-key file that verify -pubkey reads.
+func TestExportKeyCommand(t *testing.T) {
+	data := t.TempDir()
+	pub := filepath.Join(t.TempDir(), "export.pub")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"export", "key", "-data", data, "-o", pub}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	k, err := export.LoadOrCreateKey(export.DefaultKeyPath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "fingerprint "+seal.Fingerprint(k.Public())) {
+		t.Errorf("output:\n%s", out.String())
+	}
+	b, _ := os.ReadFile(pub)
+	if p, err := export.ParsePublicKey(pub, b); err != nil || !p.Equal(k.Public()) {
+		t.Errorf("public key file: %v", err)
+	}
+	// Run again: the same key, not a new one.
+	out.Reset()
+	run(context.Background(), []string{"export", "key", "-data", data}, &out, &errb)
+	if !strings.Contains(out.String(), k.ID) {
+		t.Errorf("a second run changed the key:\n%s", out.String())
+	}
+}
