@@ -110,16 +110,22 @@ func (b *browser) open(path string) {
 	b.do(chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.CSS("body")))
 }
 
-// shot writes a screenshot of the whole page.
+// shot writes a screenshot of the whole page. A page still being laid
+// out (no width yet) is tried again a few times.
 func (b *browser) shot(name string) {
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		b.t.Logf("screenshot %s: %v", name, err)
-		return
+	var err error
+	for try := 0; try < 5; try++ {
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		var png []byte
+		png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err == nil {
+			os.WriteFile(filepath.Join(b.artifacts, name+".png"), png, 0o644)
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	os.WriteFile(filepath.Join(b.artifacts, name+".png"), png, 0o644)
+	b.t.Logf("screenshot %s: %v", name, err)
 }
 
 // check fails on a key missing from the catalogue anywhere on the page and
@@ -396,6 +402,23 @@ func TestBrowser(t *testing.T) {
 		if after := g.footageRows(t, "cam-1"); after != before {
 			t.Errorf("ledger rows for cam-1: %d before, %d after a range with no footage", before, after)
 		}
+	})
+
+	step(t, "two cameras side by side in step", func(t *testing.T) {
+		b.t = t
+		b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+			for (const cb of document.querySelectorAll("#pb-cameras input")) cb.checked = cb.value === "cam-1" || cb.value === "cam-2";
+			const d = document.getElementById("pb-date"); d.value = %q; d.dispatchEvent(new Event("change"));
+		})()`, day)))
+		b.wait("two timelines", `window.gwPlayback.shown().length === 2 && document.querySelectorAll("#timelines .run").length >= 3`, 10*time.Second)
+		b.clickTimeline("cam-2", at(10, 0, 40))
+		inStep := `(() => { const w = [...document.querySelectorAll(".player .clock")].map(c => Number(c.dataset.wall)); return w.length === 2 && w[0] > 0 && w[1] > 0 && Math.abs(w[0] - w[1]) < 1000; })()`
+		b.wait("both cameras at the same time", inStep, 20*time.Second)
+		b.do(chromedp.Click(chromedp.CSS(`button.speed[data-rate="2"]`)))
+		start := b.wallOf("cam-1")
+		b.wait("playing on", fmt.Sprintf(`Number(document.querySelector('.player[data-id="cam-1"] .clock').dataset.wall) > %d`, start.Add(4*time.Second).UnixMilli()), 15*time.Second)
+		b.wait("still in step", inStep, 5*time.Second)
+		b.check("playback-two-cameras")
 	})
 
 	step(t, "an H.265 camera plays converted to H.264", func(t *testing.T) {
