@@ -15,9 +15,9 @@ const AckPurpose = "알람 확인"
 // AlarmAck is an acknowledgement of an alarm by a person on duty.
 type AlarmAck struct {
 	ID      uint64
-	Kind    string // the alarm's kind ("camera_down")
-	Subject string // camera id or volume
-	Raised  time.Time
+	Kind    string    // the alarm's kind ("camera_down")
+	Subject string    // camera id or volume
+	Raised  time.Time // printed in its own location: the institution's zone
 	Message string
 	Note    string // the person's note (may be empty)
 	// Site and Camera when the subject is a camera.
@@ -35,7 +35,7 @@ func (s *Service) RecordAlarmAck(ctx context.Context, p *Principal, a AlarmAck) 
 	}
 	name, role, client := actorOf(p, s.now())
 	e := ledger.Entry{Kind: ledger.DeviceCheck, Actor: name, Role: role, Client: client,
-		Object:  fmt.Sprintf("알람 %d: %s %s (%s)", a.ID, a.Kind, a.Subject, a.Raised.UTC().Format(time.RFC3339)),
+		Object:  fmt.Sprintf("알람 %d: %s %s (%s)", a.ID, a.Kind, a.Subject, a.Raised.Format("2006-01-02 15:04:05 MST")),
 		Purpose: AckPurpose, Detail: a.Message}
 	if a.Note != "" {
 		e.Detail += " — " + a.Note

@@ -141,7 +141,7 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	ack := access.AlarmAck{ID: a.ID, Kind: fmt.Sprint(a.Kind), Subject: a.Subject, Raised: a.Raised, Message: a.Message, Note: body.Note}
+	ack := access.AlarmAck{ID: a.ID, Kind: fmt.Sprint(a.Kind), Subject: a.Subject, Raised: a.Raised.In(s.Zone()), Message: a.Message, Note: body.Note}
 	if isCamera {
 		ack.Site, ack.Camera = cam.Site, cam.ID
 	}

@@ -233,3 +233,26 @@ func TestLedgerExportTimesInInstitutionZone(t *testing.T) {
 		t.Errorf("a time in UTC in the export row: %s", row)
 	}
 }
+
+// An alarm acknowledgement's ledger row names the alarm's time in the
+// institution's zone too.
+func TestAlarmAckRowInInstitutionZone(t *testing.T) {
+	loc, err := time.LoadLocation("Asia/Seoul")
+	if err != nil {
+		t.Skip("no zone data")
+	}
+	h, _, _ := pageServer(t, loc)
+	h.reset()
+	resp := h.do("POST", "/api/alarms/1/ack", "manager", map[string]string{"note": "현장 확인"})
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("ack: %d", resp.StatusCode)
+	}
+	rows := h.ledger(ledger.DeviceCheck)
+	if len(rows) != 1 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	if o := rows[0].Object; !strings.Contains(o, " KST") || regexp.MustCompile(`T\d{2}:|Z\b`).MatchString(o) {
+		t.Errorf("ack row object %q is not in the institution's zone", o)
+	}
+}
