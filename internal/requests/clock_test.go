@@ -16,7 +16,9 @@ var seoul = func() *time.Location {
 	return l
 }()
 
-func kst(y int, m time.Month, d, h, mi, s int) time.Time { return time.Date(y, m, d, h, mi, s, 0, seoul) }
+func kst(y int, m time.Month, d, h, mi, s int) time.Time {
+	return time.Date(y, m, d, h, mi, s, 0, seoul)
+}
 
 func TestDue(t *testing.T) {
 	cal := requests.Calendar{Zone: seoul}

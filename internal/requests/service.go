@@ -295,3 +295,9 @@ func (l *limiter) allow(key string, now time.Time) bool {
 	l.seen[key] = append(kept, now)
 	return true
 }
+
+// Get returns request id.
+func (s *Service) Get(ctx context.Context, id int64) (Request, bool, error) { return s.cfg.Store.Get(ctx, id) }
+
+// List returns the open requests, or all of them.
+func (s *Service) List(ctx context.Context, all bool) ([]Request, error) { return s.cfg.Store.List(ctx, all) }

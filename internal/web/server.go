@@ -26,6 +26,7 @@ import (
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/playback"
+	"github.com/gwanje/gwanje/internal/requests"
 )
 
 //go:embed ui
@@ -158,6 +159,9 @@ type Options struct {
 	// route.
 	Exporter  *export.Exporter
 	ExportDir string
+	// Requests serves the data-subject requests' routes (requests.go):
+	// the public form and status lookup, the staff's list and steps.
+	Requests *requests.Service
 	// Transcode is the ffmpeg that converts H.265 views to H.264 for
 	// browsers (transcode.go); "" leaves them as they are.
 	Transcode string

@@ -1,0 +1,58 @@
+package i18n
+
+// Data-subject requests (internal/requests, docs/design/requests.md): the
+// errors of the public form and of the staff's steps, "requests.*"; the
+// names of the form's fields, "requests.field.*", and of the types and
+// states, for the pages.
+func init() {
+	add(map[string]Message{
+		"requests.missing":            {"{field} 항목을 적어 주십시오", "Please fill in {field}"},
+		"requests.type":               {"{field}: 존재확인, 열람, 삭제 중에서 한 번씩만 고르십시오", "{field}: choose among existence, view and deletion, each once"},
+		"requests.phone":              {"{field}: 전화번호는 숫자 9~11자리입니다", "{field}: a phone number has 9 to 11 digits"},
+		"requests.birth":              {"{field}: 생년월일은 2000-01-31 형식의 지난 날짜입니다", "{field}: a date of birth is a past date like 2000-01-31"},
+		"requests.too_long":           {"{field}: {max}자 이내로 적어 주십시오", "{field}: at most {max} characters"},
+		"requests.text":               {"{field}: 쓸 수 없는 문자가 있습니다", "{field}: contains characters that cannot be used"},
+		"requests.range_order":        {"{field}: 영상정보 기록기간의 끝이 시작보다 뒤여야 합니다", "{field}: the end of the recording period must be after its start"},
+		"requests.range_future":       {"{field}: 영상정보 기록기간은 이미 지난 시간이어야 합니다", "{field}: the recording period must lie in the past"},
+		"requests.range_long":         {"{field}: 한 번에 청구할 수 있는 기록기간은 {hours}시간까지입니다", "{field}: one request covers at most {hours} hours"},
+		"requests.cameras":            {"{field}: 카메라는 {max}대까지 고를 수 있습니다", "{field}: at most {max} cameras"},
+		"requests.camera":             {"{field}: 고른 카메라를 찾을 수 없거나 설치장소가 다릅니다", "{field}: a chosen camera is unknown or at another site"},
+		"requests.rate":               {"이 주소에서 요청이 너무 많습니다. 한 시간 뒤에 다시 해 주십시오", "Too many requests from this address; try again in an hour"},
+		"requests.lookup":             {"그 접수번호와 전화번호의 청구가 없습니다", "No request with that receipt number and phone number"},
+		"requests.closed":             {"이미 처리가 끝난 청구입니다", "The request is already closed"},
+		"requests.postpone_date":      {"{field}: 연기한 기한은 지금의 처리기한보다 뒤여야 합니다", "{field}: the postponed date must be after the current due date"},
+		"requests.time":               {"{field}: 시각은 2026-03-01T18:30 형식으로 적어 주십시오", "{field}: write the time like 2026-03-01T18:30"},
+		"requests.page.title":         {"개인영상정보 열람·존재확인·삭제 청구", "Request to confirm, view or delete footage of you"},
+		"requests.page.intro":         {"촬영된 본인의 영상정보에 대하여 존재확인, 열람 또는 삭제를 청구할 수 있습니다. 접수한 날의 다음 날부터 10일 이내에 처리합니다.", "You may ask whether footage of you exists, to view it or to have it deleted. The request is answered within 10 days from the day after it is received."},
+		"requests.page.requester":     {"청구인", "Requester"},
+		"requests.page.subject":       {"정보주체", "Data subject"},
+		"requests.page.name":          {"성명", "Name"},
+		"requests.page.phone":         {"전화번호", "Phone"},
+		"requests.page.birth":         {"생년월일", "Date of birth"},
+		"requests.page.address":       {"주소", "Address"},
+		"requests.page.relation":      {"정보주체와의 관계", "Relation to the data subject"},
+		"requests.page.period":        {"영상정보 기록기간", "Recording period"},
+		"requests.page.submit":        {"청구하기", "Submit the request"},
+		"requests.page.received":      {"청구를 접수했습니다.", "Your request has been received."},
+		"requests.page.receipt":       {"접수번호", "Receipt number"},
+		"requests.page.due":           {"처리기한", "Due"},
+		"requests.page.keep":          {"처리 상황은 접수번호와 전화번호로 확인할 수 있습니다. 접수번호를 적어 두십시오.", "Keep the receipt number: with it and your phone number you can see how the request stands."},
+		"requests.page.state":         {"처리 상황", "Status"},
+		"requests.page.postponed":     {"연기됨", "postponed"},
+		"requests.page.lookup":        {"처리 상황 확인", "Check a request"},
+		"requests.page.lookup_submit": {"확인", "Check"},
+		"requests.page.back":          {"청구서 처음으로", "Back to the form"},
+		"requests.field.types":        {"청구 구분", "Request type"},
+		"requests.field.from":         {"기록기간 시작", "Period start"},
+		"requests.field.to":           {"기록기간 끝", "Period end"},
+		"requests.field.cameras":      {"카메라", "Cameras"},
+		"requests.field.place":        {"설치장소", "Place"},
+		"requests.field.purpose":      {"청구 목적 및 사유", "Purpose and reason"},
+		"requests.field.reason":       {"연기 사유", "Reason for postponement"},
+		"requests.type.existence":     {"존재확인", "Existence"},
+		"requests.type.view":          {"열람", "Viewing"},
+		"requests.type.deletion":      {"삭제", "Deletion"},
+		"requests.state.received":     {"처리 중", "In progress"},
+		"requests.state.closed":       {"처리 완료", "Closed"},
+	})
+}
