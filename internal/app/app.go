@@ -51,6 +51,8 @@ type App struct {
 	health *healthParts
 	// retention destroys due footage and stills.
 	retention *retentionParts
+	// requests are the data-subject requests (열람등 요구).
+	requests *requestParts
 	web       *web.Server
 	ln        net.Listener
 	srv       *http.Server
@@ -124,6 +126,9 @@ func (a *App) start(ctx context.Context) error {
 		return err
 	}
 	if err := a.startRetention(ctx); err != nil {
+		return err
+	}
+	if err := a.startRequests(ctx); err != nil {
 		return err
 	}
 	return a.startWeb()

@@ -53,6 +53,9 @@ func (a *App) startWeb() error {
 	if a.retention != nil {
 		opt.Retention = webRetention{a.retention.engine}
 	}
+	if a.requests != nil {
+		opt.Requests = a.requests.svc
+	}
 	var err error
 	if a.web, err = web.New(opt); err != nil {
 		return err

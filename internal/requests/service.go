@@ -297,7 +297,11 @@ func (l *limiter) allow(key string, now time.Time) bool {
 }
 
 // Get returns request id.
-func (s *Service) Get(ctx context.Context, id int64) (Request, bool, error) { return s.cfg.Store.Get(ctx, id) }
+func (s *Service) Get(ctx context.Context, id int64) (Request, bool, error) {
+	return s.cfg.Store.Get(ctx, id)
+}
 
 // List returns the open requests, or all of them.
-func (s *Service) List(ctx context.Context, all bool) ([]Request, error) { return s.cfg.Store.List(ctx, all) }
+func (s *Service) List(ctx context.Context, all bool) ([]Request, error) {
+	return s.cfg.Store.List(ctx, all)
+}
