@@ -62,7 +62,7 @@ func (h *handler) send(w http.ResponseWriter, ctype string, body []byte) {
 	w.Write(body)
 }
 
-var navVersions = []navLink{{"현재 방침", "/policy"}, {"지난 버전", "/policy/versions"}}
+var navVersions = []navLink{{"현재 방침", "/policy"}, {"지난 버전", "/policy/versions"}, {"열람·존재확인·삭제 청구", "/requests/new"}}
 
 func (h *handler) current(w http.ResponseWriter, r *http.Request) {
 	cur, pending, err := h.s.Current()
