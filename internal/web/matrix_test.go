@@ -27,6 +27,8 @@ import (
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/policy"
 	"github.com/gwanje/gwanje/internal/registry"
+	"github.com/gwanje/gwanje/internal/requests"
+	"github.com/gwanje/gwanje/internal/seal"
 )
 
 // access of a route, as this test states it independently of the route
@@ -96,6 +98,17 @@ func matrix(t0 time.Time) map[string]want {
 		// Retention and holds (fakeRetention holds hold 1 on each camera).
 		"GET /api/retention": {perm: access.ReadLedger, path: "/api/retention", ok: 200},
 		"GET /api/holds":     {perm: access.ReadLedger, path: "/api/holds", ok: 200},
+		// The request forms are public by design; their limits are
+		// requests_test.go's. Request 1 is on cam-a (site-a).
+		"GET /requests/new":         {public: true, path: "/requests/new", ok: 200},
+		"POST /requests/new":        {public: true, path: "/requests/new"},
+		"POST /requests/status":     {public: true, path: "/requests/status"},
+		"POST /api/requests":        {public: true, path: "/api/requests"},
+		"POST /api/requests/status": {public: true, path: "/api/requests/status"},
+		"GET /api/requests":         {perm: access.HandleRequests, path: "/api/requests", ok: 200},
+		"POST /api/requests/{rid}/postpone": {perm: access.HandleRequests, path: "/api/requests/1/postpone",
+			body: map[string]string{"date": "2026-07-01", "reason": "확인 중"}},
+		"POST /api/requests/{rid}/close": {perm: access.HandleRequests, path: "/api/requests/1/close"},
 		"POST /api/cameras/{id}/holds": {perm: access.HandleRequests, scoped: true, path: "/api/cameras/{id}/holds",
 			body: map[string]any{"from": t0, "to": t0.Add(time.Hour), "reason": "수사 협조"}, ok: 201},
 		"POST /api/cameras/{id}/holds/{hold}/release": {perm: access.HandleRequests, scoped: true,
@@ -147,9 +160,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	mon := newMonitoring(t, dir, clk, lg, t0)
 	gate := access.NewGate(svc, access.GateConfig{Footage: footageIndex{t0: t0, cams: &liveCameras{}}})
 	defer gate.Close()
+	reqs := matrixRequests(t, dir, clk, t0)
 	srv, err := New(Options{
 		Guard: AccessGuard{S: svc, Clock: clk}, Gate: gate, Acks: svc, Ledger: lg, Accounts: svc,
-		Cameras: fakeCameras{}, Footage: mon.src,
+		Cameras: fakeCameras{}, Footage: mon.src, Requests: reqs,
 		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
 		Retention: &fakeRetention{},
@@ -601,4 +615,29 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// matrixRequests is the requests service of the matrix's server, holding
+// request 1 on cam-a.
+func matrixRequests(t *testing.T, dir string, clk clock.Clock, t0 time.Time) *requests.Service {
+	keys, err := seal.NewKeyring(seal.NewRandomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := requests.OpenSQLite(context.Background(), dir, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := requests.New(requests.Config{Store: st, Calendar: requests.Calendar{Zone: time.UTC}, Clock: clk,
+		Logger: slog.New(slog.DiscardHandler),
+		Camera: func(id string) (string, bool) { c, ok := (fakeCameras{}).Camera(id); return c.Site, ok }})
+	_, err = svc.Submit(context.Background(), requests.Input{Types: []requests.Type{requests.View}, From: t0.Add(-time.Hour),
+		To: t0.Add(-30 * time.Minute), Cameras: []string{"cam-a"}, Personal: requests.Personal{
+			Requester: requests.Person{Name: "a", Phone: "010-1234-5678", Birth: "1980-01-01", Address: "a", Relation: "본인"},
+			Subject:   requests.Person{Name: "a"}, Purpose: "a"}}, netip.Addr{}, "setup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
 }
