@@ -106,6 +106,7 @@ func matrix(t0 time.Time) map[string]want {
 		"POST /api/requests":        {public: true, path: "/api/requests"},
 		"POST /api/requests/status": {public: true, path: "/api/requests/status"},
 		"GET /api/requests":         {perm: access.HandleRequests, path: "/api/requests", ok: 200},
+		"POST /api/requests/intake": {perm: access.HandleRequests, path: "/api/requests/intake"},
 		"POST /api/requests/{rid}/postpone": {perm: access.HandleRequests, path: "/api/requests/1/postpone",
 			body: map[string]string{"date": "2026-07-01", "reason": "확인 중"}},
 		"POST /api/requests/{rid}/close": {perm: access.HandleRequests, path: "/api/requests/1/close"},

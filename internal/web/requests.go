@@ -34,6 +34,7 @@ func (s *Server) requestRoutes() []route {
 		{pattern: "POST /api/requests", rule: rulePublic, h: http.HandlerFunc(s.submitRequest)},
 		{pattern: "POST /api/requests/status", rule: rulePublic, h: http.HandlerFunc(s.requestStatus)},
 		{pattern: "GET /api/requests", rule: rulePerm, perm: PermHandleRequests, h: http.HandlerFunc(s.listRequests)},
+		{pattern: "POST /api/requests/intake", rule: rulePerm, perm: PermHandleRequests, h: http.HandlerFunc(s.staffIntake)},
 		{pattern: "POST /api/requests/{rid}/postpone", rule: rulePerm, perm: PermHandleRequests,
 			h: http.HandlerFunc(s.postponeRequest)},
 		{pattern: "POST /api/requests/{rid}/close", rule: rulePerm, perm: PermHandleRequests,
@@ -108,6 +109,42 @@ func (s *Server) submitRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"receipt": x.Receipt, "received": x.Received, "due": x.Due})
+}
+
+// staffIntake takes a request at a visit, by phone or by mail: the body of
+// POST /api/requests, by a holder of handle-requests on the site of its
+// cameras (or on every site for a described place), who is recorded as
+// the intake; no rate limit.
+func (s *Server) staffIntake(w http.ResponseWriter, r *http.Request) {
+	var b requestJSON
+	if err := decodeBody(r, maxRequestBody, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := s.requestInput(b)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	site := b.Site
+	if len(b.Cameras) > 0 {
+		cam, ok := s.opt.Cameras.Camera(b.Cameras[0])
+		if !ok {
+			s.fail(w, r, errs.E("web.staffIntake", errs.Invalid, errs.Code("requests.camera"), errs.Params{"field": "cameras"}, "unknown camera"))
+			return
+		}
+		site = cam.Site
+	}
+	if !s.scope(r, PermHandleRequests).has(site) {
+		s.fail(w, r, errs.E("web.staffIntake", errs.Permission, "handle-requests not held on the request's site"))
+		return
+	}
+	x, err := s.opt.Requests.Submit(r.Context(), in, s.requestClient(r), principal(r).User)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": x.ID, "receipt": x.Receipt, "received": x.Received, "due": x.Due})
 }
 
 type statusJSON struct {

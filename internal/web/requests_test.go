@@ -301,3 +301,25 @@ func TestRequestsPersonalDataNotLogged(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestsStaffIntake(t *testing.T) {
+	h := newRequestHarness(t)
+	if resp := h.do("POST", "/api/requests/intake", "mgrb", h.body()); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("intake on another site: %d", resp.StatusCode)
+	}
+	if resp := h.do("POST", "/api/requests/intake", "viewer", h.body()); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("intake by a 접근권한자: %d", resp.StatusCode)
+	}
+	// Beyond the public limit: staff are not limited.
+	for i := range requests.DefaultSubmitPerHour + 1 {
+		resp := h.do("POST", "/api/requests/intake", "mgr", h.body())
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("intake %d: %d %s", i+1, resp.StatusCode, readAll(t, resp))
+		}
+		resp.Body.Close()
+	}
+	rs, _ := h.st.List(context.Background(), false)
+	if len(rs) != requests.DefaultSubmitPerHour+1 || rs[0].Channel != "staff" || rs[0].Intake != "mgr" {
+		t.Fatalf("intake stored %+v", rs[0])
+	}
+}
