@@ -91,6 +91,13 @@ type Request struct {
 	Postponed      time.Time
 	State          State
 	ClosedAt       time.Time
+	// Identity check (신원 확인) recorded by staff: what was checked
+	// ("신분증 대조"), the proxy documents of a representative ("위임장,
+	// 인감증명서"), by whom and when. Zero IdentityAt: not yet checked.
+	IdentityMethod string
+	IdentityProxy  string
+	IdentityBy     string
+	IdentityAt     time.Time
 	// Forgotten is when the personal data was destroyed (zero: kept).
 	Forgotten time.Time
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -304,4 +305,51 @@ func (s *Service) Get(ctx context.Context, id int64) (Request, bool, error) {
 // List returns the open requests, or all of them.
 func (s *Service) List(ctx context.Context, all bool) ([]Request, error) {
 	return s.cfg.Store.List(ctx, all)
+}
+
+// MaxIdentity bounds the identity check's texts.
+const MaxIdentity = 200
+
+// RecordIdentity records the identity check of request id by actor: what
+// was checked (required), and the proxy documents, required when the
+// requester is not the data subject (relation other than 본인). The
+// identity check is of people present or on paper: its record names
+// documents, never their numbers.
+func (s *Service) RecordIdentity(ctx context.Context, id int64, method, proxy, actor string) (Request, error) {
+	const op = "requests.RecordIdentity"
+	r, ok, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return Request{}, errs.E(op, err)
+	}
+	if !ok {
+		return Request{}, errs.Errorf(op, errs.NotExist, "no request %d", id)
+	}
+	if r.State == Closed {
+		return r, errs.E(op, errs.Conflict, errs.Code("requests.closed"), "request is closed")
+	}
+	if err := checkText("method", method, MaxIdentity, true); err != nil {
+		return Request{}, err
+	}
+	if err := checkText("proxy", proxy, MaxIdentity, false); err != nil {
+		return Request{}, err
+	}
+	p, have, err := s.cfg.Store.Personal(ctx, id)
+	if err != nil {
+		return Request{}, errs.E(op, err)
+	}
+	if have && strings.TrimSpace(proxy) == "" && !isSelf(p) {
+		return Request{}, invalid("requests.proxy", "proxy", nil)
+	}
+	r.IdentityMethod, r.IdentityProxy, r.IdentityBy, r.IdentityAt = method, proxy, actor, s.cfg.Clock.Now()
+	if err := s.cfg.Store.Update(ctx, r); err != nil {
+		return Request{}, errs.E(op, err)
+	}
+	s.log.Info("data-subject request's identity checked", "request", r.Receipt, "by", actor, "proxy", proxy != "")
+	return r, nil
+}
+
+// isSelf reports whether the requester is the data subject.
+func isSelf(p Personal) bool {
+	rel := strings.TrimSpace(p.Requester.Relation)
+	return rel == "본인" || strings.EqualFold(rel, "self")
 }

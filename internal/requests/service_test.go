@@ -301,3 +301,33 @@ func paramValues(err error) []string {
 	}
 	return out
 }
+
+func TestRecordIdentity(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	self, _ := e.svc.Submit(ctx, input(), client, "")
+	in := input()
+	in.Personal.Requester.Relation, in.Personal.Subject.Name = "법정대리인", "이아들"
+	proxy, _ := e.svc.Submit(ctx, in, client, "")
+	if _, err := e.svc.RecordIdentity(ctx, self.ID, " ", "", "kim"); errs.CodeOf(err) != "requests.missing" {
+		t.Fatalf("identity without what was checked: %v", err)
+	}
+	r, err := e.svc.RecordIdentity(ctx, self.ID, "신분증 대조", "", "kim")
+	if err != nil || r.IdentityBy != "kim" || !r.IdentityAt.Equal(e.clk.Now()) || r.IdentityMethod != "신분증 대조" {
+		t.Fatalf("identity of the subject: %+v %v", r, err)
+	}
+	if _, err := e.svc.RecordIdentity(ctx, proxy.ID, "신분증 대조", "", "kim"); errs.CodeOf(err) != "requests.proxy" {
+		t.Fatalf("a representative without proxy documents: %v", err)
+	}
+	if r, err := e.svc.RecordIdentity(ctx, proxy.ID, "신분증 대조", "가족관계증명서", "kim"); err != nil || r.IdentityProxy == "" {
+		t.Fatalf("a representative with documents: %+v %v", r, err)
+	}
+	got, _, _ := e.st.Get(ctx, proxy.ID)
+	if got.IdentityProxy != "가족관계증명서" {
+		t.Fatalf("stored %+v", got)
+	}
+	e.svc.Close(ctx, self.ID, "kim")
+	if _, err := e.svc.RecordIdentity(ctx, self.ID, "신분증 대조", "", "kim"); !errs.Is(err, errs.Conflict) {
+		t.Fatalf("identity of a closed request: %v", err)
+	}
+}

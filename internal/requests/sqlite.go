@@ -35,7 +35,8 @@ type Store interface {
 	// List returns the requests, open ones only unless all, oldest first.
 	List(ctx context.Context, all bool) ([]Request, error)
 	// Update stores r's mutable fields (Cameras, Site, Due, the
-	// postponement, State, ClosedAt) for the request r.ID.
+	// postponement, State, ClosedAt, the identity check) for the request
+	// r.ID.
 	Update(ctx context.Context, r Request) error
 	// Forget destroys the personal data (its wrapped key and sealed text)
 	// of every request closed before closedBefore, recording at as when,
@@ -75,6 +76,11 @@ CREATE TABLE request (
   UNIQUE (year, seq)
 );
 CREATE INDEX request_open ON request (state, due_ns);
+`, `
+ALTER TABLE request ADD COLUMN identity_method TEXT NOT NULL DEFAULT '';  -- what staff checked ('신분증 대조')
+ALTER TABLE request ADD COLUMN identity_proxy  TEXT NOT NULL DEFAULT '';  -- a representative's documents
+ALTER TABLE request ADD COLUMN identity_by     TEXT NOT NULL DEFAULT '';  -- the staff member
+ALTER TABLE request ADD COLUMN identity_ns     INTEGER NOT NULL DEFAULT 0; -- when; 0: not checked
 `}
 
 // personalPurpose binds the sealed personal data to its use.
@@ -182,7 +188,7 @@ type querier interface {
 }
 
 const columns = `id, receipt, types, from_ns, to_ns, site, cameras, channel, intake, received_ns, due_ns,
-	postpone_reason, postponed_ns, state, closed_ns, forgotten_ns`
+	postpone_reason, postponed_ns, state, closed_ns, forgotten_ns, identity_method, identity_proxy, identity_by, identity_ns`
 
 func list(ctx context.Context, q querier, where string, args ...any) ([]Request, error) {
 	const op = "requests.SQLiteStore.list"
@@ -195,9 +201,10 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Request,
 	for rows.Next() {
 		var r Request
 		var types, cams, state string
-		var from, to, recv, due, post, closed, forgot int64
+		var from, to, recv, due, post, closed, forgot, ident int64
 		if err := rows.Scan(&r.ID, &r.Receipt, &types, &from, &to, &r.Site, &cams, &r.Channel, &r.Intake, &recv, &due,
-			&r.PostponeReason, &post, &state, &closed, &forgot); err != nil {
+			&r.PostponeReason, &post, &state, &closed, &forgot, &r.IdentityMethod, &r.IdentityProxy, &r.IdentityBy,
+			&ident); err != nil {
 			return nil, ioErr(op, err)
 		}
 		if err := json.Unmarshal([]byte(types), &r.Types); err != nil {
@@ -208,6 +215,7 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Request,
 		}
 		r.From, r.To, r.Received, r.Due = fromNS(from), fromNS(to), fromNS(recv), fromNS(due)
 		r.Postponed, r.ClosedAt, r.Forgotten, r.State = fromNS(post), fromNS(closed), fromNS(forgot), State(state)
+		r.IdentityAt = fromNS(ident)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -280,8 +288,10 @@ func (s *SQLiteStore) Update(ctx context.Context, r Request) error {
 	}
 	cams, _ := json.Marshal(r.Cameras)
 	res, err := s.db.ExecContext(ctx, `UPDATE request SET site = ?, cameras = ?, due_ns = ?, postpone_reason = ?,
-		postponed_ns = ?, state = ?, closed_ns = ? WHERE id = ?`, r.Site, string(cams), ns(r.Due), r.PostponeReason,
-		ns(r.Postponed), string(r.State), ns(r.ClosedAt), r.ID)
+		postponed_ns = ?, state = ?, closed_ns = ?, identity_method = ?, identity_proxy = ?, identity_by = ?,
+		identity_ns = ? WHERE id = ?`, r.Site, string(cams), ns(r.Due), r.PostponeReason,
+		ns(r.Postponed), string(r.State), ns(r.ClosedAt), r.IdentityMethod, r.IdentityProxy, r.IdentityBy,
+		ns(r.IdentityAt), r.ID)
 	if err != nil {
 		return ioErr(op, err)
 	}

@@ -109,6 +109,8 @@ func matrix(t0 time.Time) map[string]want {
 		"POST /api/requests/intake": {perm: access.HandleRequests, path: "/api/requests/intake"},
 		"POST /api/requests/{rid}/postpone": {perm: access.HandleRequests, path: "/api/requests/1/postpone",
 			body: map[string]string{"date": "2026-07-01", "reason": "확인 중"}},
+		"POST /api/requests/{rid}/identity": {perm: access.HandleRequests, path: "/api/requests/1/identity",
+			body: map[string]string{"method": "신분증 대조"}},
 		"POST /api/requests/{rid}/close": {perm: access.HandleRequests, path: "/api/requests/1/close"},
 		"POST /api/cameras/{id}/holds": {perm: access.HandleRequests, scoped: true, path: "/api/cameras/{id}/holds",
 			body: map[string]any{"from": t0, "to": t0.Add(time.Hour), "reason": "수사 협조"}, ok: 201},

@@ -37,6 +37,8 @@ func (s *Server) requestRoutes() []route {
 		{pattern: "POST /api/requests/intake", rule: rulePerm, perm: PermHandleRequests, h: http.HandlerFunc(s.staffIntake)},
 		{pattern: "POST /api/requests/{rid}/postpone", rule: rulePerm, perm: PermHandleRequests,
 			h: http.HandlerFunc(s.postponeRequest)},
+		{pattern: "POST /api/requests/{rid}/identity", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.requestIdentity)},
 		{pattern: "POST /api/requests/{rid}/close", rule: rulePerm, perm: PermHandleRequests,
 			h: http.HandlerFunc(s.closeRequest)},
 	}
@@ -249,6 +251,27 @@ func (s *Server) postponeRequest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "due": x.Due})
+}
+
+func (s *Server) requestIdentity(w http.ResponseWriter, r *http.Request) {
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b struct {
+		Method string `json:"method"`
+		Proxy  string `json:"proxy"`
+	}
+	if err := decodeBody(r, 2<<10, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if x, err = s.opt.Requests.RecordIdentity(r.Context(), x.ID, b.Method, b.Proxy, principal(r).User); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "identity_by": x.IdentityBy, "identity_at": x.IdentityAt})
 }
 
 func (s *Server) closeRequest(w http.ResponseWriter, r *http.Request) {

@@ -258,6 +258,16 @@ func TestRequestsStaffScope(t *testing.T) {
 	if resp := h.do("POST", "/api/requests/"+itoa(int(id))+"/postpone", "mgr", post); resp.StatusCode != http.StatusOK {
 		t.Fatalf("postpone: %d %s", resp.StatusCode, readAll(t, resp))
 	}
+	idn := map[string]string{"method": "신분증 대조"}
+	if resp := h.do("POST", "/api/requests/"+itoa(int(id))+"/identity", "mgrb", idn); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("identity recorded by the other site's manager: %d", resp.StatusCode)
+	}
+	if resp := h.do("POST", "/api/requests/"+itoa(int(id))+"/identity", "mgr", idn); resp.StatusCode != http.StatusOK {
+		t.Fatalf("identity: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	if x, _, _ := h.st.Get(context.Background(), id); x.IdentityBy != "mgr" || x.IdentityMethod != "신분증 대조" {
+		t.Fatalf("identity stored as %+v", x)
+	}
 	if resp := h.do("POST", "/api/requests/"+itoa(int(id))+"/close", "mgr", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("close: %d %s", resp.StatusCode, readAll(t, resp))
 	}

@@ -111,6 +111,7 @@ func Run(t *testing.T, f Factory) {
 		a.State, a.ClosedAt = requests.Closed, t0.Add(time.Hour)
 		a.Due, a.PostponeReason, a.Postponed = t0.AddDate(0, 0, 20), "자료 확인", t0.Add(time.Minute)
 		a.Cameras = []string{"gate"}
+		a.IdentityMethod, a.IdentityProxy, a.IdentityBy, a.IdentityAt = "신분증 대조", "위임장", "kim", t0.Add(30*time.Minute)
 		if err := s.Update(ctx, a); err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +122,8 @@ func Run(t *testing.T, f Factory) {
 		}
 		got, _, _ := s.Get(ctx, a.ID)
 		if got.State != requests.Closed || !got.ClosedAt.Equal(a.ClosedAt) || got.PostponeReason != "자료 확인" ||
-			!got.Due.Equal(a.Due) || !slices.Equal(got.Cameras, []string{"gate"}) {
+			!got.Due.Equal(a.Due) || !slices.Equal(got.Cameras, []string{"gate"}) || got.IdentityMethod != "신분증 대조" ||
+			got.IdentityProxy != "위임장" || got.IdentityBy != "kim" || !got.IdentityAt.Equal(a.IdentityAt) {
 			t.Fatalf("updated %+v", got)
 		}
 		if err := s.Update(ctx, requests.Request{ID: 999}); err == nil {
