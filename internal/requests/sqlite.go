@@ -90,6 +90,13 @@ const personalPurpose = "request personal"
 type SQLiteStore struct {
 	db   *sql.DB
 	keys *seal.Keyring
+	// dummy is a sealed record of no one, opened when Personal is asked
+	// for a request that does not exist, so that a lookup of an unknown
+	// receipt number does the work a wrong phone does.
+	dummy struct {
+		keyID           string
+		wrapped, sealed []byte
+	}
 }
 
 // OpenSQLite opens (creating, mode 0600) dir's requests.db. keys seal the
@@ -104,7 +111,14 @@ func OpenSQLite(ctx context.Context, dir string, keys *seal.Keyring) (*SQLiteSto
 	if err != nil {
 		return nil, err
 	}
-	return &SQLiteStore{db: db, keys: keys}, nil
+	st := &SQLiteStore{db: db, keys: keys}
+	dk := seal.NewDataKey()
+	if st.dummy.wrapped, st.dummy.keyID, err = keys.Wrap(dk, 0); err != nil {
+		db.Close()
+		return nil, errs.E(op, errs.Internal, err)
+	}
+	st.dummy.sealed = dk.SealBlob(0, personalPurpose, []byte(`{"requester":{"phone":""}}`))
+	return st, nil
 }
 
 // Close implements Store.
@@ -257,6 +271,10 @@ func (s *SQLiteStore) Personal(ctx context.Context, id int64) (Personal, bool, e
 	var wrapped, sealed []byte
 	err := s.db.QueryRowContext(ctx, `SELECT key_id, data_key, personal FROM request WHERE id = ?`, id).Scan(&keyID, &wrapped, &sealed)
 	if errors.Is(err, sql.ErrNoRows) {
+		// The same work as for a request that exists, then nothing.
+		if dk, err := s.keys.Unwrap(s.dummy.wrapped, 0, s.dummy.keyID); err == nil {
+			dk.OpenBlob(0, personalPurpose, s.dummy.sealed)
+		}
 		return Personal{}, false, nil
 	}
 	if err != nil {
