@@ -32,7 +32,15 @@ func TestLedgerDownFootageRefusedRecordingGoesOn(t *testing.T) {
 		}
 		return 0
 	}
-	waitUntil(t, "cam-1 recording", 20*time.Second, func() bool { return newest() > 0 })
+	// Viewable footage, not only a segment's first row: the gate refuses a
+	// range with nothing to show (footage.none) before it writes a row, so
+	// the range below must hold frames for the ledger to be what fails.
+	viewable := func() bool {
+		now := time.Now()
+		segs, err := a.store.Segments(ctx, "cam-1", media.Time90k(now.Add(-5*time.Second)), media.Time90k(now))
+		return err == nil && len(segs) > 0
+	}
+	waitUntil(t, "cam-1 recording", 20*time.Second, func() bool { return newest() > 0 && viewable() })
 
 	if err := a.ledger.Close(); err != nil {
 		t.Fatal(err)
