@@ -22,6 +22,7 @@ type browser struct {
 	ctx       context.Context
 	artifacts string
 	base      string
+	cancel    context.CancelFunc // a tab's; nil for the first
 }
 
 const chromium = "/usr/bin/chromium"
@@ -60,6 +61,28 @@ func newBrowser(t *testing.T, base string) *browser {
 		t.Fatalf("starting %s: %v", chromium, err)
 	}
 	return b
+}
+
+// tab opens a second tab of the same browser (same session); close it
+// when done.
+func (b *browser) tab() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	nb := &browser{t: b.t, ctx: ctx, artifacts: b.artifacts, base: b.base, cancel: cancel}
+	// The first action opens the tab: without a deadline, which would
+	// close the tab with it.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
+		cancel()
+		b.t.Fatalf("opening a tab: %v", err)
+	}
+	return nb
+}
+
+// close closes a tab opened by tab.
+func (b *browser) close() {
+	if b.cancel != nil {
+		b.cancel()
+	}
 }
 
 // do runs actions with a deadline.
@@ -346,6 +369,35 @@ func TestBrowser(t *testing.T) {
 			if regexp.MustCompile(`\d{2}:\d{2}(:\d{2})?(Z|\+00:00)|T\d{2}:`).MatchString(row) {
 				t.Errorf("ledger export row has a UTC time: %s", row)
 			}
+		}
+
+		// The 열람 row is on the 관리대장 page: filtered by kind and
+		// camera through the page's own form, it names the camera,
+		// yesterday's footage and the purpose given. The page opens in a
+		// second tab, so the player's sitting goes on for the steps that
+		// follow.
+		lb := b.tab()
+		defer lb.close()
+		lb.open("/ledger")
+		lb.do(chromedp.Evaluate[chromedp.Void](`(() => {
+			document.querySelector('form.filters select[name=kind]').value = "playback";
+			document.querySelector('form.filters select[name=camera]').value = "cam-1";
+		})()`))
+		lb.do(chromedp.Click(chromedp.CSS(`form.filters button[type=submit]`)))
+		lb.wait("the filtered 관리대장", `location.search.includes("kind=playback") && location.search.includes("camera=cam-1") && document.readyState === "complete"`, 10*time.Second)
+		lb.check("ledger-playback")
+		trs := eval[[]string](lb, `[...document.querySelectorAll("table.ledger tbody tr.kind-playback")].map(r => r.textContent)`)
+		found := false
+		for _, r := range trs {
+			if strings.Contains(r, "재생 열람") && strings.Contains(r, "cam-1") && strings.Contains(r, day) && strings.Contains(r, "브라우저 시험: 어제 영상 재생") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no 열람 row of cam-1 for yesterday (%s) with the purpose on the 관리대장 page; rows: %q", day, trs)
+		}
+		if n := eval[int](lb, `document.querySelectorAll("table.ledger tbody tr:not(.kind-playback)").length`); n != 0 {
+			t.Errorf("the 관리대장 filtered to 재생 열람 shows %d rows of another kind", n)
 		}
 	})
 
