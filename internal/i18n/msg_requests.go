@@ -21,7 +21,7 @@ func init() {
 		"requests.lookup":             {"그 접수번호와 전화번호의 청구가 없습니다", "No request with that receipt number and phone number"},
 		"requests.closed":             {"이미 처리가 끝난 청구입니다", "The request is already closed"},
 		"requests.postpone_date":      {"{field}: 연기한 기한은 지금의 처리기한보다 뒤여야 합니다", "{field}: the postponed date must be after the current due date"},
-		"requests.time":               {"{field}: 시각은 2026-03-01T18:30 형식으로 적어 주십시오", "{field}: write the time like 2026-03-01T18:30"},
+		"requests.time":               {"{field}: 시각은 YYYY-MM-DDThh:mm 형식(예: 오후 6시 30분은 T18:30)으로 적어 주십시오", "{field}: write the time as YYYY-MM-DDThh:mm (6:30 pm is T18:30)"},
 		"requests.page.title":         {"개인영상정보 열람·존재확인·삭제 청구", "Request to confirm, view or delete footage of you"},
 		"requests.page.intro":         {"촬영된 본인의 영상정보에 대하여 존재확인, 열람 또는 삭제를 청구할 수 있습니다. 접수한 날의 다음 날부터 10일 이내에 처리합니다.", "You may ask whether footage of you exists, to view it or to have it deleted. The request is answered within 10 days from the day after it is received."},
 		"requests.page.requester":     {"청구인", "Requester"},
