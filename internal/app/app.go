@@ -53,10 +53,10 @@ type App struct {
 	retention *retentionParts
 	// requests are the data-subject requests (열람등 요구).
 	requests *requestParts
-	web       *web.Server
-	ln        net.Listener
-	srv       *http.Server
-	timeouts  httpTimeouts
+	web      *web.Server
+	ln       net.Listener
+	srv      *http.Server
+	timeouts httpTimeouts
 
 	// undo holds what each started step needs to stop, in start order;
 	// Close runs it backwards, so a half-started App closes what it
@@ -79,7 +79,27 @@ func (a *App) onClose(f func()) { a.undo = append(a.undo, f) }
 // listener. On an error it closes what it started and returns the error,
 // which names its cause (a registry error its file and line).
 func Start(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
-	return newApp(cfg, log).begin(ctx)
+	return StartWith(ctx, cfg, log, Options{})
+}
+
+// Options change gwanje's defaults for a caller that needs to (the
+// browser tests).
+type Options struct {
+	// Clock is the time of access and the footage gate, the ledger, the
+	// web server, health, retention, requests and the policy store
+	// (default clock.Real). The recorder's ingest stamps frames on the
+	// real clock always: footage is recorded in real time
+	// (docs/design/decisions.md).
+	Clock clock.Clock
+}
+
+// StartWith is Start with opt.
+func StartWith(ctx context.Context, cfg *config.Config, log *slog.Logger, opt Options) (*App, error) {
+	a := newApp(cfg, log)
+	if opt.Clock != nil {
+		a.clk = opt.Clock
+	}
+	return a.begin(ctx)
 }
 
 // newApp is an App not yet started, with gwanje's defaults (tests change
@@ -151,7 +171,7 @@ func (a *App) openStores(ctx context.Context) error {
 		}
 	})
 	if a.ledger, err = ledger.Open(ctx, ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(),
-		Witnesses: ledger.ConfigWitnesses(cfg.Ledger.WitnessDir, cfg.Ledger.Syslog), Logger: log.With("component", "ledger")}); err != nil {
+		Witnesses: ledger.ConfigWitnesses(cfg.Ledger.WitnessDir, cfg.Ledger.Syslog), Clock: a.clk, Logger: log.With("component", "ledger")}); err != nil {
 		return err
 	}
 	a.onClose(func() { a.ledger.Close() })
@@ -162,7 +182,7 @@ func (a *App) openStores(ctx context.Context) error {
 	go func() { a.ledger.RunCheckpoints(cpCtx); close(cpDone) }()
 	a.onClose(func() { stopCheckpoints(); <-cpDone })
 	if a.access, err = access.Open(ctx, access.Config{Dir: cfg.DataDir, Ledger: a.ledger, Keys: a.keys,
-		TrustedProxies: cfg.TrustedProxies(), Logger: log.With("component", "access"),
+		TrustedProxies: cfg.TrustedProxies(), Clock: a.clk, Logger: log.With("component", "access"),
 		MaxFailures: cfg.Access.Login.MaxFailures, AccountMaxFailures: cfg.Access.Login.AccountMaxFailures,
 		MaxAddressFailures: cfg.Access.Login.AddressMaxFailures, FailureWindow: cfg.Access.Login.FailureWindow.D(),
 		LockoutDuration: cfg.Access.Login.Lockout.D()}); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/ledger/report"
 )
 
@@ -268,7 +269,13 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests are not short")
 	}
-	g := startGwanje(t)
+	// gwanje runs on a fake clock, stopped at the test's start: what it
+	// calls yesterday is the fixture's day whatever the minute the steps
+	// take, and the ledger's times are the clock's. The simulated cameras
+	// record in real time; the step that plays today's live recording
+	// moves the clock to the real time first.
+	clk := clock.NewFake(time.Now().Truncate(time.Second))
+	g := startGwanjeOn(t, clk)
 	b := newBrowser(t, g.url)
 
 	step(t, "login and change the one-time password", func(t *testing.T) {
@@ -387,14 +394,16 @@ func TestBrowser(t *testing.T) {
 		lb.wait("the filtered 관리대장", `location.search.includes("kind=playback") && location.search.includes("camera=cam-1") && document.readyState === "complete"`, 10*time.Second)
 		lb.check("ledger-playback")
 		trs := eval[[]string](lb, `[...document.querySelectorAll("table.ledger tbody tr.kind-playback")].map(r => r.textContent)`)
+		// The row was written at the fake clock's time.
+		when := clk.Now().In(seoul).Format("2006-01-02 15:04:05")
 		found := false
 		for _, r := range trs {
-			if strings.Contains(r, "재생 열람") && strings.Contains(r, "cam-1") && strings.Contains(r, day) && strings.Contains(r, "브라우저 시험: 어제 영상 재생") {
+			if strings.Contains(r, when) && strings.Contains(r, "재생 열람") && strings.Contains(r, "cam-1") && strings.Contains(r, day) && strings.Contains(r, "브라우저 시험: 어제 영상 재생") {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("no 열람 row of cam-1 for yesterday (%s) with the purpose on the 관리대장 page; rows: %q", day, trs)
+			t.Errorf("no 열람 row of cam-1 at %s for yesterday (%s) with the purpose on the 관리대장 page; rows: %q", when, day, trs)
 		}
 		if n := eval[int](lb, `document.querySelectorAll("table.ledger tbody tr:not(.kind-playback)").length`); n != 0 {
 			t.Errorf("the 관리대장 filtered to 재생 열람 shows %d rows of another kind", n)
@@ -475,6 +484,8 @@ func TestBrowser(t *testing.T) {
 
 	step(t, "an H.265 camera plays converted to H.264", func(t *testing.T) {
 		b.t = t
+		// Today's recording is the recorder's, in real time.
+		clk.Set(time.Now())
 		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
 			for (const cb of document.querySelectorAll("#pb-cameras input")) cb.checked = cb.value === "cam-4";
 			const d = document.getElementById("pb-date"); d.value = window.gw.today; d.dispatchEvent(new Event("change"));

@@ -18,6 +18,7 @@ import (
 	"github.com/gwanje/gwanje/internal/app"
 	"github.com/gwanje/gwanje/internal/camsim"
 	"github.com/gwanje/gwanje/internal/clip"
+	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/config"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
@@ -129,6 +130,15 @@ var yesterdayRuns = map[string][][2]time.Duration{
 
 func startGwanje(t *testing.T) *gwanje {
 	t.Helper()
+	return startGwanjeOn(t, nil)
+}
+
+// startGwanjeOn starts gwanje on clk (the real clock when nil): its
+// access, gate, ledger, web, health and retention tell time by clk, and
+// "yesterday" is clk's. The recorder's ingest is on the real clock: the
+// simulated cameras' footage arrives in real time.
+func startGwanjeOn(t *testing.T, clk *clock.Fake) *gwanje {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -156,10 +166,14 @@ func startGwanje(t *testing.T) *gwanje {
 	}
 	g := &gwanje{dir: dir, sim: sim, runs: map[string][]run{}, oneTime: map[string]string{}}
 	now := time.Now().In(seoul)
+	opt := app.Options{}
+	if clk != nil {
+		now, opt.Clock = clk.Now().In(seoul), clk
+	}
 	g.day = time.Date(now.Year(), now.Month(), now.Day()-1, 0, 0, 0, 0, seoul)
 	writeYesterday(t, cfg, g, log)
 
-	a, err := app.Start(ctx, cfg, log)
+	a, err := app.StartWith(ctx, cfg, log, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
