@@ -19,6 +19,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/i18n"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/seal"
 )
@@ -85,6 +86,7 @@ type User struct {
 	Created            time.Time
 	DeactivatedAt      time.Time
 	DeactivateReason   string
+	Lang               string // the user's own UI language ("ko", "en"); "" = not chosen
 }
 
 // Grant gives a role's permissions on some sites for a period.
@@ -759,6 +761,25 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, oldPW, newPW
 	p.MustChangePassword = false
 	a, r, c := actorOf(p, s.now())
 	return s.record(ctx, ledger.Entry{Kind: ledger.UserChange, Actor: a, Role: r, Client: c, Object: "user " + acc.Name, Detail: "password changed"})
+}
+
+// SetLang sets the session's own user's language of the UI ("ko" or
+// "en"), kept with the account so that it follows the user to every
+// browser and survives logouts and restarts. It is not a ledger event: it
+// changes nothing of what the user may do.
+func (s *Service) SetLang(ctx context.Context, p *Principal, lang string) error {
+	const op = "access.SetLang"
+	if p == nil {
+		return errs.Errorf(op, errs.Unauthorized, "no session")
+	}
+	if !slices.Contains(i18n.Langs, i18n.Lang(lang)) {
+		return errs.E(op, errs.Invalid, errs.Code("lang.unknown"), fmt.Errorf("unknown language %q", lang))
+	}
+	if err := s.st.SetLang(ctx, p.ID, lang); err != nil {
+		return errs.E(op, err)
+	}
+	p.Lang = lang
+	return nil
 }
 
 // ResetPassword gives a user a new random one-time password (returned

@@ -67,6 +67,11 @@ CREATE TABLE login_failure (
   PRIMARY KEY (account_id, client)
 );
 `,
+	// 3: the user's own language of the UI ('' = not chosen: the browser's
+	// cookie decides, else Korean).
+	`
+ALTER TABLE account ADD COLUMN lang TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // legacyVersion: an access.db from before versioning has the account
@@ -96,14 +101,14 @@ func OpenSQLite(ctx context.Context, path string) (Store, error) {
 
 func (s *sqliteStore) Close() error { return s.db.Close() }
 
-const accountCols = `id, name, display, pw, must_change, active, deactivate_reason, totp_secret, totp_pending, totp_last_step, failures, window_ns, locked_until_ns, created_ns, deactivated_ns`
+const accountCols = `id, name, display, pw, must_change, active, deactivate_reason, totp_secret, totp_pending, totp_last_step, failures, window_ns, locked_until_ns, created_ns, deactivated_ns, lang`
 
 func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 	var a Account
 	var must, active int
 	var win, locked, created, deact int64
 	err := row.Scan(&a.ID, &a.Name, &a.Display, &a.PasswordHash, &must, &active, &a.DeactivateReason, &a.TOTPSecret, &a.TOTPPending,
-		&a.TOTPLastStep, &a.Failures.Count, &win, &locked, &created, &deact)
+		&a.TOTPLastStep, &a.Failures.Count, &win, &locked, &created, &deact, &a.Lang)
 	if err != nil {
 		return nil, err
 	}
@@ -290,6 +295,20 @@ func (s *sqliteStore) SetPassword(ctx context.Context, id int64, pw string, must
 		m = 1
 	}
 	return s.exec(ctx, "access.setPassword", `UPDATE account SET pw = ?, must_change = ? WHERE id = ?`, pw, m, id)
+}
+
+func (s *sqliteStore) SetLang(ctx context.Context, id int64, lang string) error {
+	const op = "access.setLang"
+	res, err := s.db.ExecContext(ctx, `UPDATE account SET lang = ? WHERE id = ?`, lang, id)
+	if err != nil {
+		return errs.E(op, errs.IO, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return errs.E(op, errs.IO, err)
+	} else if n == 0 {
+		return errs.Errorf(op, errs.NotExist, "no user %d", id)
+	}
+	return nil
 }
 
 func (s *sqliteStore) SetFailures(ctx context.Context, id int64, f Failures) error {

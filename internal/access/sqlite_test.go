@@ -37,8 +37,11 @@ func TestSQLiteOpensUnversionedAccessDB(t *testing.T) {
 	if v, err := sqlitedb.Version(ctx, db); err != nil || v != len(migrations) {
 		t.Fatalf("user_version %d (%v), want %d", v, err, len(migrations))
 	}
-	if a, err := st.AccountByName(ctx, "Kim"); err != nil || a.Display != "김" {
-		t.Fatalf("legacy account: %+v %v", a, err)
+	if a, err := st.AccountByName(ctx, "Kim"); err != nil || a.Display != "김" || a.Lang != "" {
+		t.Fatalf("legacy account (migration 3 leaves its language unchosen): %+v %v", a, err)
+	}
+	if err := st.SetLang(ctx, 1, "en"); err != nil {
+		t.Fatalf("migration 3's column: %v", err)
 	}
 	if err := st.SetClientFailures(ctx, 1, "192.0.2.1", Failures{Count: 1, WindowStart: t0}); err != nil {
 		t.Fatalf("migration 2's table: %v", err)

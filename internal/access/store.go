@@ -25,6 +25,9 @@ type Store interface {
 	// secret and deletes every session of it, in one transaction.
 	Deactivate(ctx context.Context, id int64, reason string, at time.Time) error
 	SetPassword(ctx context.Context, id int64, hash string, mustChange bool) error
+	// SetLang stores the user's own language of the UI ("ko", "en"; ""
+	// = not chosen). NotExist for a missing account.
+	SetLang(ctx context.Context, id int64, lang string) error
 	// SetFailures records the account's failed logins from every address
 	// (the ceiling that locks the account everywhere).
 	SetFailures(ctx context.Context, id int64, f Failures) error

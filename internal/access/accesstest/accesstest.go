@@ -126,6 +126,38 @@ func Run(t *testing.T, newStore func(t *testing.T) access.Store) {
 		}
 	})
 
+	t.Run("Lang", func(t *testing.T) {
+		s := open(t)
+		kim := insert(t, s, "kim", nil)
+		an := insert(t, s, "an", nil)
+		if a, _ := s.AccountByID(ctx, kim); a.Lang != "" {
+			t.Fatalf("a new account's language is %q, want unchosen", a.Lang)
+		}
+		if err := s.SetLang(ctx, kim, "en"); err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := s.AccountByName(ctx, "kim"); a.Lang != "en" {
+			t.Fatalf("kim's language after SetLang: %q", a.Lang)
+		}
+		if a, _ := s.AccountByID(ctx, an); a.Lang != "" {
+			t.Fatalf("an's language changed with kim's: %q", a.Lang)
+		}
+		us, _ := s.Accounts(ctx)
+		if len(us) != 2 || us[1].Name != "kim" || us[1].Lang != "en" {
+			t.Fatalf("list: %+v", us)
+		}
+		// Other writes keep it.
+		if err := s.SetPassword(ctx, kim, "$argon2id$new", false); err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := s.AccountByID(ctx, kim); a.Lang != "en" {
+			t.Fatalf("language after a password change: %q", a.Lang)
+		}
+		if err := s.SetLang(ctx, kim+an+100, "en"); !errs.Is(err, errs.NotExist) {
+			t.Fatalf("SetLang of no account: %v", err)
+		}
+	})
+
 	t.Run("TOTP", func(t *testing.T) {
 		s := open(t)
 		id := insert(t, s, "oh", nil)
