@@ -38,6 +38,7 @@ func (g AccessGuard) Authenticate(r *http.Request) (*Principal, error) {
 		Role:               ap.Role(g.now().Now()).Korean(),
 		Session:            hex.EncodeToString(sum[:16]),
 		MustChangePassword: ap.MustChangePassword,
+		Lang:               ap.Lang,
 		native:             ap,
 	}, nil
 }

@@ -27,6 +27,7 @@ func (s *Server) accountRoutes() []route {
 		// the password and log out; nothing else.
 		{pattern: "POST /api/logout", rule: ruleSession, allowMustChange: true, h: http.HandlerFunc(s.logout)},
 		{pattern: "GET /api/me", rule: ruleSession, allowMustChange: true, h: http.HandlerFunc(s.me)},
+		{pattern: "PUT /api/me/lang", rule: ruleSession, allowMustChange: true, h: http.HandlerFunc(s.setLang)},
 		{pattern: "POST /api/password", rule: ruleSession, allowMustChange: true, h: http.HandlerFunc(s.changePassword)},
 		{pattern: "POST /api/totp", rule: ruleSession, h: http.HandlerFunc(s.beginTOTP)},
 		{pattern: "POST /api/totp/confirm", rule: ruleSession, h: http.HandlerFunc(s.confirmTOTP)},
@@ -83,6 +84,24 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, userJSON(p.User))
+}
+
+// setLang handles {"lang":"ko"|"en"}: the session's user's own language
+// of the UI, kept with the account (every browser, every later session).
+func (s *Server) setLang(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Lang string `json:"lang"`
+	}
+	if err := decodeBody(r, accountBody, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := me(r)
+	if err := s.opt.Accounts.SetLang(r.Context(), p, req.Lang); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"lang": p.Lang})
 }
 
 // changePassword handles {"old","new"}.
@@ -192,7 +211,7 @@ func userJSON(u access.User) map[string]any {
 		gs = append(gs, grantJSON{Role: g.Role.String(), Title: g.Title, Sites: g.Sites, Perms: ps, ValidFrom: g.ValidFrom, ValidUntil: g.ValidUntil})
 	}
 	return map[string]any{"name": u.Name, "display": u.Display, "active": u.Active, "must_change_password": u.MustChangePassword,
-		"totp": u.TOTP, "grants": gs, "deactivate_reason": u.DeactivateReason}
+		"totp": u.TOTP, "grants": gs, "deactivate_reason": u.DeactivateReason, "lang": u.Lang}
 }
 
 // listUsers returns the users the caller manages.

@@ -275,6 +275,8 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, p *Page) {
 	user, err := s.opt.Guard.Authenticate(r)
 	if err == nil {
 		pc.User = user
+		r = withUserLang(r, user)
+		pc.Lang, pc.req = langOf(r), r
 	}
 	switch {
 	case p.Public:
@@ -351,6 +353,8 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, code int, key
 		Now: s.clk.Now(), server: s, req: r, Data: key}
 	if u, err := s.opt.Guard.Authenticate(r); err == nil {
 		pc.User = u
+		r = withUserLang(r, u)
+		pc.Lang, pc.req = langOf(r), r
 	}
 	s.render(w, code, "error", pc)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -79,8 +80,39 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	WriteError(w, r, s.log, err)
 }
 
-// langOf is the language of the reader of r's response.
-func langOf(r *http.Request) i18n.Lang { return i18n.FromRequest(r) }
+// langOf is the language of the reader of r's response: the signed-in
+// user's own setting once the guard knows the user, else the browser's
+// language cookie (the login page, before anyone is known), else Korean.
+func langOf(r *http.Request) i18n.Lang {
+	if l, ok := r.Context().Value(langKey{}).(i18n.Lang); ok {
+		return l
+	}
+	if p := principal(r); p != nil {
+		if l, ok := userLang(p); ok {
+			return l
+		}
+	}
+	return i18n.FromRequest(r)
+}
+
+type langKey struct{}
+
+// userLang is p's own language, when p has chosen one.
+func userLang(p *Principal) (i18n.Lang, bool) {
+	if p == nil || p.Lang == "" {
+		return "", false
+	}
+	return i18n.Parse(p.Lang), true
+}
+
+// withUserLang returns r answering in p's own language when p has one, so
+// that even a refusal of p's request (CSRF, permission) speaks it.
+func withUserLang(r *http.Request, p *Principal) *http.Request {
+	if l, ok := userLang(p); ok {
+		return r.WithContext(context.WithValue(r.Context(), langKey{}, l))
+	}
+	return r
+}
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

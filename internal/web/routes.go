@@ -144,6 +144,7 @@ func (s *Server) guard(rt route) http.Handler {
 			s.fail(w, r, errs.E(op, errs.Unauthorized, err))
 			return
 		}
+		r = withUserLang(r, p)
 		if !safeMethod(r.Method) {
 			if err := s.opt.Guard.CheckCSRF(r, p); err != nil {
 				s.fail(w, r, errs.E(op, errs.Permission, err))

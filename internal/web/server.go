@@ -39,6 +39,9 @@ type Principal struct {
 	Session string // an opaque id of the login session (binds view URLs)
 	// MustChangePassword restricts the session to changing the password.
 	MustChangePassword bool
+	// Lang is the user's own language of the UI ("ko", "en"; "" = not
+	// chosen: the browser's cookie decides).
+	Lang string
 	// native is the Guard's own principal, for its handlers.
 	native any
 }

@@ -136,8 +136,16 @@ window.gw = (() => {
   // forgetPurpose asks again next time (a refused purpose).
   function forgetPurpose() { purpose = null; }
 
-  document.getElementById("lang")?.addEventListener("click", (e) => {
-    document.cookie = "gwanje_lang=" + e.currentTarget.dataset.to + "; path=/; max-age=31536000; samesite=strict";
+  // The language switch: a signed-in user's choice is their own setting,
+  // kept with the account (PUT /api/me/lang); before anyone is known (the
+  // login page) it is this browser's cookie.
+  document.getElementById("lang")?.addEventListener("click", async (e) => {
+    const to = e.currentTarget.dataset.to;
+    if (csrf) {
+      try { await api("PUT", "/api/me/lang", { lang: to }); } catch (err) { showError(err); return; }
+    } else {
+      document.cookie = "gwanje_lang=" + to + "; path=/; max-age=31536000; samesite=strict";
+    }
     location.reload();
   });
   document.getElementById("logout")?.addEventListener("click", async () => {
