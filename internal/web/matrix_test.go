@@ -70,6 +70,7 @@ func matrix(t0 time.Time) map[string]want {
 		"GET /api/views/{token}": {path: "/api/views/no-such-token"}, // the grant is checked inside: 404 for everyone
 		"POST /api/logout":       {mustChange: true, path: "/api/logout"},
 		"GET /api/me":            {mustChange: true, path: "/api/me", ok: 200},
+		"PUT /api/me/lang":       {mustChange: true, path: "/api/me/lang", body: map[string]string{"lang": "ko"}, ok: 200},
 		// {pw} is the caller's own password: a wrong one is refused by the
 		// handler, which is not what this test is about.
 		"POST /api/password":     {mustChange: true, path: "/api/password", body: map[string]string{"old": "{pw}", "new": "{pw}"}},
