@@ -80,8 +80,15 @@ func LoadOrCreateSigningKey(path, header string) (*SigningKey, error) {
 // and fsynced, then linked to path (which fails if a key is already there:
 // a key is never overwritten), and the directory fsynced.
 func writeKeyFile(path string, b []byte) error {
+	return writeSynced(path, b, 0o600, os.Link)
+}
+
+// writeSynced writes b to a temporary file beside path, fsyncs and closes
+// it, puts it at path with place (os.Link to refuse an existing file,
+// os.Rename to replace it), and fsyncs the directory.
+func writeSynced(path string, b []byte, mode os.FileMode, place func(tmp, path string) error) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
 	if err != nil {
 		return err
 	}
@@ -97,7 +104,7 @@ func writeKeyFile(path string, b []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Link(tmp, path); err != nil {
+	if err := place(tmp, path); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(path))
@@ -138,27 +145,7 @@ func ParsePublicKey(name, header string, b []byte) (ed25519.PublicKey, error) {
 // and fsynced, renamed over path, and the directory fsynced. For public
 // files (mode 0644) that may be replaced, unlike a signing key.
 func WriteFileAtomic(path string, b []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return writeSynced(path, b, mode, os.Rename)
 }
 
 // CreateSigningKey writes a fresh signing key to path, which must not
