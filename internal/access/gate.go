@@ -86,8 +86,10 @@ type FootageRequest struct {
 	Until   time.Time
 	Object  string // 파일명/형태: what is shown ("cam1 09:00–09:10 (MP4)")
 	Purpose Purpose
-	// Request is the number of the data-subject request the access serves
-	// (purpose "subject"); written on the ledger row.
+	// Request is the number of the document the access answers: the
+	// data-subject request's receipt number (purpose "subject") or a
+	// provision's letter number; written as the ledger row's Ref, refusals
+	// included.
 	Request string
 	// Party, LegalBasis, Form and Period fill those 관리대장 columns for a
 	// provision or a data-subject viewing; Form defaults to the way's.
@@ -252,7 +254,7 @@ func (g *Gate) Begin(ctx context.Context, p *Principal, req FootageRequest) (*Ha
 	}
 	e := ledger.Entry{Actor: p.Name, Client: addrString(p.Client), Site: strings.Join(sites, ","), Cameras: cams,
 		From: req.From, To: req.To, Object: req.Object, Purpose: clip(strings.TrimSpace(req.Purpose.Reason), MaxReason),
-		Party: req.Party, LegalBasis: req.LegalBasis, Form: req.Form, Period: req.Period}
+		Party: req.Party, LegalBasis: req.LegalBasis, Form: req.Form, Period: req.Period, Ref: req.Request}
 	if slices.Contains(Purposes, req.Purpose.Code) {
 		e.PurposeCategory = req.Purpose.Label()
 	}
@@ -290,9 +292,6 @@ func (g *Gate) Begin(ctx context.Context, p *Principal, req FootageRequest) (*Ha
 		e.Form = wayInfo[req.Way].form
 	}
 	e.Detail = "purpose=" + req.Purpose.Code
-	if req.Request != "" {
-		e.Detail += "; request=" + req.Request
-	}
 	row, err := s.cfg.Ledger.Append(ctx, e)
 	if err != nil {
 		s.cfg.Logger.Error("footage refused: ledger write failed", "user", p.Name, "err", err)

@@ -41,7 +41,7 @@ func TestGateLedgersFirstWithLabelCodeAndRequest(t *testing.T) {
 	_, p := e.addUser(t, "jung", Grant{Role: Manager, Sites: []string{"guro"}})
 	g := newGate(e, Rooms{})
 	req := playback(Purpose{Code: "subject", Reason: "청구인 본인 확인"})
-	req.Request = "2026-0007"
+	req.Request = "2026-0007-K3QX"
 	h, err := g.Begin(context.Background(), p, req)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestGateLedgersFirstWithLabelCodeAndRequest(t *testing.T) {
 	r := got[0]
 	if r.Actor != "jung" || r.Role != "관리책임자" || r.Client != "10.10.0.5" || r.Site != "guro" ||
 		r.PurposeCategory != "정보주체 열람" || r.Purpose != "청구인 본인 확인" || r.Form != "재생 열람" ||
-		!strings.Contains(r.Detail, "purpose=subject") || !strings.Contains(r.Detail, "request=2026-0007") {
+		!strings.Contains(r.Detail, "purpose=subject") || r.Ref != "2026-0007-K3QX" {
 		t.Fatalf("ledger row %+v", r)
 	}
 }

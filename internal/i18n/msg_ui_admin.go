@@ -92,6 +92,7 @@ func init() {
 		"ui.adm.ledger.kind_official":   {"법정 관리대장(이용·제공·열람·파기)", "Official register (use, provision, viewing, destruction)"},
 		"ui.adm.ledger.camera_all":      {"전체 카메라", "All cameras"},
 		"ui.adm.ledger.person":          {"담당자·요구자", "Person"},
+		"ui.adm.ledger.ref":             {"접수·문서번호", "Receipt or letter no."},
 		"ui.adm.ledger.search":          {"조회", "Search"},
 		"ui.adm.ledger.reset":           {"조건 지우기", "Clear filters"},
 		"ui.adm.ledger.download":        {"내려받기", "Download"},

@@ -157,6 +157,10 @@ type Entry struct {
 	Form            string // 이용·제공 형태 ("열람", "사본 제공", "USB")
 	Period          string // 기간 (how long the recipient may keep it)
 	Detail          string // anything else (outcome, refusal reason, changed fields)
+	// Ref is the document the action answers: a data-subject request's
+	// receipt number ("2026-0007-K3QX") or a provision's official letter
+	// number. Entries with a Ref use encoding v2; the others keep v1.
+	Ref string
 
 	Prev [32]byte // hash of the previous entry (zero for seq 1)
 	Hash [32]byte // SHA-256 of the canonical encoding
@@ -164,7 +168,13 @@ type Entry struct {
 
 // encodingV1 is the version byte of the canonical encoding. A new encoding
 // gets a new byte; old entries keep theirs and verify under their own rules.
-const encodingV1 = 1
+// encodingV2 is v1 followed by one more string, Ref; it is written only
+// for entries with a Ref, so every entry without one encodes (and hashes)
+// exactly as before v2 existed.
+const (
+	encodingV1 = 1
+	encodingV2 = 2
+)
 
 // Fixed offsets of the canonical encoding v1, used by Verify to check the
 // chain links without decoding the whole body.
@@ -181,7 +191,9 @@ const (
 // (all big-endian), then the strings Site, Actor, Role, Client, the camera
 // count and cameras, From and To (unix-ns i64, 0 for zero), Object,
 // PurposeCategory, Purpose, Party, LegalBasis, Form, Period, Detail, each
-// string as a uvarint length followed by its UTF-8 bytes.
+// string as a uvarint length followed by its UTF-8 bytes. Encoding v2
+// (version byte 2) appends Ref, a string as the others; it is used exactly
+// when Ref is not empty.
 func Encode(e *Entry) []byte {
 	n := offVar + 16 + 4
 	for _, s := range e.strings() {
@@ -190,8 +202,13 @@ func Encode(e *Entry) []byte {
 	for _, c := range e.Cameras {
 		n += len(c) + binary.MaxVarintLen32
 	}
+	n += len(e.Ref) + binary.MaxVarintLen32
 	b := make([]byte, 0, n)
-	b = append(b, encodingV1)
+	if e.Ref == "" {
+		b = append(b, encodingV1)
+	} else {
+		b = append(b, encodingV2)
+	}
 	b = binary.BigEndian.AppendUint64(b, e.Seq)
 	b = append(b, e.Prev[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(unixNano(e.Time)))
@@ -209,6 +226,9 @@ func Encode(e *Entry) []byte {
 	for _, s := range []string{e.Object, e.PurposeCategory, e.Purpose, e.Party, e.LegalBasis, e.Form, e.Period, e.Detail} {
 		b = appendString(b, s)
 	}
+	if e.Ref != "" {
+		b = appendString(b, e.Ref)
+	}
 	return b
 }
 
@@ -224,7 +244,7 @@ func Decode(b []byte) (Entry, error) {
 	if len(b) < offVar {
 		return e, errs.Errorf(op, errs.Corrupt, "entry body is %d bytes, shorter than the %d-byte header", len(b), offVar)
 	}
-	if b[0] != encodingV1 {
+	if b[0] != encodingV1 && b[0] != encodingV2 {
 		return e, errs.Errorf(op, errs.Corrupt, "entry body has unknown encoding version %d", b[0])
 	}
 	e.Seq = binary.BigEndian.Uint64(b[offSeq:])
@@ -247,6 +267,11 @@ func Decode(b []byte) (Entry, error) {
 	e.To = fromNano(d.i64())
 	for _, p := range []*string{&e.Object, &e.PurposeCategory, &e.Purpose, &e.Party, &e.LegalBasis, &e.Form, &e.Period, &e.Detail} {
 		*p = d.str()
+	}
+	if b[0] == encodingV2 {
+		if e.Ref = d.str(); d.err == nil && e.Ref == "" {
+			d.err = fmt.Errorf("encoding v2 with an empty reference (v1 is the encoding without one)")
+		}
 	}
 	if d.err == nil && d.off != len(b) {
 		d.err = fmt.Errorf("%d trailing bytes", len(b)-d.off)

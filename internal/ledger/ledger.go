@@ -479,6 +479,7 @@ type Filter struct {
 	Site     string    // "" for every site
 	Kinds    []Kind    // empty: every kind (or every official kind with Official)
 	Official bool      // only kinds with a 관리대장 구분 (이용/제공/열람/파기)
+	Ref      string    // "" for every entry, else only entries answering this document (Entry.Ref)
 }
 
 func (f Filter) match(e *Entry) bool {
@@ -489,6 +490,9 @@ func (f Filter) match(e *Entry) bool {
 		return false
 	}
 	if f.Site != "" && e.Site != f.Site {
+		return false
+	}
+	if f.Ref != "" && e.Ref != f.Ref {
 		return false
 	}
 	if f.Official && !e.Kind.Official() {

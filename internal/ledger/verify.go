@@ -784,8 +784,8 @@ func checkRow(r *Record, h, prev [32]byte, lookup func(h [32]byte, not uint64) (
 		lookup = func([32]byte, uint64) (uint64, bool) { return 0, false }
 	}
 	b := r.Body
-	if len(b) < offVar+1 || b[0] != encodingV1 {
-		return &Problem{Seq: r.Seq, Damage: Edited, Detail: "entry body is not a canonical v1 encoding"}
+	if len(b) < offVar+1 || (b[0] != encodingV1 && b[0] != encodingV2) {
+		return &Problem{Seq: r.Seq, Damage: Edited, Detail: "entry body is not a canonical v1 or v2 encoding"}
 	}
 	if h != r.Hash {
 		return &Problem{Seq: r.Seq, Damage: Edited, Detail: "content does not match the stored hash"}

@@ -226,7 +226,7 @@ func (h *adminHarness) fillLedger() {
 	h.at(kst(2026, 6, 1, 8, 0), ledger.Entry{Kind: ledger.Playback, Actor: "lee", Site: "market",
 		Cameras: []string{"cam-b"}, Purpose: "민원"})
 	h.at(kst(2026, 6, 1, 23, 30), ledger.Entry{Kind: ledger.Export, Actor: "park", Site: "main",
-		Cameras: []string{"cam-c"}, Purpose: "수사 협조", Party: "구로경찰서"})
+		Cameras: []string{"cam-c"}, Purpose: "수사 협조", Party: "구로경찰서", Ref: "수사과-1182"})
 	h.at(kst(2026, 6, 2, 0, 10), ledger.Entry{Kind: ledger.Playback, Actor: "kim", Site: "main",
 		Cameras: []string{"cam-a"}, Purpose: "확인"})
 	h.clk.Set(kst(2026, 6, 3, 9, 0))
@@ -263,6 +263,8 @@ func TestLedgerListScopeAndFilters(t *testing.T) {
 		{"auditor-all", "?camera=cam-a", []uint64{5, 2}},
 		{"auditor-all", "?person=KIM", []uint64{5, 2, 1}},
 		{"auditor-all", "?person=경찰", []uint64{4}},
+		{"auditor-all", "?ref=수사과-1182", []uint64{4}},
+		{"auditor-all", "?ref=수사과-118", nil}, // exact, not a prefix
 		{"auditor-all", "?per=2", []uint64{5, 4}},
 		{"auditor-all", "?per=2&page=3", []uint64{1}},
 		{"auditor-all", "?per=2&page=4", nil},
@@ -280,7 +282,8 @@ func TestLedgerListScopeAndFilters(t *testing.T) {
 	// Times are printed in the institution's zone.
 	var p ledgerPage
 	h.call("GET", "/api/ledger?camera=cam-c", "auditor-all", nil, true).json(t, &p)
-	if len(p.Entries) != 1 || p.Entries[0].Time != "2026-06-01T23:30:00+09:00" || p.Zone != "Asia/Seoul" {
+	if len(p.Entries) != 1 || p.Entries[0].Time != "2026-06-01T23:30:00+09:00" || p.Zone != "Asia/Seoul" ||
+		p.Entries[0].Ref != "수사과-1182" {
 		t.Errorf("entry %+v zone %s", p.Entries, p.Zone)
 	}
 	for _, c := range []struct{ query, code string }{

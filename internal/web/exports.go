@@ -110,6 +110,9 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	// The open file is what is served: the name goes now, so nothing is
+	// left in the directory whenever the client finishes reading.
+	os.Remove(path)
 	fi, err := f.Stat()
 	if err != nil {
 		s.fail(w, r, errs.E(op, errs.IO, err))

@@ -56,7 +56,7 @@ const maxLedgerPer = 500
 
 // parseLedgerQuery reads kind (comma-separated names, or "official"),
 // from and to (days in the institution's zone, to inclusive), site,
-// camera and person.
+// camera, person and ref (a request's receipt or a letter number, exact).
 func (s *Server) parseLedgerQuery(r *http.Request) (ledgerQuery, error) {
 	const op = "web.ledgerQuery"
 	v := r.URL.Query()
@@ -101,6 +101,7 @@ func (s *Server) parseLedgerQuery(r *http.Request) (ledgerQuery, error) {
 	q.filter.Site = q.site
 	q.camera = v.Get("camera")
 	q.person = strings.ToLower(strings.TrimSpace(v.Get("person")))
+	q.filter.Ref = strings.TrimSpace(v.Get("ref"))
 	return q, nil
 }
 
@@ -174,6 +175,7 @@ type entryJSON struct {
 	Form            string   `json:"form,omitempty"`
 	Period          string   `json:"period,omitempty"`
 	Detail          string   `json:"detail,omitempty"`
+	Ref             string   `json:"ref,omitempty"`
 }
 
 func (s *Server) timeText(t time.Time) string {
@@ -187,7 +189,7 @@ func (s *Server) toEntryJSON(e ledger.Entry) entryJSON {
 	return entryJSON{Seq: e.Seq, Time: s.timeText(e.Time), Kind: e.Kind.String(), Category: string(e.Kind.Category()),
 		Actor: e.Actor, Role: e.Role, Client: e.Client, Site: e.Site, Cameras: e.Cameras,
 		From: s.timeText(e.From), To: s.timeText(e.To), Object: e.Object, PurposeCategory: e.PurposeCategory,
-		Purpose: e.Purpose, Party: e.Party, LegalBasis: e.LegalBasis, Form: e.Form, Period: e.Period, Detail: e.Detail}
+		Purpose: e.Purpose, Party: e.Party, LegalBasis: e.LegalBasis, Form: e.Form, Period: e.Period, Detail: e.Detail, Ref: e.Ref}
 }
 
 // ledgerPage is the answer of GET /api/ledger.

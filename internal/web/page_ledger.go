@@ -42,7 +42,7 @@ type ledgerRow struct {
 type ledgerPageData struct {
 	Available bool
 	Err       string // catalogue key of a bad filter
-	Q         struct{ Kind, From, To, Site, Camera, Person string }
+	Q         struct{ Kind, From, To, Site, Camera, Person, Ref string }
 	Kinds     []option
 	Sites     []option
 	Cameras   []option
@@ -68,7 +68,7 @@ func loadLedgerPage(s *Server, r *http.Request, pc *PageContext) (any, error) {
 	d := &ledgerPageData{Available: s.opt.Admin.Book != nil}
 	v := r.URL.Query()
 	d.Q.Kind, d.Q.From, d.Q.To, d.Q.Site = v.Get("kind"), v.Get("from"), v.Get("to"), v.Get("site")
-	d.Q.Camera, d.Q.Person = v.Get("camera"), v.Get("person")
+	d.Q.Camera, d.Q.Person, d.Q.Ref = v.Get("camera"), v.Get("person"), v.Get("ref")
 	d.Kinds = append(d.Kinds, option{"", pc.T("ui.adm.ledger.kind_all")}, option{"official", pc.T("ui.adm.ledger.kind_official")})
 	for _, k := range ledger.Kinds() {
 		d.Kinds = append(d.Kinds, option{k.String(), pc.T("ledger.kind." + k.String())})
@@ -135,7 +135,7 @@ func loadLedgerPage(s *Server, r *http.Request, pc *PageContext) (any, error) {
 		d.Next = page(d.Page + 1)
 	}
 	ex := url.Values{}
-	for _, k := range []string{"kind", "from", "to", "site", "camera", "person"} {
+	for _, k := range []string{"kind", "from", "to", "site", "camera", "person", "ref"} {
 		if v.Get(k) != "" {
 			ex.Set(k, v.Get(k))
 		}

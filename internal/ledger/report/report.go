@@ -102,6 +102,11 @@ func RowIn(e ledger.Entry, loc *time.Location) []string {
 	if e.PurposeCategory != "" {
 		purpose = "[" + e.PurposeCategory + "] " + purpose
 	}
+	if e.Ref != "" {
+		// The request's receipt or the letter's number: the document the
+		// row answers, which the 목적/사유 column names.
+		purpose += " (접수·문서번호 " + e.Ref + ")"
+	}
 	return []string{
 		strconv.FormatUint(e.Seq, 10), cat, e.Time.In(loc).Format("2006-01-02 15:04:05"), object, actor, purpose,
 		e.Party, e.LegalBasis, e.Form, e.Period, "",

@@ -45,7 +45,7 @@ func entries(t *testing.T, n int) []ledger.Entry {
 			Purpose: fmt.Sprintf("주차장 접촉사고 확인 %d: 차량 번호와 시각을 확인하기 위하여 정문과 주차장 카메라를 재생함", i), Form: "재생 열람"})
 	}
 	add(ledger.Entry{Kind: ledger.Provision, Actor: "park", Role: "관리책임자", Site: "guro", Object: "cam1_20260303.mp4 (MP4 사본)",
-		Purpose: "절도 사건 수사", Party: "서울구로경찰서 형사과", LegalBasis: "개인정보 보호법 제18조제2항제7호", Form: "USB 사본 제공", Period: "수사 종료 시까지"})
+		Purpose: "절도 사건 수사", Party: "서울구로경찰서 형사과", LegalBasis: "개인정보 보호법 제18조제2항제7호", Form: "USB 사본 제공", Period: "수사 종료 시까지", Ref: "형사과-2026-0311"})
 	add(ledger.Entry{Kind: ledger.Use, Actor: "park", Role: "관리책임자", Site: "guro", Object: "cam2", Purpose: "시설 안전 점검", LegalBasis: "제18조제2항", Form: "내부 이용"})
 	add(ledger.Entry{Kind: ledger.Destruction, Actor: "system", Site: "guro", Object: "cam1 2026-01-01 보관기간 경과분", Purpose: "보관기간(60일) 만료", Form: "영구 삭제"})
 	es, err := l.Query(context.Background(), ledger.Filter{Site: "guro", Official: true})
@@ -79,7 +79,8 @@ func TestCSV(t *testing.T) {
 		t.Fatalf("구분 column %q (login must be filtered out)", cats)
 	}
 	prov := recs[3]
-	if prov[2] != "2026-03-03 10:03:00" || prov[6] != "서울구로경찰서 형사과" || prov[7] != "개인정보 보호법 제18조제2항제7호" || prov[9] != "수사 종료 시까지" {
+	if prov[2] != "2026-03-03 10:03:00" || prov[6] != "서울구로경찰서 형사과" || prov[7] != "개인정보 보호법 제18조제2항제7호" || prov[9] != "수사 종료 시까지" ||
+		prov[5] != "절도 사건 수사 (접수·문서번호 형사과-2026-0311)" {
 		t.Fatalf("provision row %q", prov)
 	}
 }
