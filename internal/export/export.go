@@ -122,6 +122,8 @@ type Exporter struct {
 	Key    *Key
 	Now    func() time.Time // default time.Now
 	Loc    *time.Location   // of times in the manifest and clips' ©day; default Asia/Seoul
+
+	masking *masking // set by ExportMasked (masked.go)
 }
 
 func (x *Exporter) now() time.Time {
@@ -181,7 +183,7 @@ func (x *Exporter) Export(ctx context.Context, gate Gate, req Request, path stri
 	}
 	h, err := gate(ctx, access.FootageRequest{
 		Way: access.WayExport, Cameras: req.Cameras, From: req.From, To: req.To,
-		Object:  fmt.Sprintf("%s %s–%s (MP4, 증거 패키지 ZIP)", strings.Join(ids, ","), req.From.In(x.loc()).Format("2006-01-02 15:04"), req.To.In(x.loc()).Format("15:04")),
+		Object:  fmt.Sprintf("%s %s–%s (%s)", strings.Join(ids, ","), req.From.In(x.loc()).Format("2006-01-02 15:04"), req.To.In(x.loc()).Format("15:04"), x.objectForm()),
 		Purpose: req.Purpose, Request: req.Letter,
 		Party: req.Recipient, LegalBasis: req.LegalBasis, Form: req.Form, Period: req.Period,
 	})
@@ -289,7 +291,11 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 		if err != nil {
 			return errs.E(op, err)
 		}
-		cl, err := x.writeClip(ctx, zw, c, loc)
+		writeClip := x.writeClip
+		if x.masking != nil {
+			writeClip = x.writeMaskedClip
+		}
+		cl, err := writeClip(ctx, zw, c, loc)
 		c.Close()
 		if err != nil {
 			return errs.E(op, err)

@@ -86,6 +86,9 @@ type Clip struct {
 	// previous frame is held (the file's timeline is wall-clock time).
 	Gaps     []Span    `json:"gaps,omitempty"`
 	Segments []Segment `json:"segments"`
+	// Masked is set when the clip is a masked copy (ExportMasked): its
+	// bytes are re-encoded, and this says from what and how.
+	Masked *Masked `json:"masked,omitempty"`
 }
 
 // Segment is a stored segment a clip was cut from, with the hash the store

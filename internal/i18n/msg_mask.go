@@ -3,8 +3,8 @@ package i18n
 // Messages of masking (internal/mask, masked exports).
 func init() {
 	add(map[string]Message{
-		"mask.size":  {"마스킹 설정이 너무 큽니다({max} MiB 이하).", "The masking spec is too large (at most {max} MiB)."},
-		"mask.json":  {"마스킹 설정을 읽을 수 없습니다: {err}", "The masking spec cannot be read: {err}"},
+		"mask.size": {"마스킹 설정이 너무 큽니다({max} MiB 이하).", "The masking spec is too large (at most {max} MiB)."},
+		"mask.json": {"마스킹 설정을 읽을 수 없습니다: {err}", "The masking spec cannot be read: {err}"},
 		"mask.style": {"마스킹 방식 \"{style}\"은(는) 없습니다. blur(흐림), pixelate(모자이크), fill(채움) 중 하나여야 합니다.",
 			"Masking style \"{style}\" does not exist: use blur, pixelate or fill."},
 		"mask.count": {"마스킹 설정의 {what}은(는) {max}개 이하여야 합니다.", "A masking spec may have at most {max} {what}."},
@@ -18,5 +18,8 @@ func init() {
 			"ffmpeg ({path}), needed for masking, cannot be run: install the Debian package ffmpeg."},
 		"mask.font": {"워터마크 글꼴({path})이 없습니다. 데비안 패키지 fonts-nanum을 설치하십시오.",
 			"The watermark font ({path}) is missing: install the Debian package fonts-nanum."},
+		"export.reviewer": {"마스킹 사본에는 마스킹 영역을 검토한 사람이 있어야 합니다.", "A masked copy needs the name of who reviewed its masking."},
+		"export.mask_camera": {"{camera} 카메라의 마스킹 설정이 없습니다(가리지 않으려면 빈 설정을 주십시오).",
+			"There is no masking spec for camera {camera} (give an empty one to leave it unmasked on purpose)."},
 	})
 }

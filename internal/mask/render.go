@@ -116,9 +116,11 @@ func (r *Renderer) Probe(ctx context.Context, path string) (w, h int, d time.Dur
 }
 
 // Render writes the masked copy of job's clip to out, an MP4 with one
-// H.264 video stream (audio is dropped: voices are personal data too, and
-// cameras here record none). ffmpeg writes to a temporary file beside out,
-// which is fsynced and renamed to out when ffmpeg succeeds; if ctx ends
+// H.264 video stream, frame for frame the source's (none dropped or
+// duplicated, timestamps kept). Audio is dropped: voices are personal
+// data too, and cameras here record none. ffmpeg writes to a temporary
+// file beside out, which is fsynced and linked to out when ffmpeg
+// succeeds; if ctx ends
 // first, ffmpeg is killed and the temporary file removed, so out is whole
 // or absent. An existing out is not replaced. Personal data (the
 // watermark's text) goes to ffmpeg in files, not on its command line,
@@ -174,7 +176,7 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 	if crf <= 0 {
 		crf = 20
 	}
-	args = append(args, "-filter_complex_script", script, "-map", "[out]", "-an", "-sn", "-dn",
+	args = append(args, "-filter_complex_script", script, "-map", "[out]", "-fps_mode", "passthrough", "-an", "-sn", "-dn",
 		"-c:v", "libx264", "-preset", preset, "-crf", strconv.Itoa(crf), "-pix_fmt", "yuv420p",
 		"-movflags", "+faststart", "-f", "mp4", tmp)
 	cmd := exec.CommandContext(ctx, ff, args...)

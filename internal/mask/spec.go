@@ -83,7 +83,8 @@ type Rect struct {
 }
 
 // Keyframe places a region's rectangle at time T (seconds from the clip's
-// first frame).
+// first frame). A keyframe may lie outside its region's From–To: it still
+// steers the path within it.
 type Keyframe struct {
 	T float64 `json:"t"`
 	Rect
@@ -323,8 +324,8 @@ func (r *Region) validate(i int) error {
 	}
 	for j, k := range r.Keyframes {
 		f := fmt.Sprintf("keyframes[%d]", j)
-		if !finite(k.T) || k.T < r.From || k.T > r.To {
-			return badField("mask.region", name, f, fmt.Sprintf("region %s: keyframe %d is outside from–to", name, j+1))
+		if !finite(k.T) {
+			return badField("mask.region", name, f, fmt.Sprintf("region %s: keyframe %d has no time", name, j+1))
 		}
 		if j > 0 && k.T <= r.Keyframes[j-1].T {
 			return badField("mask.region", name, f, fmt.Sprintf("region %s: keyframe %d is not after the one before", name, j+1))
