@@ -294,7 +294,7 @@ func (e *Engine) record(ctx context.Context, run string, rs []*Receipt, files []
 			From: r.From, To: r.To, Object: ledgerObject(r), PurposeCategory: string(r.Reason), Purpose: r.Reason.Korean(),
 			Form: "암호키 파기 및 파일 삭제 (복원 불가)",
 			Detail: fmt.Sprintf("receipt sha256=%s; segments=%d; bytes=%d; signed by %s", hex.EncodeToString(sum[:]),
-				len(r.Segments), r.Bytes, e.key.ID)}
+				len(r.Segments), r.Bytes, e.key.ID), Ref: r.Ref}
 		if r.Detail != "" {
 			ent.Detail += "; " + r.Detail
 		}
@@ -484,9 +484,26 @@ func (e *Engine) alreadyRecorded(ctx context.Context, in intent, written []*Rece
 // receipt and the 파기 row naming actor and detail (the request reference)
 // and returns the receipt, or nil if the range held no footage. Footage
 // under a hold is refused with errs.Conflict naming the holds: the owner
-// releases its hold first (a request releases its own).
+// releases its hold first, or destroys as that owner (DestroyRangeFor).
 func (e *Engine) DestroyRange(ctx context.Context, camera string, from, to time.Time, actor, detail string) (*Receipt, error) {
-	const op = "retention.DestroyRange"
+	return e.destroyRange(ctx, "retention.DestroyRange", camera, from, to, actor, detail, "", "")
+}
+
+// DestroyRangeFor is DestroyRange for the owner of a hold: the holds of
+// owner with reference ref (the request's own hold, which keeps its
+// footage from retention while it is decided) do not block it; every other
+// hold does. The receipt and its 파기 row carry ref (Receipt.Ref, the
+// ledger row's Ref). The owner's hold stays: it is released by its owner
+// as before (a request's after its grace).
+func (e *Engine) DestroyRangeFor(ctx context.Context, camera string, from, to time.Time, actor, detail string, owner Owner, ref string) (*Receipt, error) {
+	const op = "retention.DestroyRangeFor"
+	if !owner.valid() || ref == "" {
+		return nil, errs.Errorf(op, errs.Invalid, "an owner-aware destruction needs an owner and its reference")
+	}
+	return e.destroyRange(ctx, op, camera, from, to, actor, detail, owner, ref)
+}
+
+func (e *Engine) destroyRange(ctx context.Context, op, camera string, from, to time.Time, actor, detail string, owner Owner, ref string) (*Receipt, error) {
 	if err := store.ValidCamera(camera); err != nil {
 		return nil, errs.E(op, err)
 	}
@@ -502,6 +519,9 @@ func (e *Engine) DestroyRange(ctx context.Context, camera string, from, to time.
 	}
 	var blocking []string
 	for _, h := range hs {
+		if owner != "" && h.Owner == owner && h.Ref == ref {
+			continue // the destroyer's own hold
+		}
 		if h.covers(camera, start, end) {
 			blocking = append(blocking, fmt.Sprintf("%d (%s %s: %s)", h.ID, h.Owner, h.Ref, h.Reason))
 		}
@@ -530,7 +550,7 @@ func (e *Engine) DestroyRange(ctx context.Context, camera string, from, to time.
 	now := e.clk.Now()
 	in := &intent{Format: intentFormat, Run: now.UTC().Format("20060102T150405.000000000Z") + "-" + string(ReasonDataSubject), Created: now}
 	r := Receipt{Format: ReceiptFormat, ID: in.Run + "-" + camera, Camera: camera, Site: e.opt.Rules.Site(camera),
-		Reason: ReasonDataSubject, Actor: actor, Detail: detail}
+		Reason: ReasonDataSubject, Actor: actor, Detail: detail, Ref: ref}
 	for i := range p.segs {
 		r.Segments = append(r.Segments, destroyedOf(&p.segs[i], e.loc))
 	}

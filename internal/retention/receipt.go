@@ -57,13 +57,17 @@ const sigDomain = "gwanje-destruction-receipt v1\x00"
 // by whom and why, with what is needed to prove it gone. One receipt covers
 // one camera in one destruction run.
 type Receipt struct {
-	Format      string    `json:"format"`
-	ID          string    `json:"id"` // file name without .json
-	Camera      string    `json:"camera"`
-	Site        string    `json:"site,omitempty"`
-	Reason      Reason    `json:"reason"`
-	Actor       string    `json:"actor"` // "" is the system
-	Detail      string    `json:"detail,omitempty"`
+	Format string `json:"format"`
+	ID     string `json:"id"` // file name without .json
+	Camera string `json:"camera"`
+	Site   string `json:"site,omitempty"`
+	Reason Reason `json:"reason"`
+	Actor  string `json:"actor"` // "" is the system
+	Detail string `json:"detail,omitempty"`
+	// Ref is the document the destruction answers: a data-subject
+	// request's receipt number (DestroyRangeFor); written as the 파기
+	// row's ledger Ref. Absent from receipts without one.
+	Ref         string    `json:"ref,omitempty"`
 	DestroyedAt time.Time `json:"destroyed_at"` // keys destroyed (the last batch)
 	From        time.Time `json:"from"`         // earliest footage destroyed
 	To          time.Time `json:"to"`           // end of the latest footage destroyed
