@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/requests"
 )
 
@@ -32,7 +33,13 @@ func (a *App) startRequests(ctx context.Context) error {
 		Camera: func(id string) (string, bool) { c, ok := (appCameras{a}).Camera(id); return c.Site, ok },
 		Clock:  a.clk, Logger: a.log.With("component", "requests")}
 	if a.retention != nil {
-		cfg.Holds = a.retention.engine.Holds()
+		cfg.Holds, cfg.Destroyer = a.retention.engine.Holds(), a.retention.engine
+	}
+	// Every step's 관리대장 row; the four-eyes count of who handles
+	// requests on a site; 존재확인 from the segment index.
+	cfg.Ledger, cfg.Footage = a.ledger, footageIndex{a}
+	cfg.Holders = func(ctx context.Context, site string) (int, error) {
+		return a.access.CountHolders(ctx, access.HandleRequests, site)
 	}
 	p.svc = requests.New(cfg)
 	a.requests = p

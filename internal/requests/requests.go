@@ -100,6 +100,14 @@ type Request struct {
 	IdentityAt     time.Time
 	// Forgotten is when the personal data was destroyed (zero: kept).
 	Forgotten time.Time
+	// Decision is what was decided (nil: not yet), Fulfilments what was
+	// done to answer it, in order.
+	Decision    *Decision
+	Fulfilments []Fulfilment
+	// ClosedBy is who closed the request; Withdrawn: closed because the
+	// requester withdrew it, whatever was decided.
+	ClosedBy  string
+	Withdrawn bool
 }
 
 // Limits of a request taken from the public page (docs/design/requests.md).

@@ -3,6 +3,7 @@ package requests
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/retention"
 )
 
@@ -46,6 +48,15 @@ type Config struct {
 	Camera func(id string) (site string, ok bool)
 	Clock  clock.Clock
 	Logger *slog.Logger
+	// Ledger receives a row for every step (nil: none, for tests).
+	Ledger ledger.Appender
+	// Holders counts the holders of handle-requests on a site ("" every
+	// site): the four-eyes rule of Decide. Nil: not applied.
+	Holders func(ctx context.Context, site string) (int, error)
+	// Footage answers 존재확인 from the segment index.
+	Footage FootageIndex
+	// Destroyer deletes a request's range (retention's engine).
+	Destroyer Destroyer
 	// Per client address and hour; 0 means the default.
 	SubmitPerHour, LookupPerHour int
 }
@@ -59,6 +70,7 @@ type Service struct {
 	// dummy is a request of no one, compared against on a lookup of an
 	// unknown receipt number so that it takes the path a wrong phone does.
 	dummy Personal
+	views viewSet
 }
 
 // New returns a Service.
@@ -112,7 +124,20 @@ func (s *Service) Submit(ctx context.Context, in Input, client netip.Addr, intak
 		r.Channel = "staff"
 	}
 	out, err := s.cfg.Store.Create(ctx, r, now.In(zone).Year(), NewCheck(), in.Personal, func(r Request) error {
-		return s.hold(ctx, r)
+		if err := s.hold(ctx, r); err != nil {
+			return err
+		}
+		// Inside the store's transaction: the personal data is at hand,
+		// not read back (the store's one connection is the transaction's).
+		e := entry(ledger.RequestReceived, r, Actor{User: intake}, "received", "접수 ("+channelKorean(r.Channel)+")",
+			"channel="+r.Channel, nil, in.Personal, true)
+		if err := s.record(ctx, op, e); err != nil {
+			if s.cfg.Holds != nil && len(r.Cameras) > 0 {
+				s.cfg.Holds.ReleaseOwned(ctx, retention.OwnerRequest, r.Receipt, "system")
+			}
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return Request{}, errs.E(op, err)
@@ -182,8 +207,16 @@ func (s *Service) Lookup(ctx context.Context, receipt, phone string, client neti
 		Postponed: !r.Postponed.IsZero(), State: r.State}, nil
 }
 
+// channelKorean names how a request came.
+func channelKorean(c string) string {
+	if c == "staff" {
+		return "방문·전화·우편"
+	}
+	return "누리집"
+}
+
 // Postpone moves request id's due time to the end of day, with reason.
-func (s *Service) Postpone(ctx context.Context, id int64, day time.Time, reason, actor string) (Request, error) {
+func (s *Service) Postpone(ctx context.Context, id int64, day time.Time, reason string, who Actor) (Request, error) {
 	const op = "requests.Postpone"
 	r, ok, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
@@ -195,33 +228,17 @@ func (s *Service) Postpone(ctx context.Context, id int64, day time.Time, reason,
 	if r, err = s.cfg.Calendar.Postpone(r, day, reason, s.cfg.Clock.Now()); err != nil {
 		return Request{}, err
 	}
+	// The reason goes to the notice, not to the ledger (staff words can
+	// name people): the row has the new due time.
+	if err := s.record(ctx, op, s.row(ctx, ledger.RequestDecided, r, who, "postpone", "연기",
+		"due="+r.Due.UTC().Format(time.RFC3339), nil)); err != nil {
+		return Request{}, err
+	}
 	if err := s.cfg.Store.Update(ctx, r); err != nil {
 		return Request{}, errs.E(op, err)
 	}
-	s.log.Info("data-subject request postponed", "request", r.Receipt, "by", actor,
+	s.log.Info("data-subject request postponed", "request", r.Receipt, "by", who.User,
 		"due", r.Due.In(s.cfg.Calendar.zone()).Format(time.RFC3339))
-	return r, nil
-}
-
-// Close closes request id: its clock stops, its hold lasts HoldGrace more
-// and its personal data KeepPersonalYears (Sweep).
-func (s *Service) Close(ctx context.Context, id int64, actor string) (Request, error) {
-	const op = "requests.Close"
-	r, ok, err := s.cfg.Store.Get(ctx, id)
-	if err != nil {
-		return Request{}, errs.E(op, err)
-	}
-	if !ok {
-		return Request{}, errs.Errorf(op, errs.NotExist, "no request %d", id)
-	}
-	if r.State == Closed {
-		return r, errs.E(op, errs.Conflict, errs.Code("requests.closed"), "request is closed")
-	}
-	r.State, r.ClosedAt = Closed, s.cfg.Clock.Now()
-	if err := s.cfg.Store.Update(ctx, r); err != nil {
-		return Request{}, errs.E(op, err)
-	}
-	s.log.Info("data-subject request closed", "request", r.Receipt, "by", actor)
 	return r, nil
 }
 
@@ -237,7 +254,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 			return errs.E(op, err)
 		}
 		for _, r := range all {
-			if r.State == Closed && !now.Before(r.ClosedAt.Add(HoldGrace)) && len(r.Cameras) > 0 {
+			if r.State == Closed && !now.Before(r.ClosedAt.Add(HoldGrace)) {
 				n, err := s.cfg.Holds.ReleaseOwned(ctx, retention.OwnerRequest, r.Receipt, "system")
 				if err != nil {
 					return errs.E(op, err)
@@ -315,7 +332,7 @@ const MaxIdentity = 200
 // requester is not the data subject (relation other than 본인). The
 // identity check is of people present or on paper: its record names
 // documents, never their numbers.
-func (s *Service) RecordIdentity(ctx context.Context, id int64, method, proxy, actor string) (Request, error) {
+func (s *Service) RecordIdentity(ctx context.Context, id int64, method, proxy string, who Actor) (Request, error) {
 	const op = "requests.RecordIdentity"
 	r, ok, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
@@ -340,11 +357,16 @@ func (s *Service) RecordIdentity(ctx context.Context, id int64, method, proxy, a
 	if have && strings.TrimSpace(proxy) == "" && !isSelf(p) {
 		return Request{}, invalid("requests.proxy", "proxy", nil)
 	}
-	r.IdentityMethod, r.IdentityProxy, r.IdentityBy, r.IdentityAt = method, proxy, actor, s.cfg.Clock.Now()
+	r.IdentityMethod, r.IdentityProxy, r.IdentityBy, r.IdentityAt = method, proxy, who.User, s.cfg.Clock.Now()
+	// The documents are named in the request, not in the ledger.
+	if err := s.record(ctx, op, s.row(ctx, ledger.RequestReceived, r, who, "identity", "신원 확인",
+		fmt.Sprintf("proxy=%t", proxy != ""), nil)); err != nil {
+		return Request{}, err
+	}
 	if err := s.cfg.Store.Update(ctx, r); err != nil {
 		return Request{}, errs.E(op, err)
 	}
-	s.log.Info("data-subject request's identity checked", "request", r.Receipt, "by", actor, "proxy", proxy != "")
+	s.log.Info("data-subject request's identity checked", "request", r.Receipt, "by", who.User, "proxy", proxy != "")
 	return r, nil
 }
 
@@ -352,4 +374,10 @@ func (s *Service) RecordIdentity(ctx context.Context, id int64, method, proxy, a
 func isSelf(p Personal) bool {
 	rel := strings.TrimSpace(p.Requester.Relation)
 	return rel == "본인" || strings.EqualFold(rel, "self")
+}
+
+// Personal returns request id's personal data, for the staff who handle
+// it (false once forgotten).
+func (s *Service) Personal(ctx context.Context, id int64) (Personal, bool, error) {
+	return s.cfg.Store.Personal(ctx, id)
 }

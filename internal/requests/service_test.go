@@ -74,6 +74,8 @@ func input() requests.Input {
 
 var client = netip.MustParseAddr("192.0.2.7")
 
+var kim = requests.Actor{User: "kim", Role: "관리책임자"}
+
 func TestSubmitPlacesHold(t *testing.T) {
 	e := newEnv(t)
 	r, err := e.svc.Submit(context.Background(), input(), client, "")
@@ -222,10 +224,10 @@ func TestCloseSweepHoldAndForget(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	r, _ := e.svc.Submit(ctx, input(), client, "")
-	if _, err := e.svc.Close(ctx, r.ID, "kim"); err != nil {
+	if _, err := e.svc.Withdraw(ctx, r.ID, kim); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Close(ctx, r.ID, "kim"); !errs.Is(err, errs.Conflict) {
+	if _, err := e.svc.Withdraw(ctx, r.ID, kim); !errs.Is(err, errs.Conflict) {
 		t.Fatalf("closing twice: %v", err)
 	}
 	e.clk.Advance(requests.HoldGrace - time.Second)
@@ -272,8 +274,8 @@ func TestPersonalDataNotLogged(t *testing.T) {
 	bad.Personal.Purpose = strings.Repeat(in.Personal.Requester.Name, 600)
 	_, err = e.svc.Submit(ctx, bad, client, "")
 	errors = append(errors, err)
-	e.svc.Postpone(ctx, r.ID, kst(2026, 3, 20, 0, 0, 0), "확인 중", "kim")
-	e.svc.Close(ctx, r.ID, "kim")
+	e.svc.Postpone(ctx, r.ID, kst(2026, 3, 20, 0, 0, 0), "확인 중", kim)
+	e.svc.Withdraw(ctx, r.ID, kim)
 	e.clk.Set(r.Received.AddDate(4, 0, 0))
 	e.svc.Sweep(ctx)
 	if !strings.Contains(e.log.String(), r.Receipt) {
@@ -309,25 +311,25 @@ func TestRecordIdentity(t *testing.T) {
 	in := input()
 	in.Personal.Requester.Relation, in.Personal.Subject.Name = "법정대리인", "이아들"
 	proxy, _ := e.svc.Submit(ctx, in, client, "")
-	if _, err := e.svc.RecordIdentity(ctx, self.ID, " ", "", "kim"); errs.CodeOf(err) != "requests.missing" {
+	if _, err := e.svc.RecordIdentity(ctx, self.ID, " ", "", kim); errs.CodeOf(err) != "requests.missing" {
 		t.Fatalf("identity without what was checked: %v", err)
 	}
-	r, err := e.svc.RecordIdentity(ctx, self.ID, "신분증 대조", "", "kim")
+	r, err := e.svc.RecordIdentity(ctx, self.ID, "신분증 대조", "", kim)
 	if err != nil || r.IdentityBy != "kim" || !r.IdentityAt.Equal(e.clk.Now()) || r.IdentityMethod != "신분증 대조" {
 		t.Fatalf("identity of the subject: %+v %v", r, err)
 	}
-	if _, err := e.svc.RecordIdentity(ctx, proxy.ID, "신분증 대조", "", "kim"); errs.CodeOf(err) != "requests.proxy" {
+	if _, err := e.svc.RecordIdentity(ctx, proxy.ID, "신분증 대조", "", kim); errs.CodeOf(err) != "requests.proxy" {
 		t.Fatalf("a representative without proxy documents: %v", err)
 	}
-	if r, err := e.svc.RecordIdentity(ctx, proxy.ID, "신분증 대조", "가족관계증명서", "kim"); err != nil || r.IdentityProxy == "" {
+	if r, err := e.svc.RecordIdentity(ctx, proxy.ID, "신분증 대조", "가족관계증명서", kim); err != nil || r.IdentityProxy == "" {
 		t.Fatalf("a representative with documents: %+v %v", r, err)
 	}
 	got, _, _ := e.st.Get(ctx, proxy.ID)
 	if got.IdentityProxy != "가족관계증명서" {
 		t.Fatalf("stored %+v", got)
 	}
-	e.svc.Close(ctx, self.ID, "kim")
-	if _, err := e.svc.RecordIdentity(ctx, self.ID, "신분증 대조", "", "kim"); !errs.Is(err, errs.Conflict) {
+	e.svc.Withdraw(ctx, self.ID, kim)
+	if _, err := e.svc.RecordIdentity(ctx, self.ID, "신분증 대조", "", kim); !errs.Is(err, errs.Conflict) {
 		t.Fatalf("identity of a closed request: %v", err)
 	}
 }

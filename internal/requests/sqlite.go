@@ -35,8 +35,8 @@ type Store interface {
 	// List returns the requests, open ones only unless all, oldest first.
 	List(ctx context.Context, all bool) ([]Request, error)
 	// Update stores r's mutable fields (Cameras, Site, Due, the
-	// postponement, State, ClosedAt, the identity check) for the request
-	// r.ID.
+	// postponement, State, ClosedAt, ClosedBy, Withdrawn, the identity
+	// check, the decision and the fulfilments) for the request r.ID.
 	Update(ctx context.Context, r Request) error
 	// Forget destroys the personal data (its wrapped key and sealed text)
 	// of every request closed before closedBefore, recording at as when,
@@ -81,6 +81,11 @@ ALTER TABLE request ADD COLUMN identity_method TEXT NOT NULL DEFAULT '';  -- wha
 ALTER TABLE request ADD COLUMN identity_proxy  TEXT NOT NULL DEFAULT '';  -- a representative's documents
 ALTER TABLE request ADD COLUMN identity_by     TEXT NOT NULL DEFAULT '';  -- the staff member
 ALTER TABLE request ADD COLUMN identity_ns     INTEGER NOT NULL DEFAULT 0; -- when; 0: not checked
+`, `
+ALTER TABLE request ADD COLUMN decision    TEXT NOT NULL DEFAULT '';   -- Decision as JSON; '' before it is decided
+ALTER TABLE request ADD COLUMN fulfilments TEXT NOT NULL DEFAULT '[]'; -- JSON array of Fulfilment, in order
+ALTER TABLE request ADD COLUMN closed_by   TEXT NOT NULL DEFAULT '';   -- the staff member who closed it
+ALTER TABLE request ADD COLUMN withdrawn   INTEGER NOT NULL DEFAULT 0; -- 1: closed as withdrawn by the requester
 `}
 
 // personalPurpose binds the sealed personal data to its use.
@@ -202,7 +207,8 @@ type querier interface {
 }
 
 const columns = `id, receipt, types, from_ns, to_ns, site, cameras, channel, intake, received_ns, due_ns,
-	postpone_reason, postponed_ns, state, closed_ns, forgotten_ns, identity_method, identity_proxy, identity_by, identity_ns`
+	postpone_reason, postponed_ns, state, closed_ns, forgotten_ns, identity_method, identity_proxy, identity_by, identity_ns,
+	decision, fulfilments, closed_by, withdrawn`
 
 func list(ctx context.Context, q querier, where string, args ...any) ([]Request, error) {
 	const op = "requests.SQLiteStore.list"
@@ -214,12 +220,21 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Request,
 	var out []Request
 	for rows.Next() {
 		var r Request
-		var types, cams, state string
+		var types, cams, state, dec, ful string
 		var from, to, recv, due, post, closed, forgot, ident int64
 		if err := rows.Scan(&r.ID, &r.Receipt, &types, &from, &to, &r.Site, &cams, &r.Channel, &r.Intake, &recv, &due,
 			&r.PostponeReason, &post, &state, &closed, &forgot, &r.IdentityMethod, &r.IdentityProxy, &r.IdentityBy,
-			&ident); err != nil {
+			&ident, &dec, &ful, &r.ClosedBy, &r.Withdrawn); err != nil {
 			return nil, ioErr(op, err)
+		}
+		if dec != "" {
+			r.Decision = new(Decision)
+			if err := json.Unmarshal([]byte(dec), r.Decision); err != nil {
+				return nil, errs.E(op, errs.Corrupt, fmt.Errorf("request %d decision: %w", r.ID, err))
+			}
+		}
+		if err := json.Unmarshal([]byte(ful), &r.Fulfilments); err != nil {
+			return nil, errs.E(op, errs.Corrupt, fmt.Errorf("request %d fulfilments: %w", r.ID, err))
 		}
 		if err := json.Unmarshal([]byte(types), &r.Types); err != nil {
 			return nil, errs.E(op, errs.Corrupt, fmt.Errorf("request %d types: %w", r.ID, err))
@@ -305,11 +320,19 @@ func (s *SQLiteStore) Update(ctx context.Context, r Request) error {
 		r.Cameras = []string{}
 	}
 	cams, _ := json.Marshal(r.Cameras)
+	var dec []byte
+	if r.Decision != nil {
+		dec, _ = json.Marshal(r.Decision)
+	}
+	if r.Fulfilments == nil {
+		r.Fulfilments = []Fulfilment{}
+	}
+	ful, _ := json.Marshal(r.Fulfilments)
 	res, err := s.db.ExecContext(ctx, `UPDATE request SET site = ?, cameras = ?, due_ns = ?, postpone_reason = ?,
 		postponed_ns = ?, state = ?, closed_ns = ?, identity_method = ?, identity_proxy = ?, identity_by = ?,
-		identity_ns = ? WHERE id = ?`, r.Site, string(cams), ns(r.Due), r.PostponeReason,
-		ns(r.Postponed), string(r.State), ns(r.ClosedAt), r.IdentityMethod, r.IdentityProxy, r.IdentityBy,
-		ns(r.IdentityAt), r.ID)
+		identity_ns = ?, decision = ?, fulfilments = ?, closed_by = ?, withdrawn = ? WHERE id = ?`, r.Site, string(cams),
+		ns(r.Due), r.PostponeReason, ns(r.Postponed), string(r.State), ns(r.ClosedAt), r.IdentityMethod, r.IdentityProxy,
+		r.IdentityBy, ns(r.IdentityAt), string(dec), string(ful), r.ClosedBy, r.Withdrawn, r.ID)
 	if err != nil {
 		return ioErr(op, err)
 	}

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -12,6 +16,7 @@ import (
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/i18n"
+	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/requests"
 )
 
@@ -41,6 +46,21 @@ func (s *Server) requestRoutes() []route {
 			h: http.HandlerFunc(s.requestIdentity)},
 		{pattern: "POST /api/requests/{rid}/close", rule: rulePerm, perm: PermHandleRequests,
 			h: http.HandlerFunc(s.closeRequest)},
+		{pattern: "GET /api/requests/{rid}", rule: rulePerm, perm: PermHandleRequests, h: http.HandlerFunc(s.getRequest)},
+		{pattern: "POST /api/requests/{rid}/cameras", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.nameRequestCameras)},
+		{pattern: "POST /api/requests/{rid}/decision", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.decideRequest)},
+		{pattern: "POST /api/requests/{rid}/existence", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.answerExistence)},
+		{pattern: "POST /api/requests/{rid}/view-grant", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.grantRequestView)},
+		{pattern: "POST /api/requests/{rid}/views", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.createRequestView)},
+		{pattern: "POST /api/requests/{rid}/stills/{still}/views", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.createRequestStillView)},
+		{pattern: "POST /api/requests/{rid}/deletion", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.deleteRequestFootage)},
 	}
 }
 
@@ -245,7 +265,7 @@ func (s *Server) postponeRequest(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errs.E("web.postponeRequest", errs.Invalid, errs.Code("requests.time"), errs.Params{"field": "date"}, err))
 		return
 	}
-	x, err = s.opt.Requests.Postpone(r.Context(), x.ID, day, b.Reason, principal(r).User)
+	x, err = s.opt.Requests.Postpone(r.Context(), x.ID, day, b.Reason, actorOf(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -267,24 +287,40 @@ func (s *Server) requestIdentity(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if x, err = s.opt.Requests.RecordIdentity(r.Context(), x.ID, b.Method, b.Proxy, principal(r).User); err != nil {
+	if x, err = s.opt.Requests.RecordIdentity(r.Context(), x.ID, b.Method, b.Proxy, actorOf(r)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "identity_by": x.IdentityBy, "identity_at": x.IdentityAt})
 }
 
+// closeRequest closes an answered request; {"withdrawn": true} closes it
+// as withdrawn by the requester, whatever was decided or done. The body
+// may be empty.
 func (s *Server) closeRequest(w http.ResponseWriter, r *http.Request) {
 	x, err := s.staffRequest(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if x, err = s.opt.Requests.Close(r.Context(), x.ID, principal(r).User); err != nil {
+	var b struct {
+		Withdrawn bool `json:"withdrawn"`
+	}
+	if err := decodeOptional(r, 1<<10, &b); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "state": x.State})
+	if b.Withdrawn {
+		x, err = s.opt.Requests.Withdraw(r.Context(), x.ID, actorOf(r))
+	} else {
+		x, err = s.opt.Requests.Close(r.Context(), x.ID, actorOf(r))
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "state": x.State, "closed_at": x.ClosedAt,
+		"withdrawn": x.Withdrawn})
 }
 
 // The public pages: a form that works without JavaScript. Every value is
@@ -386,4 +422,345 @@ func (s *Server) requestStatusPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.renderRequestPage(w, r, http.StatusOK, requestPageData{Status: &st, Due: formatTime(st.Due.Add(-time.Second), s.Zone())})
+}
+
+// actorOf is the staff member of r as the requests service names them.
+func actorOf(r *http.Request) requests.Actor {
+	p := principal(r)
+	return requests.Actor{User: p.User, Role: p.Role}
+}
+
+// decodeOptional decodes a JSON body that may be empty (then v is left
+// as it is).
+func decodeOptional(r *http.Request, max int64, v any) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil || int64(len(b)) > max {
+		return errs.E("web.decodeOptional", errs.Invalid, errs.Code("request.json"), "body unreadable or too long")
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errs.E("web.decodeOptional", errs.Invalid, errs.Code("request.json"), err)
+	}
+	return nil
+}
+
+// requestDetail is a request as its detail page shows it: the request,
+// its decision and what was done, and, for the staff who handle it, the
+// person (sealed at rest; absent once forgotten).
+type requestDetail struct {
+	requestView
+	Intake         string                `json:"intake,omitempty"`
+	IdentityMethod string                `json:"identity_method,omitempty"`
+	IdentityProxy  string                `json:"identity_proxy,omitempty"`
+	IdentityBy     string                `json:"identity_by,omitempty"`
+	IdentityAt     time.Time             `json:"identity_at,omitzero"`
+	Postponed      time.Time             `json:"postponed,omitzero"`
+	Decision       *requests.Decision    `json:"decision"`
+	Fulfilments    []requests.Fulfilment `json:"fulfilments"`
+	ViewUntil      time.Time             `json:"view_until,omitzero"`
+	ClosedAt       time.Time             `json:"closed_at,omitzero"`
+	ClosedBy       string                `json:"closed_by,omitempty"`
+	Withdrawn      bool                  `json:"withdrawn,omitempty"`
+	Forgotten      time.Time             `json:"forgotten,omitzero"`
+	Personal       *requests.Personal    `json:"personal"`
+}
+
+func (s *Server) viewOf(x requests.Request) requestView {
+	return requestView{ID: x.ID, Receipt: x.Receipt, Types: x.Types, From: x.From, To: x.To, Site: x.Site,
+		Cameras: x.Cameras, Channel: x.Channel, Received: x.Received, Due: x.Due,
+		Urgency: string(s.opt.Requests.Calendar().Urgency(x, s.clk.Now())), PostponeReason: x.PostponeReason, State: x.State}
+}
+
+// getRequest is GET /api/requests/{rid}: the request's detail for a
+// holder of handle-requests on its site (no-store: it holds a person).
+func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := requestDetail{requestView: s.viewOf(x), Intake: x.Intake, IdentityMethod: x.IdentityMethod,
+		IdentityProxy: x.IdentityProxy, IdentityBy: x.IdentityBy, IdentityAt: x.IdentityAt, Postponed: x.Postponed,
+		Decision: x.Decision, Fulfilments: x.Fulfilments, ClosedAt: x.ClosedAt, ClosedBy: x.ClosedBy,
+		Withdrawn: x.Withdrawn, Forgotten: x.Forgotten}
+	if d.Fulfilments == nil {
+		d.Fulfilments = []requests.Fulfilment{}
+	}
+	for _, f := range x.Fulfilments {
+		if f.Type == requests.View && f.Until.After(d.ViewUntil) {
+			d.ViewUntil = f.Until
+		}
+	}
+	p, ok, err := s.opt.Requests.Personal(r.Context(), x.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if ok {
+		d.Personal = &p
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, d)
+}
+
+// nameRequestCameras names the cameras of a described place's request
+// ({"cameras": [...]}, all of one site), placing its hold. Who names them
+// must handle requests on that site too.
+func (s *Server) nameRequestCameras(w http.ResponseWriter, r *http.Request) {
+	const op = "web.nameRequestCameras"
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b struct {
+		Cameras []string `json:"cameras"`
+	}
+	if err := decodeBody(r, 4<<10, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(b.Cameras) > 0 {
+		cam, ok := s.opt.Cameras.Camera(b.Cameras[0])
+		if !ok {
+			s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("requests.camera"), errs.Params{"field": "cameras"}, "unknown camera"))
+			return
+		}
+		if !s.scope(r, PermHandleRequests).has(cam.Site) {
+			s.fail(w, r, errs.E(op, errs.Permission, "handle-requests not held on the cameras' site"))
+			return
+		}
+	}
+	if x, err = s.opt.Requests.NameCameras(r.Context(), x.ID, b.Cameras, actorOf(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "site": x.Site, "cameras": x.Cameras})
+}
+
+// decisionJSON is the body of POST /api/requests/{rid}/decision.
+type decisionJSON struct {
+	Types []struct {
+		Type    requests.Type    `json:"type"`
+		Outcome requests.Outcome `json:"outcome"`
+		Ground  requests.Ground  `json:"ground"`
+		Note    string           `json:"note"`
+		Cameras []string         `json:"cameras"`
+		From    string           `json:"from"`
+		To      string           `json:"to"`
+	} `json:"types"`
+	Note string `json:"note"`
+}
+
+// decideRequest records the decision: per type approved, partly (with a
+// ground, and optionally narrowed cameras and period) or refused (with a
+// ground), and free text.
+func (s *Server) decideRequest(w http.ResponseWriter, r *http.Request) {
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b decisionJSON
+	if err := decodeBody(r, 8<<10, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := requests.Decision{Note: b.Note}
+	for _, t := range b.Types {
+		td := requests.TypeDecision{Type: t.Type, Outcome: t.Outcome, Ground: t.Ground, Note: t.Note, Cameras: t.Cameras}
+		if td.From, err = parseRequestTime("from", t.From, s.Zone()); err == nil {
+			td.To, err = parseRequestTime("to", t.To, s.Zone())
+		}
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Types = append(d.Types, td)
+	}
+	if x, err = s.opt.Requests.Decide(r.Context(), x.ID, d, actorOf(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "outcome": x.Decision.Outcome(), "decision": x.Decision})
+}
+
+// answerExistence answers the 존재확인: {"exists": true|false}, nothing
+// more.
+func (s *Server) answerExistence(w http.ResponseWriter, r *http.Request) {
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ok, err := s.opt.Requests.AnswerExistence(r.Context(), x.ID, actorOf(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "exists": ok})
+}
+
+// grantRequestView grants the on-site viewing of a request:
+// {"minutes": 60} (optional; default 60, at most 480).
+func (s *Server) grantRequestView(w http.ResponseWriter, r *http.Request) {
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b struct {
+		Minutes int `json:"minutes"`
+	}
+	if err := decodeOptional(r, 1<<10, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	until, err := s.opt.Requests.GrantView(r.Context(), x.ID, time.Duration(b.Minutes)*time.Minute, actorOf(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "until": until})
+}
+
+// requestViewJSON is the body of POST /api/requests/{rid}/views.
+type requestViewJSON struct {
+	Camera string    `json:"camera"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+}
+
+// createRequestView is a viewing under a request's on-site grant: the
+// request's service checks the grant, the camera and the range (and
+// ledgers a refusal), then the gate checks the user's playback on the
+// site and the viewing room and writes the row, with the request's
+// number, before the view URL is granted. The URL ends with the grant
+// or when the request closes.
+func (s *Server) createRequestView(w http.ResponseWriter, r *http.Request) {
+	const op = "web.createRequestView"
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b requestViewJSON
+	if err := decodeBody(r, 1<<10, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if b.Start.IsZero() || !b.End.After(b.Start) {
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("range.invalid"), "bad range"))
+		return
+	}
+	cam, ok := s.opt.Cameras.Camera(b.Camera)
+	if !ok {
+		cam = CameraInfo{ID: b.Camera}
+	}
+	ap, err := nativeOf(principal(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	object := fmt.Sprintf("%s %s – %s (MP4)", b.Camera, formatTime(b.Start, s.Zone()), formatTime(b.End, s.Zone()))
+	fr, err := s.opt.Requests.ViewAccess(r.Context(), x.ID, access.WayPlayback, access.Camera{ID: cam.ID, Site: cam.Site},
+		b.Start, b.End, object, actorOf(r), ap.Client.String())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	expires := s.clk.Now().Add(s.opt.ViewTTL)
+	if fr.Until.Before(expires) {
+		expires = fr.Until
+	}
+	fr.Until = expires
+	transcode := s.needsTranscode(r.Context(), cam.ID, b.Start, b.End)
+	if transcode {
+		fr.Form, fr.Object = fr.Form+" · "+transcodedPlayback, fr.Object+transcodedSuffix
+	}
+	h, err := s.begin(r, fr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.opt.Requests.Track(x.Receipt, h)
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID,
+		start: media.Time90k(b.Start), end: media.Time90k(b.End), expires: expires, transcode: transcode})
+}
+
+// createRequestStillView is a still frame (of a scheduled check) under a
+// request's on-site grant: the still's camera and time must lie within
+// the request's viewing.
+func (s *Server) createRequestStillView(w http.ResponseWriter, r *http.Request) {
+	const op = "web.createRequestStillView"
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.opt.Stills == nil {
+		s.fail(w, r, errs.Errorf(op, errs.NotExist, "no stills"))
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("still"), 10, 64)
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("request.id"), err))
+		return
+	}
+	st, err := s.opt.Stills.Get(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, errs.Errorf(op, errs.Private, "no still %d", id))
+		return
+	}
+	cam, ok := s.opt.Cameras.Camera(st.Camera)
+	if !ok {
+		cam = CameraInfo{ID: st.Camera}
+	}
+	ap, err := nativeOf(principal(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	object := fmt.Sprintf("%s 정지화상 %d (%s, JPEG)", cam.ID, st.ID, formatTime(st.RecordedAt, s.Zone()))
+	fr, err := s.opt.Requests.ViewAccess(r.Context(), x.ID, access.WayStill, access.Camera{ID: cam.ID, Site: cam.Site},
+		st.RecordedAt, st.RecordedAt, object, actorOf(r), ap.Client.String())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	expires := s.clk.Now().Add(s.opt.ViewTTL)
+	if fr.Until.Before(expires) {
+		expires = fr.Until
+	}
+	fr.Until = expires
+	h, err := s.begin(r, fr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.opt.Requests.Track(x.Receipt, h)
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, still: st.ID, expires: expires})
+}
+
+// deleteRequestFootage deletes the request's range on each of its
+// cameras: {"receipts": [destruction receipt ids]}.
+func (s *Server) deleteRequestFootage(w http.ResponseWriter, r *http.Request) {
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ids, err := s.opt.Requests.Delete(r.Context(), x.ID, actorOf(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "receipts": ids})
 }

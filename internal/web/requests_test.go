@@ -268,8 +268,12 @@ func TestRequestsStaffScope(t *testing.T) {
 	if x, _, _ := h.st.Get(context.Background(), id); x.IdentityBy != "mgr" || x.IdentityMethod != "신분증 대조" {
 		t.Fatalf("identity stored as %+v", x)
 	}
-	if resp := h.do("POST", "/api/requests/"+itoa(int(id))+"/close", "mgr", nil); resp.StatusCode != http.StatusOK {
-		t.Fatalf("close: %d %s", resp.StatusCode, readAll(t, resp))
+	if resp := h.do("POST", "/api/requests/"+itoa(int(id))+"/close", "mgr", nil); resp.StatusCode != http.StatusConflict ||
+		errBody(t, resp).Code != "requests.undecided" {
+		t.Fatalf("close of an undecided request: %d", resp.StatusCode)
+	}
+	if resp := h.do("POST", "/api/requests/"+itoa(int(id))+"/close", "mgr", map[string]bool{"withdrawn": true}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("close as withdrawn: %d %s", resp.StatusCode, readAll(t, resp))
 	}
 	if _, rs := list("mgr"); len(rs) != 0 {
 		t.Fatalf("closed request still listed as open: %+v", rs)
