@@ -21,5 +21,11 @@ func init() {
 		"export.reviewer": {"마스킹 사본에는 마스킹 영역을 검토한 사람이 있어야 합니다.", "A masked copy needs the name of who reviewed its masking."},
 		"export.mask_camera": {"{camera} 카메라의 마스킹 설정이 없습니다(가리지 않으려면 빈 설정을 주십시오).",
 			"There is no masking spec for camera {camera} (give an empty one to leave it unmasked on purpose)."},
+		"registry.zone_points": {"개인정보 보호 구역은 점 3개에서 {max}개까지의 다각형이어야 합니다(지금 {count}개).",
+			"A privacy zone is a polygon of 3 to {max} points (this one has {count})."},
+		"registry.zone_point": {"개인정보 보호 구역의 {n}번째 점은 화면 안의 [x, y](각 0~1)여야 합니다.",
+			"Point {n} of the privacy zone must be [x, y] inside the picture (each 0 to 1)."},
+		"registry.zone_area": {"개인정보 보호 구역의 점들이 넓이를 둘러싸지 않습니다(한 줄 위에 있거나 너무 작음).",
+			"The privacy zone's points enclose no area (they lie on a line, or it is too small)."},
 	})
 }

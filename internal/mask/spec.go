@@ -74,6 +74,22 @@ type Zone struct {
 	Points []Point `json:"points"`
 }
 
+// NewZone makes a zone from [x, y] pairs, as the registry keeps a
+// camera's privacy zones (registry.PrivacyZone); Validate checks it.
+func NewZone(name string, points [][]float64) Zone {
+	z := Zone{Name: name}
+	for _, p := range points {
+		var q Point
+		if len(p) == 2 {
+			q = Point{p[0], p[1]}
+		} else {
+			q = Point{math.NaN(), math.NaN()} // refused by Validate
+		}
+		z.Points = append(z.Points, q)
+	}
+	return z
+}
+
 // Rect is a rectangle relative to the picture.
 type Rect struct {
 	X float64 `json:"x"`

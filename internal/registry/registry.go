@@ -229,6 +229,17 @@ type Camera struct {
 	ID     string  `yaml:"id"`
 	Name   string  `yaml:"name,omitempty"`
 	Stream *Stream `yaml:"stream,omitempty"` // nil: not yet connected
+	// PrivacyZones are parts of the picture nobody may see in a copy
+	// (a neighbour's window, a changing-room door): masked in every masked
+	// export of the camera (docs/design/masking.md).
+	PrivacyZones []PrivacyZone `yaml:"privacy_zones,omitempty"`
+}
+
+// PrivacyZone is a polygon of 3 to 64 points relative to the picture:
+// [x, y] with x from the left and y from the top, each 0..1.
+type PrivacyZone struct {
+	Name   string      `yaml:"name,omitempty"`
+	Points [][]float64 `yaml:"points"`
 }
 
 // Stream is how the recorder reaches a camera. The password is never

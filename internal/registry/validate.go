@@ -190,6 +190,9 @@ func (r *Registry) check(file string, lines map[string]int) []Problem {
 				if cam.Stream != nil {
 					c.stream(cp+".stream", cam.Stream)
 				}
+				for z := range cam.PrivacyZones {
+					c.privacyZone(fmt.Sprintf("%s.privacy_zones[%d]", cp, z), &cam.PrivacyZones[z])
+				}
 			}
 		}
 	}
@@ -396,4 +399,33 @@ func firstOf(ds ...Date) Date {
 		}
 	}
 	return Date{}
+}
+
+// maxZonePoints bounds a privacy zone's polygon (as mask.MaxPoints does).
+const maxZonePoints = 64
+
+// privacyZone checks a camera's privacy zone: 3 to 64 points [x, y]
+// inside the picture (0..1) enclosing an area.
+func (c *checker) privacyZone(p string, z *PrivacyZone) {
+	if n := len(z.Points); n < 3 || n > maxZonePoints {
+		c.add(p+".points", "registry.zone_points", params{"count": strconv.Itoa(n), "max": strconv.Itoa(maxZonePoints)})
+		return
+	}
+	var a float64
+	for i, pt := range z.Points {
+		if len(pt) != 2 || pt[0] < 0 || pt[0] > 1 || pt[1] < 0 || pt[1] > 1 || pt[0] != pt[0] || pt[1] != pt[1] {
+			c.add(fmt.Sprintf("%s.points[%d]", p, i), "registry.zone_point", params{"n": strconv.Itoa(i + 1)})
+			return
+		}
+		q := z.Points[(i+1)%len(z.Points)]
+		if len(q) == 2 {
+			a += pt[0]*q[1] - q[0]*pt[1]
+		}
+	}
+	if a < 0 {
+		a = -a
+	}
+	if a/2 < 0.005*0.005 {
+		c.add(p+".points", "registry.zone_area", nil)
+	}
 }
