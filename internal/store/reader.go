@@ -117,9 +117,8 @@ type SegmentReader struct {
 	frames []FrameInfo
 	chunks []chunkInfo
 
-	cached  int // chunk index in plain, -1 if none
-	plain   []byte
-	body    []byte
+	cached  int    // chunk index in body, -1 if none
+	body    []byte // the chunk as read, then its plaintext in place
 	cfr     []FrameInfo
 	offsets []int // start of each cached frame in data
 	data    []byte
@@ -255,13 +254,14 @@ func (r *SegmentReader) load(c int) error {
 	if n := int64(uint32(r.body[0])<<24 | uint32(r.body[1])<<16 | uint32(r.body[2])<<8 | uint32(r.body[3])); n != ch.Size-4 {
 		return corrupt("length prefix %d, index says %d", n, ch.Size-4)
 	}
-	var err error
-	r.plain, err = r.dk.OpenChunk(r.plain[:0], r.header, uint64(c), r.body[4:])
+	// Decrypted in place: the plaintext overwrites the ciphertext it
+	// came from (one buffer, no second pass over memory).
+	plain, err := r.dk.OpenChunk(r.body[4:4], r.header, uint64(c), r.body[4:])
 	if err != nil {
 		return corrupt("%v", err)
 	}
 	var data []byte
-	r.cfr, data, err = decodeChunk(r.plain, r.cfr)
+	r.cfr, data, err = decodeChunk(plain, r.cfr)
 	if err != nil {
 		return corrupt("%v", err)
 	}
