@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +27,10 @@ const benchMinutes = 10
 // every chunk, building the MP4, SHA-256, writing the ZIP, fsync, link);
 // "ffmpeg-copy" is `ffmpeg -c copy` of the same footage already decrypted
 // into an MP4 on the same disk, to an MP4 beside it: the peer, in the
-// same run. docs/benchmarks.md.
+// same run. Each also reports the CPU time it used per export (user and
+// system, of this process for gwanje, of the child for ffmpeg): on a
+// machine shared with other jobs the wall-clock rate varies with their
+// load, the CPU time much less. docs/benchmarks.md.
 func BenchmarkExportRemux(b *testing.B) {
 	keys, err := seal.NewKeyring(seal.NewRandomKey())
 	if err != nil {
@@ -70,6 +74,7 @@ func BenchmarkExportRemux(b *testing.B) {
 		out := b.TempDir()
 		b.SetBytes(size)
 		i := 0
+		defer cpuPerOp(b, syscall.RUSAGE_SELF)()
 		for b.Loop() {
 			i++
 			path := filepath.Join(out, fmt.Sprintf("p%d.zip", i))
@@ -86,10 +91,30 @@ func BenchmarkExportRemux(b *testing.B) {
 		}
 		out := filepath.Join(b.TempDir(), "out.mp4")
 		b.SetBytes(size)
+		defer cpuPerOp(b, syscall.RUSAGE_CHILDREN)()
 		for b.Loop() {
 			if o, err := exec.Command(ffmpeg, "-v", "error", "-y", "-i", in, "-c", "copy", out).CombinedOutput(); err != nil {
 				b.Fatalf("%v: %s", err, o)
 			}
 		}
 	})
+}
+
+// cpuPerOp reports the CPU time (user + system) of who (RUSAGE_SELF or
+// RUSAGE_CHILDREN) from now until the returned function runs, per
+// iteration, as "cpu-ms/op".
+func cpuPerOp(b *testing.B, who int) func() {
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	start := cpu()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64(cpu()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+		}
+	}
 }

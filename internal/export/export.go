@@ -18,7 +18,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -280,7 +279,7 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 			os.Remove(tmp.Name())
 		}
 	}()
-	zw := zip.NewWriter(tmp)
+	zw := zip.NewWriter(newWriteBehind(tmp))
 	loc := x.loc()
 	var sums strings.Builder
 	for _, cam := range m.Cameras {
@@ -380,9 +379,9 @@ func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Cl
 		return nil, errs.E(op, errs.IO, err)
 	}
 	h := sha256.New()
-	rd := c.NewReader(ctx)
+	rd := c.NewStream(ctx)
 	defer rd.Close()
-	n, err := io.CopyBuffer(io.MultiWriter(w, h), rd, make([]byte, 1<<20))
+	n, err := pipeCopy(w, h, rd)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
