@@ -94,6 +94,11 @@ type FootageRequest struct {
 	// Party, LegalBasis, Form and Period fill those 관리대장 columns for a
 	// provision or a data-subject viewing; Form defaults to the way's.
 	Party, LegalBasis, Form, Period string
+	// Kind is the ledger row's kind when the access serves a provision
+	// (internal/provision): ledger.Provision (제3자 제공) or ledger.Use
+	// (목적 외 이용), for an export or an on-site viewing. Zero: the way's
+	// own kind. Any other kind is refused.
+	Kind ledger.Kind
 }
 
 // FootageIndex is what the gate knows of the recordings, to refuse a view
@@ -234,6 +239,9 @@ func (g *Gate) Begin(ctx context.Context, p *Principal, req FootageRequest) (*Ha
 	if !req.Way.valid() || len(req.Cameras) == 0 {
 		return nil, errs.Errorf(op, errs.Internal, "footage request without a way or a camera")
 	}
+	if req.Kind != ledger.KindInvalid && req.Kind != ledger.Provision && req.Kind != ledger.Use {
+		return nil, errs.Errorf(op, errs.Internal, "footage request of ledger kind %s: only a provision's kinds may be given", req.Kind)
+	}
 	if p == nil || !p.Active {
 		return nil, errs.Errorf(op, errs.Unauthorized, "not logged in")
 	}
@@ -288,6 +296,9 @@ func (g *Gate) Begin(ctx context.Context, p *Principal, req FootageRequest) (*Ha
 		return nil, errs.E(op, err)
 	}
 	e.Kind, e.Role = wayInfo[req.Way].kind, role.Korean()
+	if req.Kind != ledger.KindInvalid {
+		e.Kind = req.Kind
+	}
 	if e.Form == "" {
 		e.Form = wayInfo[req.Way].form
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/durable"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/playback"
 	"github.com/gwanje/gwanje/internal/store"
@@ -87,8 +88,12 @@ type Request struct {
 	Form       string // default the gate's ("파일 반출")
 	Period     string
 	// RequestedBy and ApprovedBy are user names; ApprovedBy is empty
-	// until the provision workflow records approvals.
+	// unless the provision workflow (internal/provision) recorded an
+	// approval.
 	RequestedBy, ApprovedBy string
+	// Kind is the ledger row's kind for a provision: ledger.Provision
+	// (제공) or ledger.Use (이용); zero: 반출 (access.FootageRequest.Kind).
+	Kind ledger.Kind
 }
 
 // Limits of a request's text fields, in characters.
@@ -184,7 +189,7 @@ func (x *Exporter) Export(ctx context.Context, gate Gate, req Request, path stri
 		Way: access.WayExport, Cameras: req.Cameras, From: req.From, To: req.To,
 		Object:  fmt.Sprintf("%s %s–%s (%s)", strings.Join(ids, ","), req.From.In(x.loc()).Format("2006-01-02 15:04"), req.To.In(x.loc()).Format("15:04"), x.objectForm()),
 		Purpose: req.Purpose, Request: req.Letter,
-		Party: req.Recipient, LegalBasis: req.LegalBasis, Form: req.Form, Period: req.Period,
+		Party: req.Recipient, LegalBasis: req.LegalBasis, Form: req.Form, Period: req.Period, Kind: req.Kind,
 	})
 	if err != nil {
 		return nil, errs.E(op, err)

@@ -307,9 +307,18 @@ func (h *Holds) Add(ctx context.Context, x Hold) (Hold, error) {
 	return out, nil
 }
 
-// Release ends hold id. Releasing a released hold is an errs.Conflict.
+// Release ends hold id by hand (the holds page, `gwanje destruction hold
+// release`). Releasing a released hold is an errs.Conflict, and so is
+// releasing a hold a request or a provision owns (code hold.owned): that
+// one is released by its owner (ReleaseOwned) when it closes.
 func (h *Holds) Release(ctx context.Context, id int64, actor string) error {
 	const op = "retention.Holds.Release"
+	if x, ok, err := h.st.Get(ctx, id); err != nil {
+		return errs.E(op, err)
+	} else if ok && x.Owner != OwnerManual && x.Active() {
+		return errs.E(op, errs.Conflict, errs.Code("hold.owned"),
+			fmt.Errorf("hold %d belongs to %s %s: it is released when that closes", id, x.Owner, x.Ref))
+	}
 	n, err := h.release(ctx, HoldMatch{ID: id}, actor)
 	if err != nil {
 		return errs.E(op, err)
