@@ -49,6 +49,9 @@ func (a *App) startWeb() error {
 	if err := a.exportWebOptions(&opt); err != nil {
 		return err
 	}
+	if err := a.provisionWebOptions(&opt); err != nil {
+		return err
+	}
 	a.adminWebOptions(&opt)
 	if a.retention != nil {
 		opt.Retention = webRetention{a.retention.engine}

@@ -327,6 +327,7 @@ type Result struct {
 	Manifest  *export.Manifest
 	Path      string
 	View      *access.Handle
+	Expires   time.Time // when View ends by itself
 }
 
 // Produce produces approved provision id as p: a copy's evidence package
@@ -374,8 +375,9 @@ func (s *Service) Produce(ctx context.Context, p *access.Principal, id int64) (*
 	res := &Result{}
 	if x.Form == Viewing {
 		loc := s.loc()
+		until := s.cfg.Clock.Now().Add(s.cfg.ViewTTL)
 		h, err := s.cfg.Gate.Begin(ctx, p, access.FootageRequest{
-			Way: access.WayPlayback, Cameras: cams, From: x.From, To: x.To, Until: s.cfg.Clock.Now().Add(s.cfg.ViewTTL),
+			Way: access.WayPlayback, Cameras: cams, From: x.From, To: x.To, Until: until,
 			Object: fmt.Sprintf("%s %s–%s (현장 열람)", strings.Join(x.Cameras, ","),
 				x.From.In(loc).Format("2006-01-02 15:04"), x.To.In(loc).Format("15:04")),
 			Purpose: purpose, Request: x.Letter, Party: x.Recipient, LegalBasis: x.LegalBasis(), Form: x.Form.Korean(),
@@ -384,7 +386,7 @@ func (s *Service) Produce(ctx context.Context, p *access.Principal, id int64) (*
 		if err != nil {
 			return nil, errs.E(op, err)
 		}
-		res.View = h
+		res.View, res.Expires = h, until
 		x.LedgerSeq = h.Seq()
 	} else {
 		if err := os.MkdirAll(s.cfg.Dir, 0o700); err != nil {

@@ -67,6 +67,7 @@ func (s *Server) routes() []route {
 	rt = append(rt, s.adminRoutes()...)
 	rt = append(rt, s.accountRoutes()...)
 	rt = append(rt, s.requestRoutes()...)
+	rt = append(rt, s.provisionRoutes()...)
 	if s.opt.Policy != nil {
 		for _, p := range []string{"GET /policy", "GET /policy.md", "GET /policy.pdf", "GET /policy/versions", "GET /policy/versions/{n}"} {
 			rt = append(rt, route{pattern: p, rule: rulePublic, h: s.opt.Policy})

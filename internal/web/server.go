@@ -26,6 +26,7 @@ import (
 	"github.com/gwanje/gwanje/internal/ingest"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/playback"
+	"github.com/gwanje/gwanje/internal/provision"
 	"github.com/gwanje/gwanje/internal/requests"
 )
 
@@ -165,6 +166,9 @@ type Options struct {
 	// Requests serves the data-subject requests' routes (requests.go):
 	// the public form and status lookup, the staff's list and steps.
 	Requests *requests.Service
+	// Provisions serves the provision workflow's routes and page
+	// (provisions.go): 제3자 제공 and 목적 외 이용; nil: none.
+	Provisions *provision.Service
 	// Transcode is the ffmpeg that converts H.265 views to H.264 for
 	// browsers (transcode.go); "" leaves them as they are.
 	Transcode string
