@@ -162,6 +162,18 @@ func (s *Service) MayApprove(p *access.Principal, x *Provision) bool {
 		s.allowed(p, access.ApproveProvision, x.Cameras) == nil
 }
 
+// MayRefuse reports whether p may refuse x: open, and p holds
+// approve-provision on every camera's site.
+func (s *Service) MayRefuse(p *access.Principal, x *Provision) bool {
+	return x.State.Open() && s.allowed(p, access.ApproveProvision, x.Cameras) == nil
+}
+
+// MayCancel reports whether p may cancel x: open, and p requested it or
+// may refuse it.
+func (s *Service) MayCancel(p *access.Principal, x *Provision) bool {
+	return x.State.Open() && p != nil && (strings.EqualFold(p.Name, x.RequestedBy) || s.MayRefuse(p, x))
+}
+
 // MayProduce reports whether p may produce x: approved, and p holds the
 // permission of its form (export for a copy, playback for a viewing) on
 // every camera's site. The gate checks it again, with the viewing room.

@@ -2,6 +2,7 @@ package retention
 
 import (
 	"context"
+	"github.com/gwanje/gwanje/internal/errs"
 	"strings"
 	"sync"
 	"testing"
@@ -142,8 +143,12 @@ func TestCapacity(t *testing.T) {
 	if n, err := e.eng.Holds().ReleaseOwned(ctx, OwnerProvision, "prov-1", "lee"); n != 1 || err != nil {
 		t.Fatalf("ReleaseOwned = %d, %v", n, err)
 	}
-	if err := e.eng.Holds().Release(ctx, hold.ID, "lee"); err != nil {
-		t.Fatal(err)
+	// The request's hold is its own to release (by hand: hold.owned).
+	if err := e.eng.Holds().Release(ctx, hold.ID, "lee"); errs.CodeOf(err) != "hold.owned" {
+		t.Fatalf("releasing a request's hold by hand: %v", err)
+	}
+	if n, err := e.eng.Holds().ReleaseOwned(ctx, OwnerRequest, "req-7", "lee"); n != 1 || err != nil {
+		t.Fatalf("ReleaseOwned(request) = %d, %v", n, err)
 	}
 	rep = e.run()
 	if rep.Capacity == 0 || rep.Short != 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/provision"
 	"github.com/gwanje/gwanje/internal/retention"
 	"github.com/gwanje/gwanje/internal/store"
 )
@@ -52,6 +53,11 @@ type homePage struct {
 	DayStart  time.Time
 	Down      int
 	Names     map[string]string // camera id → name, for holds
+	// Provisions are the open provisions the user may know of, and
+	// ToApprove how many of them wait for this user's approval.
+	Provisions     []provision.Provision
+	ProvisionsSeen bool
+	ToApprove      int
 }
 
 // gapMin is the shortest interruption the home page lists as a gap.
@@ -142,6 +148,18 @@ func loadHome(s *Server, r *http.Request, pc *PageContext) (any, error) {
 					if vis.sees(c) {
 						out.Holds = append(out.Holds, h)
 						break
+					}
+				}
+			}
+		}
+	}
+	if s.opt.Provisions != nil && s.opt.Guard.Authorize(r, pc.User, PermExport, "") == nil {
+		if ap, err := nativeOf(pc.User); err == nil {
+			if xs, err := s.opt.Provisions.List(ctx, ap, false); err == nil {
+				out.Provisions, out.ProvisionsSeen = xs, true
+				for i := range xs {
+					if s.opt.Provisions.MayApprove(ap, &xs[i]) {
+						out.ToApprove++
 					}
 				}
 			}

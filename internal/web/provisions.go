@@ -50,6 +50,8 @@ type provisionJSON struct {
 	HoldReleased time.Time `json:"hold_released,omitzero"`
 	// What the reader may do now.
 	MayApprove bool `json:"may_approve"`
+	MayRefuse  bool `json:"may_refuse"`
+	MayCancel  bool `json:"may_cancel"`
 	MayProduce bool `json:"may_produce"`
 }
 
@@ -60,7 +62,8 @@ func (s *Server) provisionJSON(ap *access.Principal, x provision.Provision) prov
 		RequestedAt: x.RequestedAt.UTC(), ApprovedBy: x.ApprovedBy, ApprovedAt: x.ApprovedAt.UTC(), ClosedBy: x.ClosedBy,
 		ClosedAt: x.ClosedAt.UTC(), CloseReason: x.CloseReason, ProducedBy: x.ProducedBy, ProducedAt: x.ProducedAt.UTC(),
 		LedgerSeq: x.LedgerSeq, Package: x.Package, HoldReleased: x.HoldReleased.UTC(),
-		MayApprove: s.opt.Provisions.MayApprove(ap, &x), MayProduce: s.opt.Provisions.MayProduce(ap, &x)}
+		MayApprove: s.opt.Provisions.MayApprove(ap, &x), MayRefuse: s.opt.Provisions.MayRefuse(ap, &x),
+		MayCancel: s.opt.Provisions.MayCancel(ap, &x), MayProduce: s.opt.Provisions.MayProduce(ap, &x)}
 }
 
 func (s *Server) provisionRoutes() []route {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +189,43 @@ func TestProvisionViewing(t *testing.T) {
 	y = readJSON[provisionJSON](t, h.do("POST", q+"/cancel", "kim", map[string]string{"reason": "공문 철회"}), 200)
 	if y.State != "cancelled" || len(holds.released) != 1 {
 		t.Errorf("cancelled %+v, released %v", y, holds.released)
+	}
+}
+
+// The provisions page shows a request with the approve button to another
+// manager only, the Act's wording of its basis, and the home page counts
+// it as waiting for that manager's approval.
+func TestProvisionsPage(t *testing.T) {
+	h, _, _ := provisionHarness(t)
+	readJSON[provisionJSON](t, h.do("POST", "/api/provisions", "kim", h.provisionBody("copy")), http.StatusCreated)
+	page := func(path, user string) string {
+		t.Helper()
+		resp := h.do("GET", path, user, nil)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s for %s: %d", path, user, resp.StatusCode)
+		}
+		return string(b)
+	}
+	lee, kim := page("/provisions", "lee"), page("/provisions", "kim")
+	for _, want := range []string{`class="approve primary"`, "범죄의 수사와 공소의 제기 및 유지를 위하여 필요한 경우", "형사과-2026-118",
+		`id="prov-form"`, `value="7"`, "⟦"} {
+		if got := strings.Contains(lee, want); got != (want != "⟦") {
+			t.Errorf("lee's page: contains %q = %v", want, got)
+		}
+	}
+	if strings.Contains(kim, `class="approve primary"`) || !strings.Contains(kim, `class="cancel"`) {
+		t.Error("kim's page offers to approve kim's own request, or not to cancel it")
+	}
+	if home := page("/", "lee"); !strings.Contains(home, "1건 승인 대기") || !strings.Contains(home, `data-provision="1"`) {
+		t.Error("lee's home page does not show the provision waiting for approval")
+	}
+	if home := page("/", "kim"); strings.Contains(home, "승인 대기</span>") {
+		t.Error("kim's home page counts kim's own request as waiting for kim")
+	}
+	if resp := h.do("GET", "/provisions", "viewer", nil); resp.StatusCode == 200 {
+		resp.Body.Close()
+		t.Error("a viewer without export reaches the provisions page")
 	}
 }
