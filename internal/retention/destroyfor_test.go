@@ -28,13 +28,13 @@ func TestDestroyRangeFor(t *testing.T) {
 	if _, err := e.eng.DestroyRangeFor(ctx, "cam", from, to, "park", "", "", "x"); !errs.Is(err, errs.Invalid) {
 		t.Fatalf("no owner: %v, want Invalid", err)
 	}
-	other, _ := e.eng.Holds().Add(ctx, Hold{Owner: OwnerRequest, Ref: "2026-0002-EFGH", Reason: "다른 요구",
+	e.eng.Holds().Add(ctx, Hold{Owner: OwnerRequest, Ref: "2026-0002-EFGH", Reason: "다른 요구",
 		Cameras: []string{"cam"}, From: start, To: start.Add(time.Hour)})
 	if _, err := e.eng.DestroyRangeFor(ctx, "cam", from, to, "park", "", OwnerRequest, "2026-0001-ABCD"); !errs.Is(err, errs.Conflict) ||
 		!strings.Contains(err.Error(), "2026-0002-EFGH") || strings.Contains(err.Error(), "2026-0001-ABCD") {
 		t.Fatalf("another request's hold: %v, want a Conflict naming it only", err)
 	}
-	e.eng.Holds().Release(ctx, other.ID, "park")
+	e.eng.Holds().ReleaseOwned(ctx, OwnerRequest, "2026-0002-EFGH", "park") // a request's hold is its own to release
 	man, _ := e.eng.Holds().Add(ctx, Hold{Owner: OwnerManual, Reason: "수사 협조", Actor: "kim", Cameras: []string{"cam"},
 		From: from, To: to})
 	if _, err := e.eng.DestroyRangeFor(ctx, "cam", from, to, "park", "", OwnerRequest, "2026-0001-ABCD"); !errs.Is(err, errs.Conflict) {
