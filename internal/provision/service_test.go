@@ -483,3 +483,21 @@ func TestCreateNeedsExport(t *testing.T) {
 		t.Errorf("holds placed for refused requests: %+v", hs)
 	}
 }
+
+// The gate takes a provision's kinds only: an access cannot be ledgered
+// as anything else (a 파기, a login) by naming a kind.
+func TestGateTakesOnlyProvisionKinds(t *testing.T) {
+	w := newWorld(t)
+	before := len(w.rows())
+	for _, k := range []ledger.Kind{ledger.Destruction, ledger.Login, ledger.Export} {
+		_, err := w.gate.Begin(context.Background(), w.people["kim"], access.FootageRequest{Way: access.WayPlayback,
+			Cameras: []access.Camera{{ID: "cam-1", Site: "main"}}, From: t0, To: t0.Add(time.Second),
+			Purpose: access.Purpose{Code: "provision", Reason: "x"}, Kind: k})
+		if !errs.Is(err, errs.Internal) {
+			t.Errorf("kind %s: %v, want refused", k, err)
+		}
+	}
+	if n := len(w.rows()); n != before {
+		t.Errorf("%d rows written for refused kinds", n-before)
+	}
+}

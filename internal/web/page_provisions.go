@@ -9,7 +9,8 @@ import (
 )
 
 // The provisions page (제3자 제공·목적 외 이용): the provisions the reader
-// may know of with the steps open to them (approve, refuse, cancel,
+// may know of (open ones and those produced within a day, or all) with
+// the steps open to them (approve, refuse, cancel,
 // produce, download), and the request form: kind, recipient, letter
 // number, purpose, legal basis (개인정보 보호법 제18조제2항's items, the
 // statute for item 2), form, period of use, cameras × range
@@ -65,12 +66,17 @@ func loadProvisionsPage(s *Server, r *http.Request, pc *PageContext) (any, error
 	for _, b := range provision.Bases {
 		d.Bases = append(d.Bases, option{strconv.Itoa(int(b)), pc.T("ui.prov.item", "n", int(b)) + " " + b.Text(pc.Lang)})
 	}
-	xs, err := s.opt.Provisions.List(r.Context(), ap, d.All)
+	// Open provisions, and produced ones whose package is still kept for
+	// download; every one with ?all=1.
+	xs, err := s.opt.Provisions.List(r.Context(), ap, true)
 	if err != nil {
 		return nil, err
 	}
 	now := s.clk.Now()
 	for _, x := range xs {
+		if !d.All && !x.State.Open() && !(x.State == provision.Produced && now.Before(x.ProducedAt.Add(provision.PackageKeep))) {
+			continue
+		}
 		row := provisionRow{Provision: x, KindKey: "ui.prov.kind." + string(x.Kind), FormKey: "ui.prov.form." + string(x.Form),
 			StateKey: "ui.prov.state." + string(x.State), Citation: x.LegalBasis(),
 			MayApprove: s.opt.Provisions.MayApprove(ap, &x), MayProduce: s.opt.Provisions.MayProduce(ap, &x)}
