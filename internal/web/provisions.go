@@ -264,13 +264,18 @@ func (s *Server) produceProvision(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	expires := res.Expires
+	// An H.265 camera is converted for the browser as a playback is; the
+	// row's 형태 stays 현장 열람 (the conversion is the display's).
+	var vs []*view
+	for _, c := range x.Cameras {
+		vs = append(vs, &view{token: newToken(), session: principal(r).Session, camera: c, start: media.Time90k(x.From),
+			end: media.Time90k(x.To), expires: expires, h: res.View, transcode: s.needsTranscode(r.Context(), c, x.From, x.To)})
+	}
 	s.mu.Lock()
 	s.sweepLocked()
-	for _, c := range x.Cameras {
-		v := &view{token: newToken(), session: principal(r).Session, camera: c, start: media.Time90k(x.From),
-			end: media.Time90k(x.To), expires: expires, h: res.View}
+	for _, v := range vs {
 		s.views[v.token] = v
-		out.Views = append(out.Views, provisionView{Camera: c, URL: "/api/views/" + v.token})
+		out.Views = append(out.Views, provisionView{Camera: v.camera, URL: "/api/views/" + v.token})
 	}
 	s.mu.Unlock()
 	out.Expires = expires
