@@ -40,6 +40,10 @@ const (
 	StorageLow         Kind = "storage_low"          // free space or time to full below the threshold
 	StorageWriteErrors Kind = "storage_write_errors" // segment writes failed
 	RetentionBroken    Kind = "retention_broken"     // footage kept past its retention period, or destroyed early
+	// RequestDue: a data-subject request is due soon (warning) or overdue
+	// (critical); its subject is the receipt number, and it clears when
+	// the request closes (internal/requests, Service.CheckDue).
+	RequestDue Kind = "request_due"
 )
 
 // Severity says how urgent an alarm is.
@@ -61,7 +65,7 @@ type Alarm struct {
 	// whose identity while active is (Kind, Subject).
 	Key      string   `json:"key,omitempty"`
 	Kind     Kind     `json:"kind"`
-	Subject  string   `json:"subject"` // camera id or storage volume name
+	Subject  string   `json:"subject"` // camera id, storage volume name, or a request's receipt number
 	Severity Severity `json:"severity"`
 	// Code and Params are the message in the catalogue's words (an
 	// internal/i18n key and its values; Text renders it in a language);
@@ -168,7 +172,7 @@ func (k Kind) Name(lang i18n.Lang) string { return i18n.T(lang, "alarm.kind."+st
 
 // Kinds lists every alarm kind.
 var Kinds = []Kind{CameraDown, CameraStalled, LowFrameRate, Frozen, ImageProblem, Gap,
-	StorageUnwritable, StorageLow, StorageWriteErrors, RetentionBroken}
+	StorageUnwritable, StorageLow, StorageWriteErrors, RetentionBroken, RequestDue}
 
 // EventKey is the identity of an event of kind about subject whose period
 // starts at from: a restart that finds the same event again finds it by

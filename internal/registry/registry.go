@@ -59,6 +59,11 @@ type Organization struct {
 	Homepage  string `yaml:"homepage,omitempty"`   // https URL
 	Timezone  string `yaml:"timezone,omitempty"`   // IANA name; Asia/Seoul when empty
 	Signatory string `yaml:"signatory,omitempty"`  // closing line, e.g. 서광주우체국 영상정보처리기기 관리책임관
+	// Holidays are the institution's public holidays (공휴일, 대체공휴일,
+	// 임시공휴일), as dates in its zone: a data-subject request's answer
+	// period that ends on one moves to the next working day
+	// (docs/design/requests.md).
+	Holidays []Date `yaml:"holidays,omitempty"`
 }
 
 // LegalRef names a law and an article, e.g. 개인정보보호법 제25조 제1항.

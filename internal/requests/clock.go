@@ -1,8 +1,10 @@
 package requests
 
 import (
+	"context"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/errs"
 )
 
@@ -106,4 +108,44 @@ func (c Calendar) Postpone(r Request, day time.Time, reason string, now time.Tim
 	}
 	r.Due, r.PostponeReason, r.Postponed = due, reason, now
 	return r, nil
+}
+
+// Alarms is where the clock raises and clears its alarm (alarm.Manager).
+type Alarms interface {
+	RaiseMsg(kind alarm.Kind, subject string, sev alarm.Severity, msg alarm.Msg) (alarm.Alarm, bool)
+	Clear(kind alarm.Kind, subject string) (alarm.Alarm, bool)
+}
+
+// CheckDue raises the alarm alarm.RequestDue, subject the receipt number,
+// for every open request due soon (a warning) or overdue (critical), and
+// clears it for a request that is closed or back on time (postponed).
+// The Manager keeps one alarm per (kind, subject) while it is active and
+// restores the active ones at start, so checking again, before or after a
+// restart, raises nothing new: an alarm is raised once per request and
+// condition, and its severity rises from warning to critical when the due
+// time passes. The message names the receipt number and the due date,
+// never the person. Run it at start and every minute (app).
+func (s *Service) CheckDue(ctx context.Context, a Alarms) error {
+	const op = "requests.CheckDue"
+	all, err := s.cfg.Store.List(ctx, true)
+	if err != nil {
+		return errs.E(op, err)
+	}
+	now := s.cfg.Clock.Now()
+	cal := s.cfg.Calendar
+	for _, r := range all {
+		// The last day of the period, as the form and the pages print it.
+		due := r.Due.In(cal.zone()).Add(-time.Nanosecond).Format("2006-01-02")
+		switch cal.Urgency(r, now) {
+		case Overdue:
+			a.RaiseMsg(alarm.RequestDue, r.Receipt, alarm.Critical, alarm.M("alarm.msg.request_overdue",
+				"receipt", r.Receipt, "due", due))
+		case DueSoon:
+			a.RaiseMsg(alarm.RequestDue, r.Receipt, alarm.Warning, alarm.M("alarm.msg.request_due_soon",
+				"receipt", r.Receipt, "due", due))
+		default:
+			a.Clear(alarm.RequestDue, r.Receipt)
+		}
+	}
+	return nil
 }

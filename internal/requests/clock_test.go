@@ -1,9 +1,13 @@
 package requests_test
 
 import (
+	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/requests"
 )
@@ -109,5 +113,123 @@ func TestPostpone(t *testing.T) {
 	closed.State = requests.Closed
 	if _, err := cal.Postpone(closed, kst(2026, 3, 31, 0, 0, 0), "사유", now); !errs.Is(err, errs.Conflict) {
 		t.Fatalf("postponing a closed request: %v", err)
+	}
+}
+
+// events records the alarm changes a Manager emits.
+type events struct{ got []alarm.Event }
+
+func (e *events) Notify(ev alarm.Event) { e.got = append(e.got, ev) }
+
+func (e *events) changes() []string {
+	var out []string
+	for _, ev := range e.got {
+		out = append(out, string(ev.Change)+" "+string(ev.Alarm.Severity)+" "+ev.Alarm.Subject)
+	}
+	e.got = nil
+	return out
+}
+
+// TestCheckDueAlarm follows a request's alarm on the injected clock across
+// a month end and the institution's midnight (not UTC's), through a
+// restart, to its closing: raised once as a warning when due soon,
+// raised to critical when overdue, never twice, cleared when closed.
+func TestCheckDueAlarm(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	// Received Friday 23 January 2026, 15:00 KST: the tenth day is Monday
+	// 2 February, due 3 February 00:00 KST; due soon from 31 January
+	// 00:00 KST, which is still 30 January in UTC.
+	e.clk.Set(kst(2026, 1, 23, 15, 0, 0))
+	in := input()
+	in.From, in.To = kst(2026, 1, 22, 18, 30, 0), kst(2026, 1, 22, 19, 0, 0)
+	r, err := e.svc.Submit(ctx, in, client, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := kst(2026, 2, 3, 0, 0, 0); !r.Due.Equal(want) {
+		t.Fatalf("due %v, want %v", r.Due, want)
+	}
+	store := alarm.NewMemStore()
+	seen := &events{}
+	start := func() *alarm.Manager {
+		m := alarm.New(alarm.Options{Clock: e.clk, Store: store, Notify: []alarm.Notifier{seen}})
+		if err := m.Load(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := start()
+	check := func(at time.Time, want ...string) {
+		t.Helper()
+		e.clk.Set(at)
+		if err := e.svc.CheckDue(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if got := seen.changes(); !slices.Equal(got, want) {
+			t.Fatalf("at %v (%v UTC): alarm changes %q, want %q", at, at.UTC(), got, want)
+		}
+	}
+	check(kst(2026, 1, 30, 23, 59, 59))
+	check(kst(2026, 1, 31, 0, 0, 0), "raised warning "+r.Receipt)
+	check(kst(2026, 2, 1, 12, 0, 0)) // still due soon: nothing new
+	a, ok := m.ActiveFor(alarm.RequestDue, r.Receipt)
+	if !ok || a.Code != "alarm.msg.request_due_soon" || a.Params["due"] != "2026-02-02" {
+		t.Fatalf("due-soon alarm: %+v %v", a, ok)
+	}
+	if strings.Contains(a.Message, "이순신") || strings.Contains(a.Message, "010") {
+		t.Fatalf("the alarm names the person: %q", a.Message)
+	}
+	// A restart: the active alarm is restored and not raised again.
+	m = start()
+	check(kst(2026, 2, 2, 23, 59, 59))
+	check(kst(2026, 2, 3, 0, 0, 0), "updated critical "+r.Receipt)
+	m = start()
+	check(kst(2026, 2, 3, 0, 1, 0))
+	if a, _ := m.ActiveFor(alarm.RequestDue, r.Receipt); a.Code != "alarm.msg.request_overdue" || a.ID != 1 {
+		t.Fatalf("overdue alarm: %+v", a)
+	}
+	if _, err := e.svc.Close(ctx, r.ID, "담당자"); err != nil {
+		t.Fatal(err)
+	}
+	check(kst(2026, 2, 3, 0, 2, 0), "cleared critical "+r.Receipt)
+	m = start()
+	check(kst(2026, 2, 4, 0, 0, 0))
+}
+
+// TestCheckDuePostponed: a postponement puts a due-soon request back on
+// time, which clears its alarm; it is raised again when the new date
+// nears.
+func TestCheckDuePostponed(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r, err := e.svc.Submit(ctx, input(), client, "") // 2026-03-02 10:00 KST: due 2026-03-13 00:00
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := &events{}
+	m := alarm.New(alarm.Options{Clock: e.clk, Notify: []alarm.Notifier{seen}})
+	e.clk.Set(kst(2026, 3, 11, 9, 0, 0))
+	if err := e.svc.CheckDue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.changes(); len(got) != 1 || got[0] != "raised warning "+r.Receipt {
+		t.Fatalf("due soon: %q", got)
+	}
+	if _, err := e.svc.Postpone(ctx, r.ID, kst(2026, 3, 31, 0, 0, 0), "수사기관 협조 확인", "담당자"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.CheckDue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.changes(); len(got) != 1 || got[0] != "cleared warning "+r.Receipt {
+		t.Fatalf("postponed: %q", got)
+	}
+	e.clk.Set(kst(2026, 3, 29, 0, 0, 0)) // three days before the end of 31 March
+	if err := e.svc.CheckDue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if got := seen.changes(); len(got) != 1 || got[0] != "raised warning "+r.Receipt {
+		t.Fatalf("postponed, due soon again: %q", got)
 	}
 }
