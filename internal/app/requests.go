@@ -29,7 +29,7 @@ func (a *App) startRequests(ctx context.Context) error {
 		return err
 	}
 	p := &requestParts{store: st}
-	cfg := requests.Config{Store: st, Calendar: requests.Calendar{Zone: a.loc},
+	cfg := requests.Config{Store: st, Calendar: requestCalendar(a.reg, a.loc),
 		Camera: func(id string) (string, bool) { c, ok := (appCameras{a}).Camera(id); return c.Site, ok },
 		Clock:  a.clk, Logger: a.log.With("component", "requests")}
 	if a.retention != nil {
@@ -46,6 +46,7 @@ func (a *App) startRequests(ctx context.Context) error {
 	a.onClose(a.stopRequests)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
+	a.startDueAlarms(sctx, p)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
