@@ -58,6 +58,10 @@ type homePage struct {
 	Provisions     []provision.Provision
 	ProvisionsSeen bool
 	ToApprove      int
+	// Requests are the data-subject requests due soon or overdue that the
+	// reader handles (page_requests.go); RequestsSeen: the reader handles some.
+	Requests     []reqRow
+	RequestsSeen bool
 }
 
 // gapMin is the shortest interruption the home page lists as a gap.
@@ -165,6 +169,7 @@ func loadHome(s *Server, r *http.Request, pc *PageContext) (any, error) {
 			}
 		}
 	}
+	out.Requests, out.RequestsSeen = s.homeRequests(r, pc)
 	return out, nil
 }
 
