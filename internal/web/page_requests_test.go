@@ -208,3 +208,15 @@ func TestRequestNoticeRoute(t *testing.T) {
 		t.Fatal("the requester's name is in the log")
 	}
 }
+
+// The public form posts without script: its page must let the browser send
+// its Origin (a no-referrer page sends "Origin: null", which the
+// same-origin check refuses: TestRequestsBrowser found it).
+func TestRequestFormSendsOrigin(t *testing.T) {
+	h := newRequestHarness(t)
+	resp := h.do("GET", "/requests/new", "", nil)
+	readAll(t, resp)
+	if p := resp.Header.Get("Referrer-Policy"); p != "same-origin" {
+		t.Fatalf("the public form's Referrer-Policy is %q: its POST would carry Origin: null", p)
+	}
+}

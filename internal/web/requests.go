@@ -352,6 +352,10 @@ func (s *Server) renderRequestPage(w http.ResponseWriter, r *http.Request, code 
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'none'; frame-ancestors 'none'")
+	// The form posts without script: with the server's no-referrer a
+	// browser sends "Origin: null", which the same-origin check refuses.
+	// same-origin keeps the Origin (and a Referer only to gwanje itself).
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(code)
 	if err := requestPageTmpl.Execute(w, d); err != nil {
 		s.log.Error("request page", "err", err)
