@@ -189,7 +189,7 @@ func TestCheckDueAlarm(t *testing.T) {
 	if a, _ := m.ActiveFor(alarm.RequestDue, r.Receipt); a.Code != "alarm.msg.request_overdue" || a.ID != 1 {
 		t.Fatalf("overdue alarm: %+v", a)
 	}
-	if _, err := e.svc.Close(ctx, r.ID, "담당자"); err != nil {
+	if _, err := e.svc.Withdraw(ctx, r.ID, requests.Actor{User: "담당자"}); err != nil {
 		t.Fatal(err)
 	}
 	check(kst(2026, 2, 3, 0, 2, 0), "cleared critical "+r.Receipt)
@@ -216,7 +216,7 @@ func TestCheckDuePostponed(t *testing.T) {
 	if got := seen.changes(); len(got) != 1 || got[0] != "raised warning "+r.Receipt {
 		t.Fatalf("due soon: %q", got)
 	}
-	if _, err := e.svc.Postpone(ctx, r.ID, kst(2026, 3, 31, 0, 0, 0), "수사기관 협조 확인", "담당자"); err != nil {
+	if _, err := e.svc.Postpone(ctx, r.ID, kst(2026, 3, 31, 0, 0, 0), "수사기관 협조 확인", requests.Actor{User: "담당자"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.CheckDue(ctx, m); err != nil {

@@ -1,7 +1,6 @@
 package requests
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -313,11 +312,4 @@ func (n Notice) PDF(w io.Writer) error {
 		return errs.E(op, errs.IO, fmt.Errorf("writing the notice: %w", err))
 	}
 	return nil
-}
-
-// Personal returns the sealed personal data of request id, for the staff
-// who handle it (the detail page, a notice's addressee); ok is false once
-// it is forgotten.
-func (s *Service) Personal(ctx context.Context, id int64) (Personal, bool, error) {
-	return s.cfg.Store.Personal(ctx, id)
 }

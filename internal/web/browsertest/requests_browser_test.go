@@ -207,6 +207,19 @@ func TestRequestsBrowser(t *testing.T) {
 		b.check("home-overdue")
 	})
 
+	step("decision and answers", func(t *testing.T) {
+		m = g.login(t, "manager", strongPassword)
+		path := fmt.Sprintf("/api/requests/%d", rid)
+		m.call("POST", path+"/decision", map[string]any{"types": []map[string]string{
+			{"type": "existence", "outcome": "approved"}, {"type": "view", "outcome": "approved"}}}, nil, 200)
+		var ex struct{ Exists bool }
+		m.call("POST", path+"/existence", nil, &ex, 200)
+		if !ex.Exists {
+			t.Fatal("the 존재확인 says no footage")
+		}
+		m.call("POST", path+"/view-grant", map[string]int{"minutes": 30}, nil, 200)
+	})
+
 	step("closing", func(t *testing.T) {
 		b.open(fmt.Sprintf("/requests-view?id=%d", rid))
 		b.do(chromedp.Click(chromedp.CSS("#close-request")))
