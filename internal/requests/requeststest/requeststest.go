@@ -112,6 +112,13 @@ func Run(t *testing.T, f Factory) {
 		a.Due, a.PostponeReason, a.Postponed = t0.AddDate(0, 0, 20), "자료 확인", t0.Add(time.Minute)
 		a.Cameras = []string{"gate"}
 		a.IdentityMethod, a.IdentityProxy, a.IdentityBy, a.IdentityAt = "신분증 대조", "위임장", "kim", t0.Add(30*time.Minute)
+		a.Decision = &requests.Decision{Types: []requests.TypeDecision{{Type: requests.Existence, Outcome: requests.Approved},
+			{Type: requests.View, Outcome: requests.Partly, Ground: requests.GroundThirdParty, Note: "일부만",
+				Cameras: []string{"gate"}, From: r.From.Add(time.Minute)}}, Note: "결정", By: "lee", At: t0.Add(40 * time.Minute)}
+		a.Fulfilments = []requests.Fulfilment{{Type: requests.Existence, By: "lee", At: t0.Add(41 * time.Minute), Exists: true},
+			{Type: requests.View, By: "lee", At: t0.Add(42 * time.Minute), Until: t0.Add(2 * time.Hour)},
+			{Type: requests.Deletion, By: "lee", At: t0.Add(43 * time.Minute), Receipts: []string{"r1", "r2"}}}
+		a.ClosedBy, a.Withdrawn = "lee", true
 		if err := s.Update(ctx, a); err != nil {
 			t.Fatal(err)
 		}
@@ -123,8 +130,21 @@ func Run(t *testing.T, f Factory) {
 		got, _, _ := s.Get(ctx, a.ID)
 		if got.State != requests.Closed || !got.ClosedAt.Equal(a.ClosedAt) || got.PostponeReason != "자료 확인" ||
 			!got.Due.Equal(a.Due) || !slices.Equal(got.Cameras, []string{"gate"}) || got.IdentityMethod != "신분증 대조" ||
-			got.IdentityProxy != "위임장" || got.IdentityBy != "kim" || !got.IdentityAt.Equal(a.IdentityAt) {
+			got.IdentityProxy != "위임장" || got.IdentityBy != "kim" || !got.IdentityAt.Equal(a.IdentityAt) ||
+			got.ClosedBy != "lee" || !got.Withdrawn {
 			t.Fatalf("updated %+v", got)
+		}
+		if d := got.Decision; d == nil || d.By != "lee" || !d.At.Equal(a.Decision.At) || d.Note != "결정" || len(d.Types) != 2 ||
+			d.Types[1].Ground != requests.GroundThirdParty || !d.Types[1].From.Equal(a.Decision.Types[1].From) ||
+			!slices.Equal(d.Types[1].Cameras, []string{"gate"}) || d.Types[1].Note != "일부만" {
+			t.Fatalf("decision read back %+v", got.Decision)
+		}
+		if f := got.Fulfilments; len(f) != 3 || !f[0].Exists || !f[1].Until.Equal(a.Fulfilments[1].Until) ||
+			!slices.Equal(f[2].Receipts, []string{"r1", "r2"}) || f[2].By != "lee" || !f[2].At.Equal(a.Fulfilments[2].At) {
+			t.Fatalf("fulfilments read back %+v", got.Fulfilments)
+		}
+		if b, _, _ := s.Get(ctx, b.ID); b.Decision != nil || len(b.Fulfilments) != 0 || b.ClosedBy != "" || b.Withdrawn {
+			t.Fatalf("an undecided request reads %+v", b)
 		}
 		if err := s.Update(ctx, requests.Request{ID: 999}); err == nil {
 			t.Fatal("update of no request succeeded")
