@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +17,9 @@ import (
 
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/export"
 	"github.com/gwanje/gwanje/internal/i18n"
+	"github.com/gwanje/gwanje/internal/mask"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/requests"
 )
@@ -32,7 +36,7 @@ func (s *Server) requestRoutes() []route {
 	if s.opt.Requests == nil {
 		return nil
 	}
-	return []route{
+	rs := []route{
 		{pattern: "GET /requests/new", rule: rulePublic, h: http.HandlerFunc(s.requestFormPage)},
 		{pattern: "POST /requests/new", rule: rulePublic, h: http.HandlerFunc(s.requestFormSubmit)},
 		{pattern: "POST /requests/status", rule: rulePublic, h: http.HandlerFunc(s.requestStatusPage)},
@@ -62,6 +66,11 @@ func (s *Server) requestRoutes() []route {
 		{pattern: "POST /api/requests/{rid}/deletion", rule: rulePerm, perm: PermHandleRequests,
 			h: http.HandlerFunc(s.deleteRequestFootage)},
 	}
+	if s.opt.Exporter != nil && s.opt.Gate != nil && s.opt.ExportDir != "" {
+		rs = append(rs, route{pattern: "POST /api/requests/{rid}/copy", rule: rulePerm, perm: PermHandleRequests,
+			h: http.HandlerFunc(s.requestCopy)})
+	}
+	return rs
 }
 
 // requestClient is the client address the rate limits count: the access
@@ -767,4 +776,77 @@ func (s *Server) deleteRequestFootage(w http.ResponseWriter, r *http.Request) {
 		ids = []string{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "receipts": ids})
+}
+
+// requestCopy makes the masked copy of a request for the person:
+// {"specs": {"<camera>": <mask spec>}} for every camera of its viewing
+// (an empty spec hands a camera over unmasked on purpose); the caller is
+// the reviewer who checked the regions. Export's masked export goes
+// through the gate (export on the site, the 반출 row with the request's
+// number first); the ZIP is the answer, removed from the disk once open.
+func (s *Server) requestCopy(w http.ResponseWriter, r *http.Request) {
+	const op = "web.requestCopy"
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b struct {
+		Specs map[string]json.RawMessage `json:"specs"`
+	}
+	if err := decodeBody(r, 8<<20, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	specs := map[string]*mask.Spec{}
+	for cam, raw := range b.Specs {
+		sp, err := mask.Parse(raw)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		specs[cam] = sp
+	}
+	req, err := s.opt.Requests.CopyExport(r.Context(), x.ID, actorOf(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ap, err := nativeOf(principal(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := os.MkdirAll(s.opt.ExportDir, 0o700); err != nil {
+		s.fail(w, r, errs.E(op, errs.IO, err))
+		return
+	}
+	path := filepath.Join(s.opt.ExportDir, "copy-"+newToken()+".zip")
+	defer os.Remove(path)
+	m, err := s.opt.Exporter.ExportMasked(r.Context(), export.GateOf(s.opt.Gate, ap), req,
+		export.Masking{Specs: specs, Reviewer: principal(r).User}, path)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.opt.Requests.RecordCopy(r.Context(), x.ID, m.ID, m.LedgerSeq, actorOf(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.IO, err))
+		return
+	}
+	defer f.Close()
+	os.Remove(path)
+	fi, err := f.Stat()
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.IO, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", m.ID+".zip"))
+	w.Header().Set("X-Gwanje-Ledger-Seq", strconv.FormatUint(m.LedgerSeq, 10))
+	http.ServeContent(w, r, "", fi.ModTime(), f)
 }

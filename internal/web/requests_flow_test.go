@@ -1,13 +1,19 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
+	"github.com/gwanje/gwanje/internal/export"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/requests"
 	"github.com/gwanje/gwanje/internal/seal"
@@ -26,7 +32,9 @@ type flowHarness struct {
 	receipt string
 }
 
-func newFlowHarness(t *testing.T) *flowHarness {
+func newFlowHarness(t *testing.T) *flowHarness { return newFlowHarnessWith(t, nil) }
+
+func newFlowHarnessWith(t *testing.T, opt func(*Options)) *flowHarness {
 	keys, err := seal.NewKeyring(seal.NewRandomKey())
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +54,9 @@ func newFlowHarness(t *testing.T) *flowHarness {
 			Holders: func(ctx context.Context, site string) (int, error) {
 				return svc.CountHolders(ctx, access.HandleRequests, site)
 			}})
+		if opt != nil {
+			opt(o)
+		}
 	})
 	h := fh.harness
 	h.addUser(h.admin, "mgr", access.Grant{Role: access.Manager, Sites: []string{"site-a"}})
@@ -218,5 +229,60 @@ func TestRequestViewingThroughGate(t *testing.T) {
 	if got := strings.Join(steps, ","); !strings.HasPrefix(got, "playback,access-refused") || !strings.HasSuffix(got,
 		"request-decided,request-decided,access-refused") {
 		t.Fatalf("rows with the request's number: %s", got)
+	}
+}
+
+// TestRequestMaskedCopy: the masked copy of a request's viewing is made
+// through export's masked export and the gate — the 반출 row bearing the
+// request's number before any footage is read —, covers the decision's
+// scope only, and answers the viewing, so the request can close.
+func TestRequestMaskedCopy(t *testing.T) {
+	if _, err := exec.LookPath("ffmpeg"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ffmpeg is required in CI")
+		}
+		t.Skip("ffmpeg not installed")
+	}
+	key := export.NewKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
+	fh := newFlowHarnessWith(t, func(o *Options) {
+		o.Exporter = &export.Exporter{Source: o.Footage.(*source), Key: key}
+		o.ExportDir = t.TempDir()
+	})
+	t0 := fh.t0
+	spec := map[string]any{"specs": map[string]any{"cam-a": map[string]any{"style": "fill",
+		"regions": []map[string]any{{"name": "행인", "from": 0, "to": 2, "x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}}}}}
+	if code, body := fh.post("/copy", "mgr", spec); code != http.StatusConflict || body.Code != "requests.not_granted" {
+		t.Fatalf("a copy before the decision: %d %s", code, body.Code)
+	}
+	fh.post("/decision", "mgr2", map[string]any{"types": []map[string]any{{"type": "existence", "outcome": "refused", "ground": "harm"},
+		{"type": "view", "outcome": "partly", "ground": "third_party", "from": t0.Add(2 * time.Second).Format(time.RFC3339),
+			"to": t0.Add(4 * time.Second).Format(time.RFC3339)}}})
+	fh.reset()
+	resp := fh.do("POST", "/api/requests/"+fh.rid+"/copy", "mgr", spec)
+	zipBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("copy: %d %s", resp.StatusCode, zipBody)
+	}
+	v, err := export.Verify(bytes.NewReader(zipBody), int64(len(zipBody)), export.Trust{PublicKey: key.Public()})
+	if err != nil || !v.OK() {
+		t.Fatalf("the copy does not verify: %v %+v", err, v)
+	}
+	m := v.Manifest
+	if m.Letter != fh.receipt || !m.From.Equal(t0.Add(2*time.Second)) || !m.To.Equal(t0.Add(4*time.Second)) ||
+		len(m.Clips) != 1 || m.Clips[0].Masked == nil || m.Clips[0].Masked.Reviewer != "mgr" || m.Recipient != "정보주체 본인" {
+		t.Fatalf("manifest %+v", m)
+	}
+	rows := fh.ledger(ledger.Export)
+	if len(rows) != 1 || rows[0].Ref != fh.receipt || rows[0].PurposeCategory != "정보주체 열람" || rows[0].Party != "정보주체 본인" ||
+		!strings.Contains(rows[0].Object, "마스킹") {
+		t.Fatalf("export rows %+v", rows)
+	}
+	if rows := fh.ledger(ledger.RequestDecided); len(rows) != 1 || !strings.HasPrefix(rows[0].Detail, "step=copy") ||
+		rows[0].Ref != fh.receipt {
+		t.Fatalf("copy rows %+v", rows)
+	}
+	if code, body := fh.post("/close", "mgr2", nil); code != 200 {
+		t.Fatalf("close after the copy: %d %s", code, body.Code)
 	}
 }
