@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/requests"
 )
 
@@ -43,6 +45,14 @@ func TestRequestsWired(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || !requests.ValidReceipt(got.Receipt) {
 		a.Close()
 		t.Fatalf("public submission: %d %q", resp.StatusCode, got.Receipt)
+	}
+	// The receipt's 관리대장 row is in the ledger under the request's number,
+	// naming the requester by relation only.
+	rows, err := a.ledger.Query(ctx, ledger.Filter{Ref: got.Receipt})
+	if err != nil || len(rows) != 1 || rows[0].Kind != ledger.RequestReceived || rows[0].Party != "정보주체 본인" ||
+		strings.Contains(rows[0].Party+rows[0].Purpose+rows[0].Detail+rows[0].Object, "유관순") {
+		a.Close()
+		t.Fatalf("ledger rows of the request: %+v %v", rows, err)
 	}
 	a.Close()
 	if st, err := os.Stat(filepath.Join(cfg.DataDir, requests.FileName)); err != nil || st.Mode().Perm() != 0o600 {

@@ -212,6 +212,10 @@ type requestView struct {
 	Urgency        string          `json:"urgency"`
 	PostponeReason string          `json:"postpone_reason,omitempty"`
 	State          requests.State  `json:"state"`
+	// IdentityChecked and Outcome (approved, partly, refused; absent
+	// before the decision) say where the request stands in its work.
+	IdentityChecked bool   `json:"identity_checked"`
+	Outcome         string `json:"outcome,omitempty"`
 }
 
 // listRequests lists the requests of the sites the user handles requests
@@ -224,15 +228,12 @@ func (s *Server) listRequests(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sc := s.scope(r, PermHandleRequests)
-	cal, now := s.opt.Requests.Calendar(), s.clk.Now()
 	out := []requestView{}
 	for _, x := range rs {
 		if !sc.has(x.Site) {
 			continue
 		}
-		out = append(out, requestView{ID: x.ID, Receipt: x.Receipt, Types: x.Types, From: x.From, To: x.To, Site: x.Site,
-			Cameras: x.Cameras, Channel: x.Channel, Received: x.Received, Due: x.Due, Urgency: string(cal.Urgency(x, now)),
-			PostponeReason: x.PostponeReason, State: x.State})
+		out = append(out, s.viewOf(x))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -483,9 +484,14 @@ type requestDetail struct {
 }
 
 func (s *Server) viewOf(x requests.Request) requestView {
-	return requestView{ID: x.ID, Receipt: x.Receipt, Types: x.Types, From: x.From, To: x.To, Site: x.Site,
+	v := requestView{ID: x.ID, Receipt: x.Receipt, Types: x.Types, From: x.From, To: x.To, Site: x.Site,
 		Cameras: x.Cameras, Channel: x.Channel, Received: x.Received, Due: x.Due,
 		Urgency: string(s.opt.Requests.Calendar().Urgency(x, s.clk.Now())), PostponeReason: x.PostponeReason, State: x.State}
+	v.IdentityChecked = !x.IdentityAt.IsZero()
+	if x.Decision != nil {
+		v.Outcome = string(x.Decision.Outcome())
+	}
+	return v
 }
 
 // getRequest is GET /api/requests/{rid}: the request's detail for a

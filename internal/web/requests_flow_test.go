@@ -133,6 +133,10 @@ func TestRequestDecisionPermissions(t *testing.T) {
 		rows[0].Kind.Category() != ledger.CatView || !strings.Contains(rows[0].Detail, "view=partly(third_party)") {
 		t.Fatalf("decision rows %+v", rows)
 	}
+	if l := decode[[]requestView](t, fh.do("GET", "/api/requests", "clerk", nil)); len(l) != 1 || l[0].Outcome != "partly" ||
+		!l[0].IdentityChecked {
+		t.Fatalf("list after the decision %+v", l)
+	}
 	resp := fh.do("GET", "/api/requests/"+fh.rid, "clerk", nil)
 	d := decode[requestDetail](t, resp)
 	if resp.StatusCode != 200 || d.Decision == nil || d.Decision.By != "mgr2" || d.Personal == nil ||
