@@ -58,7 +58,41 @@ INSERT INTO meta (id, schema_version) VALUES (1, 1);
 // meta.schema_version: indexLegacy reads it. A later migration also sets
 // meta.schema_version, so a gwanje of before the convention refuses the
 // file rather than misread it.
-var indexMigrations = []string{schema}
+var indexMigrations = []string{schema, summarySchema}
+
+// summarySchema is migration 2: camera_summary keeps each camera's row
+// count, bytes and newest end in step with the segment table by triggers,
+// so Cameras reads one row per camera (and two index lookups) instead of
+// scanning every segment row (seconds on a month of 240 cameras:
+// docs/benchmarks.md, "Home page with 240 cameras"). By invariant 8 a
+// camera's newest end is the end of its last-starting row, which the
+// delete trigger looks up when the newest row goes.
+const summarySchema = `
+CREATE TABLE camera_summary (
+  camera   TEXT PRIMARY KEY,  -- a camera with at least one segment row
+  segments INTEGER NOT NULL,  -- its segment rows
+  bytes    INTEGER NOT NULL,  -- sum of their file_bytes
+  newest   INTEGER NOT NULL   -- max of their end_90k
+) WITHOUT ROWID;
+INSERT INTO camera_summary (camera, segments, bytes, newest)
+  SELECT camera, count(*), sum(file_bytes), max(end_90k) FROM segment GROUP BY camera;
+CREATE TRIGGER segment_summary_insert AFTER INSERT ON segment BEGIN
+  INSERT INTO camera_summary (camera, segments, bytes, newest) VALUES (NEW.camera, 1, NEW.file_bytes, NEW.end_90k)
+    ON CONFLICT (camera) DO UPDATE SET segments = segments + 1, bytes = bytes + excluded.bytes,
+      newest = max(newest, excluded.newest);
+END;
+CREATE TRIGGER segment_summary_update AFTER UPDATE OF file_bytes, end_90k ON segment BEGIN
+  UPDATE camera_summary SET bytes = bytes - OLD.file_bytes + NEW.file_bytes, newest = max(newest, NEW.end_90k)
+    WHERE camera = NEW.camera;
+END;
+CREATE TRIGGER segment_summary_delete AFTER DELETE ON segment BEGIN
+  DELETE FROM camera_summary WHERE camera = OLD.camera AND segments = 1;
+  UPDATE camera_summary SET segments = segments - 1, bytes = bytes - OLD.file_bytes WHERE camera = OLD.camera;
+  UPDATE camera_summary SET newest = (SELECT end_90k FROM segment WHERE camera = OLD.camera ORDER BY start_90k DESC LIMIT 1)
+    WHERE camera = OLD.camera AND newest <= OLD.end_90k;
+END;
+UPDATE meta SET schema_version = 2;
+`
 
 // indexLegacy is the version of an index.db made before the migration
 // convention: meta.schema_version.
@@ -265,11 +299,31 @@ func (x *SQLiteIndex) Get(ctx context.Context, id int64) (*Row, error) {
 	return &r, nil
 }
 
-// List implements Index.
+// listCamera is List of one camera (?1) over [?3, ?2).
+const listCamera = `SELECT ` + rowCols + ` FROM segment
+	WHERE camera = ?1 AND start_90k < ?2 AND (end_90k > ?3 OR state = 1)
+	AND start_90k >= coalesce((SELECT max(start_90k) FROM segment WHERE camera = ?1 AND start_90k <= ?3), ?3)
+	ORDER BY camera, start_90k`
+
+// camerasQuery is Cameras: one row per camera from camera_summary.
+const camerasQuery = `SELECT s.camera, (SELECT min(start_90k) FROM segment WHERE camera = s.camera),
+	s.newest, s.segments, s.bytes FROM camera_summary s ORDER BY s.camera`
+
+// List implements Index. One camera's rows are a range of the (camera,
+// start_90k) index: the `? = '' OR camera = ?` form of one query for both
+// cases made SQLite scan the whole table for every playback view and
+// every timeline (docs/benchmarks.md, "Playback seek on a 30-day archive").
 func (x *SQLiteIndex) List(ctx context.Context, camera string, start, end int64) ([]Row, error) {
+	if camera != "" {
+		// By invariant 8 (a camera's segments do not overlap) only the
+		// last row starting at or before start can reach into the range
+		// from before it: the index range begins there, not at the
+		// camera's oldest row.
+		return x.query(ctx, "store.Index.List", listCamera, camera, end, start)
+	}
 	return x.query(ctx, "store.Index.List", `SELECT `+rowCols+` FROM segment
-		WHERE (? = '' OR camera = ?) AND start_90k < ? AND (end_90k > ? OR state = 1)
-		ORDER BY camera, start_90k`, camera, camera, end, start)
+		WHERE start_90k < ? AND (end_90k > ? OR state = 1)
+		ORDER BY camera, start_90k`, end, start)
 }
 
 // Open implements Index.
@@ -515,8 +569,7 @@ func (x *SQLiteIndex) Rewrap(ctx context.Context, us []KeyUpdate) error {
 // Cameras implements Index.
 func (x *SQLiteIndex) Cameras(ctx context.Context) ([]CameraSummary, error) {
 	const op = "store.Index.Cameras"
-	rows, err := x.rdb.QueryContext(ctx, `SELECT camera, min(start_90k), max(end_90k), count(*), sum(file_bytes)
-		FROM segment GROUP BY camera ORDER BY camera`)
+	rows, err := x.rdb.QueryContext(ctx, camerasQuery)
 	if err != nil {
 		return nil, wrapIO(op, err)
 	}

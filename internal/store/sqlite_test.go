@@ -64,8 +64,8 @@ func TestIndexLegacyVersion(t *testing.T) {
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("legacy rows %v %v", rows, err)
 	}
-	if v, err := sqlitedb.Version(ctx, x.db); err != nil || v != 1 {
-		t.Fatalf("user_version %d %v, want 1", v, err)
+	if v, err := sqlitedb.Version(ctx, x.db); err != nil || v != len(indexMigrations) {
+		t.Fatalf("user_version %d %v, want %d", v, err, len(indexMigrations))
 	}
 	x.Close()
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
@@ -75,7 +75,7 @@ func TestIndexLegacyVersion(t *testing.T) {
 	newer := filepath.Join(t.TempDir(), "index.db")
 	n, _ := sql.Open("sqlite", "file:"+newer)
 	n.Exec(schema)
-	n.Exec(`UPDATE meta SET schema_version = 2`)
+	n.Exec(`UPDATE meta SET schema_version = 99`)
 	n.Close()
 	if _, err := OpenSQLite(ctx, newer); !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("an index of a newer schema: %v, want it refused as newer", err)
