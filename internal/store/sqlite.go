@@ -310,8 +310,8 @@ const camerasQuery = `SELECT s.camera, (SELECT min(start_90k) FROM segment WHERE
 	s.newest, s.segments, s.bytes FROM camera_summary s ORDER BY s.camera`
 
 // List implements Index. One camera's rows are a range of the (camera,
-// start_90k) index: the `? = ” OR camera = ?` form of one query for both
-// cases made SQLite scan the whole table for every playback view and
+// start_90k) index: one query for both cases (camera = ? unless the
+// camera is empty) made SQLite scan the whole table for every playback view and
 // every timeline (docs/benchmarks.md, "Playback seek on a 30-day archive").
 func (x *SQLiteIndex) List(ctx context.Context, camera string, start, end int64) ([]Row, error) {
 	if camera != "" {
