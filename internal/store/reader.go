@@ -33,6 +33,12 @@ func (s *Store) liveSeg(id int64) *liveSeg {
 	return s.live[id]
 }
 
+// spanLister is an Index that lists a camera's rows without the columns
+// a Segment does not carry (SQLiteIndex.ListSpans).
+type spanLister interface {
+	ListSpans(ctx context.Context, camera string, start, end int64) ([]Row, error)
+}
+
 // Segments lists camera's segments overlapping [start, end) (90 kHz),
 // ordered by start, including the open segment's written chunks.
 func (s *Store) Segments(ctx context.Context, camera string, start, end int64) ([]Segment, error) {
@@ -40,7 +46,13 @@ func (s *Store) Segments(ctx context.Context, camera string, start, end int64) (
 	if err := ValidCamera(camera); err != nil {
 		return nil, errs.E(op, err)
 	}
-	rows, err := s.idx.List(ctx, camera, start, end)
+	var rows []Row
+	var err error
+	if sl, ok := s.idx.(spanLister); ok {
+		rows, err = sl.ListSpans(ctx, camera, start, end)
+	} else {
+		rows, err = s.idx.List(ctx, camera, start, end)
+	}
 	if err != nil {
 		return nil, errs.E(op, err)
 	}

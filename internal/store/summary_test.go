@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func TestIndexQueriesUseNoScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	for name, q := range map[string]string{"List of a camera": listCamera, "Cameras": camerasQuery} {
+	for name, q := range map[string]string{"List of a camera": listCamera, "ListSpans": listSpans, "Cameras": camerasQuery} {
 		args := []any{"cam", 1, 0}
 		if q == camerasQuery {
 			args = nil
@@ -120,6 +121,16 @@ func TestCameraSummaryInStep(t *testing.T) {
 		var have []string
 		for _, r := range got {
 			have = append(have, fmt.Sprint(r.Start))
+		}
+		spans, err := x.ListSpans(ctx, "a", tc.start, tc.end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range got {
+			got[k].ParamsSealed, got[k].WrappedKey, got[k].SHA256, got[k].FrameIndex = nil, nil, nil, nil
+		}
+		if !reflect.DeepEqual(spans, got) {
+			t.Errorf("ListSpans [%d, %d): %+v, want List's rows without blobs %+v", tc.start, tc.end, spans, got)
 		}
 		if !slices.Equal(have, want) {
 			t.Errorf("List [%d, %d): starts %v, want %v", tc.start, tc.end, have, want)

@@ -22,11 +22,11 @@ import (
 )
 
 // seekArchive is the archive: 64 cameras, 30 days of one-minute
-// segments (2,764,800), ending 2026-11-01 00:00 KST, with 100 minutes of
-// real video to seek into.
+// segments (2,764,800), ending 2026-11-01 00:00 KST, with 40 windows of
+// real video to seek into (each 11 minutes: a view of ten minutes from a point 2 s in).
 func seekArchive() bench.ArchiveConfig {
 	return bench.ArchiveConfig{Cameras: envN("GWANJE_BENCH_CAMERAS", 64), Days: envN("GWANJE_BENCH_DAYS", 30),
-		End: time.Date(2026, 11, 1, 0, 0, 0, 0, seoul), Targets: envN("GWANJE_BENCH_SEEKS", 100), Seed: 1}
+		End: time.Date(2026, 11, 1, 0, 0, 0, 0, seoul), Targets: envN("GWANJE_BENCH_SEEKS", 40), Window: 11, Seed: 1}
 }
 
 func envN(name string, def int) int {
@@ -90,7 +90,7 @@ func TestSeekArchiveFigures(t *testing.T) {
 		pprof.StartCPUProfile(out)
 		defer func() { pprof.StopCPUProfile(); out.Close() }()
 	}
-	var newViewMs, serverMs, withinMs []float64
+	var newViewMs, serverMs, withinMs, postMs, headMs, mediaMs, mediaN, withinServer []float64
 	var slowest []string
 	purposed := false
 	for i, tg := range arch.Targets {
@@ -115,6 +115,7 @@ func TestSeekArchiveFigures(t *testing.T) {
 		}
 		v := timedSeek(b, at)
 		newViewMs, serverMs = append(newViewMs, v[0]), append(serverMs, v[2])
+		postMs, headMs, mediaMs, mediaN = append(postMs, v[3]), append(headMs, v[4]), append(mediaMs, v[5]), append(mediaN, v[6])
 		if v[0] > 250 || v[2] > 20 {
 			slowest = append(slowest, fmt.Sprintf("#%d %s %s: %.0f ms, server %.0f ms", i, tg.Camera, tg.Start.In(seoul).Format("01-02 15:04"), v[0], v[2]))
 		}
@@ -124,7 +125,7 @@ func TestSeekArchiveFigures(t *testing.T) {
 			if w[1] == 1 {
 				t.Fatalf("a seek inside the view made a new view")
 			}
-			withinMs = append(withinMs, w[0])
+			withinMs, withinServer = append(withinMs, w[0]), append(withinServer, w[2])
 		}
 	}
 	t.Logf("archive: %d cameras × %d days, %d segments; %s", acfg.Cameras, acfg.Days, arch.Segments, loadNow())
@@ -132,8 +133,10 @@ func TestSeekArchiveFigures(t *testing.T) {
 		pct(newViewMs, 50), pct(newViewMs, 99), pct(newViewMs, 100), len(newViewMs))
 	t.Logf("server part of a new view (sum of the API requests' time to first byte): p50 %.1f ms, p99 %.1f ms, max %.1f ms",
 		pct(serverMs, 50), pct(serverMs, 99), pct(serverMs, 100))
-	t.Logf("seek inside a view (currentTime) to first frame: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d seeks)",
-		pct(withinMs, 50), pct(withinMs, 99), pct(withinMs, 100), len(withinMs))
+	t.Logf("  of which POST of the view (gate, durable ledger row): p50 %.1f ms, p99 %.1f ms; HEAD (the clip built): p50 %.1f ms, p99 %.1f ms; the video's GETs: p50 %.1f ms, p99 %.1f ms in %.0f requests (p50)",
+		pct(postMs, 50), pct(postMs, 99), pct(headMs, 50), pct(headMs, 99), pct(mediaMs, 50), pct(mediaMs, 99), pct(mediaN, 50))
+	t.Logf("seek inside a view (currentTime) to first frame: p50 %.0f ms, p99 %.0f ms, max %.0f ms (%d seeks); its GETs' time to first byte p50 %.1f ms, p99 %.1f ms",
+		pct(withinMs, 50), pct(withinMs, 99), pct(withinMs, 100), len(withinMs), pct(withinServer, 50), pct(withinServer, 99))
 	for _, s := range slowest {
 		t.Logf("slow: %s", s)
 	}
@@ -149,8 +152,12 @@ func timedSeek(b *browser, at time.Time) []float64 {
 		performance.clearResourceTimings();
 		const done = () => {
 			const rs = performance.getEntriesByType("resource").filter(e => e.name.includes("/api/"));
-			const server = rs.reduce((s, e) => s + (e.responseStart - e.requestStart), 0);
-			resolve([performance.now() - t0, fresh ? 1 : 0, server]);
+			const ttfb = (e) => e.responseStart - e.requestStart;
+			const server = rs.reduce((s, e) => s + ttfb(e), 0);
+			const post = rs.filter(e => e.name.endsWith("/views")).reduce((s, e) => s + ttfb(e), 0);
+			const head = rs.filter(e => e.initiatorType === "fetch" && !e.name.endsWith("/views")).reduce((s, e) => s + ttfb(e), 0);
+			const media = rs.filter(e => e.initiatorType !== "fetch");
+			resolve([performance.now() - t0, fresh ? 1 : 0, server, post, head, media.reduce((s, e) => s + ttfb(e), 0), media.length]);
 		};
 		const timer = setTimeout(() => reject(new Error("no frame within 20 s: " + (p.msg.textContent || ""))), 20000);
 		v.addEventListener("seeked", () => { clearTimeout(timer); requestAnimationFrame(done); }, { once: true });
