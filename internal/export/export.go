@@ -94,6 +94,8 @@ type Request struct {
 	// Kind is the ledger row's kind for a provision: ledger.Provision
 	// (제공) or ledger.Use (이용); zero: 반출 (access.FootageRequest.Kind).
 	Kind ledger.Kind
+	// Progress, when set, is told how far the clips are written (job.go).
+	Progress Progress
 }
 
 // Limits of a request's text fields, in characters.
@@ -215,10 +217,11 @@ func (x *Exporter) Export(ctx context.Context, gate Gate, req Request, path stri
 	for _, c := range req.Cameras {
 		m.Cameras = append(m.Cameras, Camera{ID: c.ID, Site: c.Site})
 	}
-	if err := x.write(rctx, m, from, to, path); err != nil {
+	if err := x.write(rctx, m, from, to, path, req.Progress); err != nil {
 		if cerr := context.Cause(h.Context()); cerr != nil && access.Revoked(cerr) {
-			return nil, errs.E(op, cerr)
+			err = cerr
 		}
+		noteEnd(ctx, h, err)
 		return nil, errs.E(op, err)
 	}
 	return m, nil
@@ -271,7 +274,7 @@ func (x *Exporter) plan(ctx context.Context, cams []access.Camera, from, to int6
 }
 
 // write builds the clips and writes the package crash-safely.
-func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path string) (err error) {
+func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path string, pr Progress) (err error) {
 	const op = "export.write"
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
@@ -290,16 +293,18 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 	for _, cam := range m.Cameras {
 		c, err := playback.Build(ctx, x.Source, cam.ID, from, to)
 		if errs.Is(err, errs.NotExist) {
+			report(pr, cam.ID, 0, 0)
 			continue // named in m.Missing
 		}
 		if err != nil {
 			return errs.E(op, err)
 		}
-		writeClip := x.writeClip
+		var cl *Clip
 		if x.masking != nil {
-			writeClip = x.writeMaskedClip
+			cl, err = x.writeMaskedClip(ctx, zw, c, loc) // reports through Masking.Progress
+		} else {
+			cl, err = x.writeClip(ctx, zw, c, loc, pr)
 		}
-		cl, err := writeClip(ctx, zw, c, loc)
 		c.Close()
 		if err != nil {
 			return errs.E(op, err)
@@ -357,7 +362,7 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 
 // writeClip writes one camera's MP4 into the ZIP, stored (video does not
 // compress), hashing it as it goes.
-func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Clip, loc *time.Location) (*Clip, error) {
+func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Clip, loc *time.Location, pr Progress) (*Clip, error) {
 	const op = "export.writeClip"
 	start := media.FromTime90k(c.Start).In(loc)
 	if err := c.File.SetRecorded(start); err != nil {
@@ -386,6 +391,10 @@ func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Cl
 	h := sha256.New()
 	rd := c.NewStream(ctx)
 	defer rd.Close()
+	if pr != nil {
+		w = &progressWriter{w: w, p: pr, part: c.Camera, total: c.File.Size()}
+		report(pr, c.Camera, 0, c.File.Size())
+	}
 	n, err := pipeCopy(w, h, rd)
 	if err != nil {
 		return nil, errs.E(op, err)

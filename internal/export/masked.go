@@ -100,6 +100,12 @@ func (x *Exporter) ExportMasked(ctx context.Context, gate Gate, req Request, mk 
 	if mk.Renderer == nil {
 		mk.Renderer = &mask.Renderer{}
 	}
+	if mk.Progress == nil && req.Progress != nil {
+		// A job's progress (job.go): microseconds of video rendered.
+		mk.Progress = func(camera string, p mask.Progress) {
+			req.Progress.Report(camera, p.Done.Microseconds(), p.Total.Microseconds())
+		}
+	}
 	work, err := os.MkdirTemp(filepath.Dir(path), "."+filepath.Base(path)+".mask.*")
 	if err != nil {
 		return nil, errs.E(op, errs.IO, err)
