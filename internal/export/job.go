@@ -104,9 +104,11 @@ type Status struct {
 	// Elapsed since the start; Left is the estimated time to the end, or
 	// -1 while there is too little progress to estimate.
 	Elapsed, Left time.Duration
-	Err           error     // with JobFailed
-	Manifest      *Manifest // with JobDone
-	Expires       time.Time // with JobDone: when the package is removed
+	// Cancelling: Cancel was called and the job has not ended yet.
+	Cancelling bool
+	Err        error     // with JobFailed
+	Manifest   *Manifest // with JobDone
+	Expires    time.Time // with JobDone: when the package is removed
 }
 
 // Job is one export in the background.
@@ -144,7 +146,8 @@ func (j *Job) Status() Status {
 	now := j.js.now()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	st := Status{ID: j.ID, State: j.state, Err: j.err, Manifest: j.m, Elapsed: now.Sub(j.started), Left: -1}
+	st := Status{ID: j.ID, State: j.state, Err: j.err, Manifest: j.m, Elapsed: now.Sub(j.started), Left: -1,
+		Cancelling: j.cancelled && j.state == JobRunning}
 	var known int
 	var sumTotal int64
 	for _, p := range j.parts {
@@ -194,6 +197,9 @@ func (j *Job) Status() Status {
 	return st
 }
 
+// Done is closed when the job has ended.
+func (j *Job) Done() <-chan struct{} { return j.end }
+
 // Wait waits until the job ends or ctx does.
 func (j *Job) Wait(ctx context.Context) error {
 	select {
@@ -204,23 +210,19 @@ func (j *Job) Wait(ctx context.Context) error {
 	}
 }
 
-// Cancel stops a running job and waits until it has removed what it
-// wrote (and noted the cancellation on the ledger); a job whose package
-// is made has it removed (JobDiscarded). It reports the state after.
-func (j *Job) Cancel() JobState {
+// Cancel asks a running job to stop: as it ends it removes what it wrote
+// and notes the cancellation on the ledger (Wait for that). A job whose
+// package is made has the package removed at once (JobDiscarded).
+func (j *Job) Cancel() {
 	j.mu.Lock()
-	if j.state == JobRunning {
+	defer j.mu.Unlock()
+	switch j.state {
+	case JobRunning:
 		j.cancelled = true
-		j.mu.Unlock()
 		j.cancel()
-		<-j.end
-		j.mu.Lock()
-	}
-	if j.state == JobDone {
+	case JobDone:
 		j.discardLocked()
 	}
-	defer j.mu.Unlock()
-	return j.state
 }
 
 func (j *Job) discardLocked() {
@@ -349,8 +351,11 @@ func (j *Job) run(ctx context.Context, run RunFunc) {
 	defer j.mu.Unlock()
 	j.finished = j.js.now()
 	switch {
+	case err == nil && j.cancelled:
+		// Made just as it was cancelled: whole, but not wanted.
+		j.m, j.state = m, JobDone
+		j.discardLocked()
 	case err == nil:
-		// Made just as it was cancelled: Cancel discards it.
 		j.state, j.m = JobDone, m
 		// Decrypted footage does not wait on disk for ever; sweep also
 		// removes it, on the injected clock.
@@ -413,6 +418,9 @@ func (js *Jobs) Close() {
 	js.mu.Unlock()
 	for _, j := range jobs {
 		j.Cancel()
+	}
+	for _, j := range jobs {
+		<-j.end
 	}
 }
 

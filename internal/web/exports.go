@@ -38,56 +38,21 @@ func (s *Server) exportRoutes() []route {
 	if s.opt.Exporter == nil || s.opt.Gate == nil || s.opt.ExportDir == "" {
 		return nil
 	}
-	return []route{{pattern: "POST /api/cameras/{id}/exports", rule: rulePerm, perm: PermExport, scoped: true, gate: true,
-		h: http.HandlerFunc(s.createExport)}}
+	return append([]route{{pattern: "POST /api/cameras/{id}/exports", rule: rulePerm, perm: PermExport, scoped: true, gate: true,
+		h: http.HandlerFunc(s.createExport)}}, s.exportJobRoutes()...)
 }
 
 func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 	const op = "web.createExport"
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("request.json"), "not JSON"))
+	req, err := s.exportRequestOf(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
-	}
-	var req exportRequest
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 16<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("request.json"), err))
-		return
-	}
-	if now := s.clk.Now(); req.End.After(now) {
-		req.End = now
-	}
-	if req.Start.IsZero() || !req.End.After(req.Start) {
-		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("range.invalid"), "bad range"))
-		return
-	}
-	if req.End.Sub(req.Start) > s.opt.MaxSpan {
-		s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("range.too_long"), errs.Params{"max": s.opt.MaxSpan.String()}, "range too long"))
-		return
-	}
-	first, _ := s.opt.Cameras.Camera(r.PathValue("id"))
-	cams := []access.Camera{{ID: first.ID, Site: first.Site}}
-	for _, id := range req.Cameras {
-		if id == first.ID {
-			continue
-		}
-		c, ok := s.opt.Cameras.Camera(id)
-		if !ok {
-			// Unknown and not-allowed look the same.
-			s.fail(w, r, errs.E(op, errs.Private, "no such camera"))
-			return
-		}
-		cams = append(cams, access.Camera{ID: c.ID, Site: c.Site})
 	}
 	ap, err := nativeOf(principal(r))
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	code, ok := access.ParsePurpose(req.Purpose)
-	if !ok {
-		code = req.Purpose // the gate refuses it, and ledgers the refusal
 	}
 	if err := os.MkdirAll(s.opt.ExportDir, 0o700); err != nil {
 		s.fail(w, r, errs.E(op, errs.IO, err))
@@ -95,11 +60,7 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 	}
 	path := filepath.Join(s.opt.ExportDir, "export-"+newToken()+".zip")
 	defer os.Remove(path)
-	m, err := s.opt.Exporter.Export(r.Context(), export.GateOf(s.opt.Gate, ap), export.Request{
-		Cameras: cams, From: req.Start, To: req.End, Recipient: req.Recipient,
-		Purpose:    access.Purpose{Code: code, Reason: req.Reason},
-		LegalBasis: req.LegalBasis, Letter: req.Letter, Period: req.Period, RequestedBy: ap.Name,
-	}, path)
+	m, err := s.opt.Exporter.Export(r.Context(), export.GateOf(s.opt.Gate, ap), req, path)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -122,4 +83,52 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", m.ID+".zip"))
 	w.Header().Set("X-Gwanje-Ledger-Seq", strconv.FormatUint(m.LedgerSeq, 10))
 	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+// exportRequestOf decodes the body of an export (exportRequest) for the
+// camera of the path: the range (its end cut to now, at most MaxSpan), the
+// further cameras (an unknown one is refused as one out of reach) and the
+// purpose; the maker is the caller. The gate checks the rest.
+func (s *Server) exportRequestOf(r *http.Request) (export.Request, error) {
+	const op = "web.exportRequest"
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return export.Request{}, errs.E(op, errs.Invalid, errs.Code("request.json"), "not JSON")
+	}
+	var req exportRequest
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 16<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return export.Request{}, errs.E(op, errs.Invalid, errs.Code("request.json"), err)
+	}
+	if now := s.clk.Now(); req.End.After(now) {
+		req.End = now
+	}
+	if req.Start.IsZero() || !req.End.After(req.Start) {
+		return export.Request{}, errs.E(op, errs.Invalid, errs.Code("range.invalid"), "bad range")
+	}
+	if req.End.Sub(req.Start) > s.opt.MaxSpan {
+		return export.Request{}, errs.E(op, errs.Invalid, errs.Code("range.too_long"), errs.Params{"max": s.opt.MaxSpan.String()}, "range too long")
+	}
+	first, _ := s.opt.Cameras.Camera(r.PathValue("id"))
+	cams := []access.Camera{{ID: first.ID, Site: first.Site}}
+	for _, id := range req.Cameras {
+		if id == first.ID {
+			continue
+		}
+		c, ok := s.opt.Cameras.Camera(id)
+		if !ok {
+			// Unknown and not-allowed look the same.
+			return export.Request{}, errs.E(op, errs.Private, "no such camera")
+		}
+		cams = append(cams, access.Camera{ID: c.ID, Site: c.Site})
+	}
+	code, ok := access.ParsePurpose(req.Purpose)
+	if !ok {
+		code = req.Purpose // the gate refuses it, and ledgers the refusal
+	}
+	return export.Request{
+		Cameras: cams, From: req.Start, To: req.End, Recipient: req.Recipient,
+		Purpose:    access.Purpose{Code: code, Reason: req.Reason},
+		LegalBasis: req.LegalBasis, Letter: req.Letter, Period: req.Period, RequestedBy: principal(r).User,
+	}, nil
 }
