@@ -16,10 +16,11 @@ import (
 )
 
 func init() {
-	register(command{name: "export", summary: "verify evidence packages (반출 증거 패키지): every hash and the signature", run: runExport})
+	register(command{name: "export", summary: "make an evidence package (반출 증거 패키지) through the server, or verify one: every hash and the signature", run: runExport})
 }
 
-const exportUsage = `usage: gwanje export verify [-pubkey FILE | -fingerprint HEX] PACKAGE...
+const exportUsage = `usage: gwanje export create -user NAME -camera ID -from TIME -to TIME -purpose CODE -reason TEXT ... (gwanje export create -h)
+       gwanje export verify [-pubkey FILE | -fingerprint HEX] PACKAGE...
        gwanje export key [-data DIR] [-o FILE]`
 
 // errPackages makes export verify exit non-zero after printing.
@@ -33,6 +34,8 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch args[0] {
 	case "verify":
+	case "create":
+		return runExportCreate(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "key":
 		return runExportKey(args[1:], stdout, stderr)
 	default:

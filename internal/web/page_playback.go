@@ -15,9 +15,11 @@ func init() {
 type playbackPage struct {
 	Cameras []pageCamera
 	Holds   bool // the reader may list holds
+	Export  bool // the reader may export (the export dialog, ui/playback.js)
 }
 
 func loadPlayback(s *Server, r *http.Request, pc *PageContext) (any, error) {
 	return playbackPage{Cameras: camerasFor(s, r, pc, PermPlayback),
-		Holds: s.opt.Retention != nil && pc.Can(PermReadLedger)}, nil
+		Holds:  s.opt.Retention != nil && pc.Can(PermReadLedger),
+		Export: s.opt.Exporter != nil && s.opt.Gate != nil && s.opt.ExportDir != "" && pc.Can(PermExport)}, nil
 }

@@ -422,4 +422,192 @@
   load();
   // For the browser tests: what is shown, the day, and the last time sought.
   window.gwPlayback = { seek, shown: () => shown, day: () => [day0, day1], lastSeek: () => lastSeek, zoom: () => [z0, z0 + ZOOM] };
+  // The export dialog (반출): the range is the timeline selection (Shift
+  // and drag on a timeline or the zoom bar), else the ten minutes from the
+  // point shown. The export runs as a job on the server (the gate writes
+  // the 반출 row before the answer); the dialog shows its percent and time
+  // left, can cancel it, and offers the package once it is made.
+  const exportBtn = document.getElementById("pb-export");
+  const exportDlg = document.getElementById("export-dialog");
+  let sel = null; // {from, to}, ms
+  if (exportBtn && exportDlg) {
+    const section = document.querySelector("section.timelines");
+    const selHelp = document.getElementById("pb-sel");
+    const form = document.getElementById("export-form");
+    const errEl = form.querySelector(".error");
+    const camsBox = document.getElementById("export-cameras");
+    const bar = form.querySelector("progress");
+    bar.style.width = "100%";
+    const status = document.getElementById("export-status");
+    const dl = document.getElementById("export-download");
+    const startBtn = document.getElementById("export-start");
+    const cancelBtn = document.getElementById("export-cancel");
+    let selEl = null, selFrom = null, range = null, job = null;
+
+    const timeOn = (el, e) => {
+      const r = el.getBoundingClientRect();
+      const x = Math.min(Math.max(e.clientX - r.left, 0), r.width);
+      return el.id === "tl-zoom" ? Math.round(z0 + (x / r.width) * ZOOM) : Math.round(day0 + (x / r.width) * (day1 - day0));
+    };
+    function drawSel() {
+      for (const d of section.querySelectorAll(".export-sel")) d.remove();
+      if (!sel) return;
+      const mark = (el, a, b, lo, span) => {
+        const x0 = Math.max(a, lo), x1 = Math.min(b, lo + span);
+        if (x1 <= x0) return;
+        const d = document.createElement("div");
+        d.className = "export-sel";
+        Object.assign(d.style, { position: "absolute", top: "0", bottom: "0", pointerEvents: "none",
+          left: (100 * (x0 - lo) / span).toFixed(4) + "%", width: (100 * (x1 - x0) / span).toFixed(4) + "%",
+          background: "rgba(37, 99, 235, 0.25)", outline: "1px solid #2563eb" });
+        el.append(d);
+      };
+      for (const p of shown) mark(p.tl, sel.from, sel.to, day0, day1 - day0);
+      mark(zoom, sel.from, sel.to, z0, ZOOM);
+      selHelp.textContent = T("ui.js.export.selection", { from: fmtTime(new Date(sel.from)), to: fmtClock(new Date(sel.to)) });
+    }
+    // Shift and drag selects; the capture phase keeps it from seeking.
+    section.addEventListener("pointerdown", (e) => {
+      const el = e.target.closest("#tl-zoom, #timelines .timeline");
+      if (!e.shiftKey || !el) return;
+      e.stopPropagation();
+      e.preventDefault();
+      el.setPointerCapture(e.pointerId);
+      selEl = el;
+      selFrom = timeOn(el, e);
+      sel = { from: selFrom, to: selFrom };
+      drawSel();
+    }, true);
+    section.addEventListener("pointermove", (e) => {
+      if (!selEl) return;
+      e.stopPropagation();
+      const t = timeOn(selEl, e);
+      sel = { from: Math.min(selFrom, t), to: Math.max(selFrom, t) };
+      drawSel();
+    }, true);
+    section.addEventListener("pointerup", (e) => {
+      if (!selEl) return;
+      e.stopPropagation();
+      const t = timeOn(selEl, e);
+      sel = { from: Math.min(selFrom, t), to: Math.max(selFrom, t) };
+      selEl = null;
+      if (sel.to - sel.from < 1000) sel = null;
+      drawSel();
+    }, true);
+    dateInput.addEventListener("change", () => { sel = null; drawSel(); });
+
+    const left = (s) => s < 60 ? T("ui.js.export.seconds", { n: Math.max(1, Math.ceil(s)) }) : T("ui.js.export.minutes", { n: Math.ceil(s / 60) });
+    function render(st) {
+      form.querySelector("#export-progress").hidden = false;
+      bar.value = st.percent;
+      dl.hidden = true;
+      cancelBtn.hidden = st.state !== "running";
+      cancelBtn.disabled = !!st.cancelling;
+      if (st.state === "running") {
+        status.textContent = st.cancelling ? T("ui.js.export.cancelling")
+          : st.left_seconds === undefined ? T("ui.js.export.running", { percent: Math.floor(st.percent) })
+            : T("ui.js.export.running_left", { percent: Math.floor(st.percent), left: left(st.left_seconds) });
+      } else if (st.state === "done") {
+        status.textContent = T("ui.js.export.done", { seq: st.ledger_seq, until: fmtClock(new Date(st.expires)) });
+        dl.href = st.package;
+        dl.setAttribute("download", st.file);
+        dl.textContent = T("ui.js.export.download", { file: st.file });
+        dl.hidden = false;
+      } else if (st.state === "failed") {
+        status.textContent = "";
+        showError(new APIError(0, st.error ? st.error.code : "ui.js.error.network", st.error && st.error.params), errEl);
+      } else {
+        status.textContent = T("ui.js.export.cancelled");
+      }
+    }
+    let follows = 0; // a newer follow (or a new export) stops an older one
+    async function follow(j) {
+      const gen = ++follows;
+      job = j;
+      render(j);
+      while (j.state === "running") {
+        await new Promise((r) => setTimeout(r, 400));
+        if (gen !== follows) return;
+        try {
+          j = await api("GET", `/api/export-jobs/${encodeURIComponent(j.id)}`);
+        } catch (err) {
+          showError(err, errEl);
+          return;
+        }
+        if (gen !== follows) return;
+        job = j;
+        render(j);
+      }
+    }
+    function openExport() {
+      showError(null);
+      if (job && job.state === "running") { exportDlg.showModal(); return; }
+      job = null;
+      follows++;
+      const now = window.gw.now();
+      if (sel) range = { ...sel };
+      else {
+        const c = current();
+        if (!c) { showError(new APIError(0, "ui.js.export.no_range")); return; }
+        range = { from: c, to: Math.min(c + WINDOW, day1) };
+      }
+      range.to = Math.min(range.to, now);
+      document.getElementById("export-range").textContent = fmtTime(new Date(range.from)) + " – " + fmtTime(new Date(range.to));
+      camsBox.querySelectorAll("label").forEach((l) => l.remove());
+      for (const p of shown) {
+        const l = document.createElement("label");
+        const cb = document.createElement("input");
+        cb.type = "checkbox";
+        cb.value = p.cam.id;
+        cb.checked = true;
+        l.append(cb, " " + p.cam.name);
+        camsBox.append(l);
+      }
+      for (const el of form.elements) el.disabled = false;
+      form.querySelector("#export-progress").hidden = true;
+      startBtn.hidden = false;
+      cancelBtn.hidden = true;
+      showError(null, errEl);
+      exportDlg.showModal();
+    }
+    exportBtn.addEventListener("click", openExport);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      showError(null, errEl);
+      const f = form.elements;
+      const cams = [...camsBox.querySelectorAll("input:checked")].map((b) => b.value);
+      if (!cams.length) { showError(new APIError(0, "export.cameras"), errEl); return; }
+      if (!f.purpose.value) { showError(new APIError(0, "purpose.category"), errEl); return; }
+      if (!f.reason.value.trim()) { showError(new APIError(0, "purpose.reason", { max: 200 }), errEl); return; }
+      if (!f.recipient.value.trim()) { showError(new APIError(0, "export.recipient"), errEl); return; }
+      const body = { start: iso(range.from), end: iso(range.to), purpose: f.purpose.value, reason: f.reason.value.trim(),
+        recipient: f.recipient.value.trim(), letter: f.letter.value.trim(), legal_basis: f.legal_basis.value.trim(),
+        period: f.period.value.trim() };
+      if (cams.length > 1) body.cameras = cams.slice(1);
+      startBtn.disabled = true;
+      try {
+        const j = await api("POST", `/api/cameras/${encodeURIComponent(cams[0])}/export-jobs`, body);
+        for (const el of form.elements) if (el !== cancelBtn && el.id !== "export-close") el.disabled = true;
+        startBtn.hidden = true;
+        follow(j);
+      } catch (err) {
+        showError(err, errEl);
+      } finally {
+        startBtn.disabled = false;
+      }
+    });
+    cancelBtn.addEventListener("click", async () => {
+      if (!job) return;
+      cancelBtn.disabled = true;
+      try {
+        const j = await api("POST", `/api/export-jobs/${encodeURIComponent(job.id)}/cancel`);
+        follow(j);
+      } catch (err) {
+        showError(err, errEl);
+      }
+    });
+    document.getElementById("export-close").addEventListener("click", () => exportDlg.close());
+    exportDlg.addEventListener("cancel", (e) => { e.preventDefault(); exportDlg.close(); });
+  }
+  window.gwPlayback.selection = () => sel;
 })();
