@@ -30,7 +30,9 @@ func TestExportDialogBrowser(t *testing.T) {
 	m := g.login(t, "manager", g.oneTime["manager"])
 	m.call("POST", "/api/password", map[string]string{"old": g.oneTime["manager"], "new": strongPassword}, nil, 204)
 	b.login("manager", strongPassword)
-	at := func(h, mi, s int) time.Time { return g.day.Add(time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute + time.Duration(s)*time.Second) }
+	at := func(h, mi, s int) time.Time {
+		return g.day.Add(time.Duration(h)*time.Hour + time.Duration(mi)*time.Minute + time.Duration(s)*time.Second)
+	}
 
 	b.open("/playback")
 	b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const d = document.getElementById("pb-date"); d.value = %q; d.dispatchEvent(new Event("change")); })()`,
