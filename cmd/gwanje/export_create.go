@@ -164,7 +164,10 @@ func runExportCreate(ctx context.Context, args []string, stdin io.Reader, stdout
 	fl.StringVar(&f.out, "o", "", "package file to write (default: the package's name in the current directory); never overwritten")
 	fl.StringVar(&f.fingerprint, "fingerprint", "", "check the package against the institution's key fingerprint")
 	if err := fl.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()} // a bad command line: exit 2
 	}
 	if fl.NArg() != 0 || f.user == "" || len(f.cameras) == 0 || f.from == "" || f.to == "" || f.purpose == "" {
 		return usageError{exportCreateUsage}
