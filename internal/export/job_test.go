@@ -136,7 +136,7 @@ func (e *gated) rows(t *testing.T) []ledger.Entry {
 func TestJobProgressToDone(t *testing.T) {
 	rec := newRecording(t, media.CodecH264)
 	e := newGated(t)
-	src := newPausing(StoreSource{rec.s}, 600) // of 875 frames of cam-1: a few MB written
+	src := newPausing(StoreSource{rec.s}, 900) // cam-1 has 875 frames in the range: held within cam-2
 	x := &Exporter{Source: src, Key: newKey(t), Now: e.clk.Now}
 	dir := filepath.Join(t.TempDir(), "exports")
 	js := NewJobs(dir)
