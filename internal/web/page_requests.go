@@ -193,7 +193,36 @@ type requestViewData struct {
 	MinDate   string // the earliest date a postponement may name: the day after the current last day
 	Open      bool
 	Proxy     bool // the requester is not the data subject: proxy documents are needed
-	Refusal   bool // a 연기·거절 통지서 can be made (postponed)
+	Refusal   bool // a 연기·거절 통지서 can be made (postponed, or a type refused or partly)
+
+	// The workflow after intake (internal/web/requests.go's API).
+	NameCameras []intakeSite // a described place: the cameras the reader may name
+	Decision    []decisionRow
+	DecisionBy  string
+	DecisionAt  time.Time
+	DecisionFor []string // the types to decide (no decision yet)
+	Grounds     []string
+	Fulfilments []fulfilmentRow
+	CanExist    bool // the 존재확인 is granted and not yet answered
+	CanGrant    bool // the 열람 is granted: an on-site viewing may be granted
+	ViewUntil   time.Time
+	Viewing     bool // an on-site viewing grant runs now
+	ViewCameras []option
+	ViewFrom    string // the period as datetime-local values in the zone
+	ViewTo      string
+	CanDelete   bool // the 삭제 is granted and not yet done
+	AnswerDraft string
+}
+
+type decisionRow struct {
+	TypeKey, OutcomeKey, GroundKey string
+	Outcome                        string
+	Note                           string
+}
+
+type fulfilmentRow struct {
+	requests.Fulfilment
+	TypeKey string
 }
 
 func loadRequestView(s *Server, r *http.Request, pc *PageContext) (any, error) {
@@ -228,7 +257,99 @@ func loadRequestView(s *Server, r *http.Request, pc *PageContext) (any, error) {
 		rel := strings.TrimSpace(p.Requester.Relation)
 		d.Proxy = rel != "본인" && !strings.EqualFold(rel, "self")
 	}
+	s.workflowOf(r, pc, x, d)
 	return d, nil
+}
+
+// workflowOf fills the detail page's workflow: the cameras to name, the
+// decision made or to make, the answers given or possible.
+func (s *Server) workflowOf(r *http.Request, pc *PageContext, x requests.Request, d *requestViewData) {
+	for _, g := range requests.Grounds {
+		d.Grounds = append(d.Grounds, string(g))
+	}
+	if len(x.Cameras) == 0 && d.Open {
+		sc := s.scope(r, PermHandleRequests)
+		idx := map[string]int{}
+		for _, c := range s.opt.Cameras.List() {
+			if !sc.has(c.Site) || (x.Site != "" && c.Site != x.Site) {
+				continue
+			}
+			i, ok := idx[c.Site]
+			if !ok {
+				i = len(d.NameCameras)
+				idx[c.Site] = i
+				d.NameCameras = append(d.NameCameras, intakeSite{ID: c.Site, Name: siteLabel(c)})
+			}
+			d.NameCameras[i].Cameras = append(d.NameCameras[i].Cameras, option{Value: c.ID, Label: c.Name})
+		}
+	}
+	done := func(t requests.Type) bool {
+		return slices.ContainsFunc(x.Fulfilments, func(f requests.Fulfilment) bool { return f.Type == t })
+	}
+	for _, f := range x.Fulfilments {
+		d.Fulfilments = append(d.Fulfilments, fulfilmentRow{Fulfilment: f, TypeKey: "requests.type." + string(f.Type)})
+		if f.Type == requests.View && f.Until.After(d.ViewUntil) {
+			d.ViewUntil = f.Until
+		}
+	}
+	var draft []string
+	if dec := x.Decision; dec != nil {
+		d.DecisionBy, d.DecisionAt = dec.By, dec.At
+		for _, t := range dec.Types {
+			row := decisionRow{TypeKey: "requests.type." + string(t.Type), Outcome: string(t.Outcome),
+				OutcomeKey: "requests.outcome." + string(t.Outcome), Note: t.Note}
+			if t.Ground != "" {
+				row.GroundKey = "requests.ground." + string(t.Ground)
+			}
+			d.Decision = append(d.Decision, row)
+			if t.Outcome != requests.Approved {
+				d.Refusal = true
+			}
+		}
+		d.CanExist = d.Open && dec.Granted(requests.Existence) && !done(requests.Existence)
+		d.CanGrant = d.Open && dec.Granted(requests.View) && len(x.Cameras) > 0
+		d.CanDelete = d.Open && dec.Granted(requests.Deletion) && !done(requests.Deletion)
+		for _, t := range requests.Types {
+			td, ok := dec.Of(t)
+			if !ok {
+				continue
+			}
+			name := requests.TypeNames([]requests.Type{t})
+			switch {
+			case td.Outcome == requests.Refused:
+				draft = append(draft, name+": 거절 (연기·거절 통지서로 알립니다)")
+			case t == requests.Existence:
+				for _, f := range x.Fulfilments {
+					if f.Type == requests.Existence && f.Exists {
+						draft = append(draft, name+": 청구하신 기간의 영상정보가 있습니다.")
+					} else if f.Type == requests.Existence {
+						draft = append(draft, name+": 청구하신 기간의 영상정보가 없습니다.")
+					}
+				}
+			case t == requests.View:
+				draft = append(draft, name+": 청구하신 기간과 장소의 영상정보를 아래 일시와 장소에서 열람하실 수 있습니다.")
+			case t == requests.Deletion && done(requests.Deletion):
+				draft = append(draft, name+": 청구하신 기간의 영상정보를 복원할 수 없도록 파기했습니다.")
+			}
+		}
+	} else if d.Open {
+		for _, t := range x.Types {
+			d.DecisionFor = append(d.DecisionFor, string(t))
+		}
+	}
+	d.AnswerDraft = strings.Join(draft, "\n")
+	d.Viewing = d.Open && d.ViewUntil.After(pc.Now)
+	if d.CanGrant {
+		for _, c := range x.Cameras {
+			name := c
+			if ci, ok := s.opt.Cameras.Camera(c); ok {
+				name = ci.Name
+			}
+			d.ViewCameras = append(d.ViewCameras, option{Value: c, Label: name})
+		}
+		d.ViewFrom = x.From.In(pc.Zone).Format("2006-01-02T15:04:05")
+		d.ViewTo = x.To.In(pc.Zone).Format("2006-01-02T15:04:05")
+	}
 }
 
 // requestByID is request id (a path's {rid} or a page's ?id=) if the
@@ -303,6 +424,9 @@ func (s *Server) requestNotice(w http.ResponseWriter, r *http.Request) {
 	}
 	if n.Kind == requests.NoticeRefusal {
 		n.Reason = x.PostponeReason
+		if reason := refusalReason(x.Decision); reason != "" {
+			n.Refused, n.Reason = true, reason
+		}
 	}
 	p, ok, err := s.opt.Requests.Personal(r.Context(), x.ID)
 	if err != nil {
@@ -336,4 +460,33 @@ func (s *Server) requestNotice(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", `attachment; filename="notice-`+x.Receipt+`-`+string(n.Kind)+`.pdf"`)
 	w.Write(b.Bytes())
+}
+
+// refusalReason is the reason a decision gives for what it refuses or
+// answers only in part, one line per type, in the notice's words; "" when
+// it refuses nothing.
+func refusalReason(dec *requests.Decision) string {
+	if dec == nil {
+		return ""
+	}
+	var lines []string
+	for _, t := range requests.Types {
+		td, ok := dec.Of(t)
+		if !ok || td.Outcome == requests.Approved {
+			continue
+		}
+		what := "거절"
+		if td.Outcome == requests.Partly {
+			what = "일부 거절"
+		}
+		l := requests.TypeNames([]requests.Type{t}) + " " + what + ": " + requests.GroundKorean(td.Ground)
+		if td.Note != "" {
+			l += " — " + td.Note
+		}
+		lines = append(lines, l)
+	}
+	if len(lines) > 0 && dec.Note != "" {
+		lines = append(lines, dec.Note)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -220,3 +220,53 @@ func TestRequestFormSendsOrigin(t *testing.T) {
 		t.Fatalf("the public form's Referrer-Policy is %q: its POST would carry Origin: null", p)
 	}
 }
+
+// A decision that refuses a type: the detail page shows it and offers the
+// 연기·거절 통지서, which states the ground and the note and how to object.
+func TestRequestRefusalNoticeFromDecision(t *testing.T) {
+	h := newRequestHarness(t)
+	id, _ := h.intake("mgr", nil)
+	path := "/api/requests/" + jsonInt(id)
+	if resp := h.do("POST", path+"/identity", "mgr", map[string]string{"method": "신분증 대조"}); resp.StatusCode != 200 {
+		t.Fatalf("identity: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	_, body := getPage(t, h.harness, "/requests-view?id="+jsonInt(id), "mgr", i18n.Ko)
+	if !strings.Contains(body, `id="decision-form"`) || strings.Contains(body, `id="notice-refusal"`) {
+		t.Fatal("an undecided request: no decision form, or a refusal notice offered")
+	}
+	if resp := h.do("POST", path+"/decision", "mgr", map[string]any{"types": []map[string]string{
+		{"type": "existence", "outcome": "approved"},
+		{"type": "view", "outcome": "refused", "ground": "investigation", "note": "경찰 수사 중인 사건의 영상"}}}); resp.StatusCode != 200 {
+		t.Fatalf("decision: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	_, body = getPage(t, h.harness, "/requests-view?id="+jsonInt(id), "mgr", i18n.Ko)
+	for _, w := range []string{`id="req-decision"`, `data-outcome="refused"`, "범죄 수사", `id="notice-refusal"`, `id="existence-answer"`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the decided request's page lacks %q", w)
+		}
+	}
+	if strings.Contains(body, `id="grant-form"`) {
+		t.Error("a refused viewing offers a viewing grant")
+	}
+	resp := h.do("GET", path+"/notice?kind=refusal", "mgr", nil)
+	b := readAll(t, resp)
+	if resp.StatusCode != 200 {
+		t.Fatalf("refusal notice: %d %s", resp.StatusCode, b)
+	}
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	p := filepath.Join(t.TempDir(), "n.pdf")
+	os.WriteFile(p, []byte(b), 0o600)
+	out, err := exec.Command(bin, p, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	txt := strings.Join(strings.Fields(string(out)), " ")
+	for _, w := range []string{"처리를 거절함을", "□ 연기 ■ 거절", "열람 거절", "범죄의 수사", "경찰 수사 중인 사건의 영상", "행정심판"} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("the refusal notice lacks %q: %s", w, txt)
+		}
+	}
+}

@@ -207,17 +207,44 @@ func TestRequestsBrowser(t *testing.T) {
 		b.check("home-overdue")
 	})
 
-	step("decision and answers", func(t *testing.T) {
-		m = g.login(t, "manager", strongPassword)
-		path := fmt.Sprintf("/api/requests/%d", rid)
-		m.call("POST", path+"/decision", map[string]any{"types": []map[string]string{
-			{"type": "existence", "outcome": "approved"}, {"type": "view", "outcome": "approved"}}}, nil, 200)
-		var ex struct{ Exists bool }
-		m.call("POST", path+"/existence", nil, &ex, 200)
-		if !ex.Exists {
-			t.Fatal("the 존재확인 says no footage")
+	step("decision, 존재확인 and the on-site viewing in the page", func(t *testing.T) {
+		b.open(fmt.Sprintf("/requests-view?id=%d", rid))
+		b.wait("the decision form", `document.getElementById("decision-form")`, 10*time.Second)
+		b.check("request-decision-form")
+		// Approved for both types (the form's default).
+		b.do(chromedp.Click(chromedp.CSS(`#decision-form button[type=submit]`)))
+		b.wait("the decision", `document.querySelectorAll('#req-decision tr[data-outcome="approved"]').length === 2`, 10*time.Second)
+		b.do(chromedp.Click(chromedp.CSS("#existence-answer")))
+		b.wait("the 존재확인's answer", `document.querySelector('#req-fulfilments li[data-type="existence"]')`, 10*time.Second)
+		if txt := eval[string](b, `document.querySelector('#req-fulfilments li[data-type="existence"]').textContent`); !strings.Contains(txt, "영상정보 있음") {
+			t.Errorf("the 존재확인 answered %q", txt)
 		}
-		m.call("POST", path+"/view-grant", map[string]int{"minutes": 30}, nil, 200)
+		b.wait("the page after the answer", `document.readyState === "complete" && document.querySelector("#grant-form input[name=minutes]")`, 10*time.Second)
+		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector("#grant-form input[name=minutes]").value = "30"`))
+		b.do(chromedp.Click(chromedp.CSS(`#grant-form button[type=submit]`)))
+		b.wait("the viewing form", `document.getElementById("view-form")`, 10*time.Second)
+		b.check("request-viewing")
+		// Inside the request's period: the footage plays in the page.
+		b.do(chromedp.Click(chromedp.CSS(`#view-form button[type=submit]`)))
+		b.wait("the request's footage to play", `(() => { const v = document.getElementById("req-video"); return !v.hidden && v.readyState >= 2; })()`, 30*time.Second)
+		b.check("request-viewing-plays")
+		// Outside it: refused, in the page, with the catalogue's words.
+		b.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const f = document.getElementById("view-form");
+			f.elements.start.value = %q; f.elements.end.value = %q; })()`,
+			from.Add(-10*time.Minute).In(seoul).Format("2006-01-02T15:04:05"), from.Add(-5*time.Minute).In(seoul).Format("2006-01-02T15:04:05"))))
+		b.do(chromedp.Click(chromedp.CSS(`#view-form button[type=submit]`)))
+		b.wait("the refusal", `!document.getElementById("error").hidden`, 10*time.Second)
+		if msg := eval[string](b, `document.getElementById("error").textContent`); !strings.Contains(msg, "청구한 카메라와 기간 밖") {
+			t.Errorf("outside the period: %q", msg)
+		}
+		if !eval[bool](b, `document.getElementById("req-video").hidden`) {
+			t.Error("a refused view left a video in the page")
+		}
+		b.check("request-viewing-refused")
+		// The answer notice is drafted from the decision and the answers.
+		if draft := eval[string](b, `document.querySelector("#notice-answer textarea").value`); !strings.Contains(draft, "영상정보가 있습니다") {
+			t.Errorf("the answer notice's draft %q", draft)
+		}
 	})
 
 	step("closing", func(t *testing.T) {
@@ -227,6 +254,24 @@ func TestRequestsBrowser(t *testing.T) {
 		b.do(chromedp.Click(chromedp.CSS("#close-request")))
 		b.wait("the request closed", `!document.getElementById("close-request") && document.getElementById("req-state").textContent.includes("처리 완료")`, 10*time.Second)
 		b.check("request-closed")
+	})
+
+	step("the 관리대장 shows each step with the request's number", func(t *testing.T) {
+		b.open("/ledger?ref=" + url.QueryEscape(receipt))
+		b.wait("the request's rows", `document.querySelectorAll("tbody tr[data-seq]").length > 0`, 10*time.Second)
+		b.check("ledger-request")
+		rows := eval[[]string](b, `[...document.querySelectorAll("tbody tr[data-seq]")].map(r => r.className + " | " + r.innerText)`)
+		all := strings.Join(rows, "\n")
+		for _, want := range []string{"접수", "신원 확인", "결정", "존재확인 회신", "현장 열람 허용", "종결", "kind-playback", "kind-access-refused"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("no row for %q among the request's rows:\n%s", want, all)
+			}
+		}
+		for _, r := range rows {
+			if !strings.Contains(r, receipt) {
+				t.Errorf("a row without the request's number: %s", r)
+			}
+		}
 	})
 
 	step("the hold lifts after the grace period", func(t *testing.T) {

@@ -82,6 +82,76 @@
       close.disabled = false;
     }
   });
+  // twice arms a button: the first click asks, the second acts.
+  function twice(id, confirmKey, act) {
+    const b = document.getElementById(id);
+    b?.addEventListener("click", async () => {
+      if (b.dataset.armed !== "1") {
+        b.dataset.armed = "1";
+        b.textContent = T(confirmKey);
+        return;
+      }
+      showError(null);
+      b.disabled = true;
+      try {
+        await act();
+        location.reload();
+      } catch (err) {
+        showError(err);
+        b.disabled = false;
+      }
+    });
+  }
+  twice("withdraw-request", "ui.js.req.confirm_withdraw", () => api("POST", base + "/close", { withdrawn: true }));
+  twice("delete-request", "ui.js.req.confirm_delete", () => api("POST", base + "/deletion"));
+  step("cameras-form", "/cameras", (f) => ({ cameras: [...f.querySelectorAll("input[name=camera]:checked")].map((c) => c.value) }));
+  step("decision-form", "/decision", (f) => ({
+    types: [...f.querySelectorAll("fieldset.decision")].map((fs) => {
+      const v = (n) => fs.querySelector("[name=" + n + "]").value.trim();
+      const d = { type: fs.dataset.type, outcome: v("outcome") };
+      if (v("ground")) d.ground = v("ground");
+      if (v("note")) d.note = v("note");
+      return d;
+    }),
+  }));
+  step("grant-form", "/view-grant", (f) => ({ minutes: Number(val(f, "minutes")) }));
+  const existence = document.getElementById("existence-answer");
+  existence?.addEventListener("click", async () => {
+    showError(null);
+    existence.disabled = true;
+    try {
+      await api("POST", base + "/existence");
+      location.reload();
+    } catch (err) {
+      showError(err);
+      existence.disabled = false;
+    }
+  });
+  // The on-site viewing: a playback of the request's cameras and period
+  // only, through the gate, shown in the page.
+  const { dayStart } = window.gw;
+  function local(v) { // a datetime-local value, read in the institution's zone
+    const [date, time] = v.split("T");
+    const [h, m, sec] = time.split(":").map(Number);
+    return new Date(dayStart(date).getTime() + ((h * 60 + m) * 60 + (sec || 0)) * 1000);
+  }
+  const viewForm = document.getElementById("view-form");
+  viewForm?.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const video = document.getElementById("req-video");
+    video.hidden = true;
+    video.removeAttribute("src");
+    busy(viewForm, async () => {
+      const ans = await api("POST", base + "/views", {
+        camera: val(viewForm, "camera"),
+        start: local(val(viewForm, "start")).toISOString(), end: local(val(viewForm, "end")).toISOString(),
+      });
+      video.src = ans.url;
+      video.hidden = false;
+      video.play().catch(() => {});
+      viewForm.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+    });
+  });
   const notice = document.getElementById("notice-answer");
   notice?.addEventListener("submit", (e) => {
     if (!val(notice, "answer")) {
