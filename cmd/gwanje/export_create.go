@@ -407,7 +407,10 @@ func cancelJob(ctx context.Context, c *apiClient, st jobStatus, stderr io.Writer
 	}
 	for st.Cancelling && cctx.Err() == nil {
 		time.Sleep(200 * time.Millisecond)
-		c.call(cctx, "GET", "/api/export-jobs/"+st.ID, nil, &st, 200)
+		var next jobStatus
+		if _, err := c.call(cctx, "GET", "/api/export-jobs/"+st.ID, nil, &next, 200); err == nil {
+			st = next
+		}
 	}
 	return fmt.Errorf("interrupted: the export was cancelled (%s); no package is left, and the 관리대장 records the cancellation", st.State)
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,4 +105,72 @@ func TestExportCreateWithoutServerOrPassword(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Interrupting `export create` (Ctrl-C ends its context) cancels the job
+// on the server with the session's CSRF token and waits while the server
+// says it is still cancelling, then reports that no package was made.
+func TestExportCreateCancelsTheJobOnInterrupt(t *testing.T) {
+	var cancelled, csrfOK atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == "GET" && r.URL.Path == "/api/export-jobs/j1":
+			st := map[string]any{"id": "j1", "state": "running", "percent": 40, "done_bytes": 4, "total_bytes": 10, "left_seconds": 3}
+			if cancelled.Load() {
+				st = map[string]any{"id": "j1", "state": "cancelled", "percent": 40}
+			}
+			json.NewEncoder(w).Encode(st)
+		case r.Method == "POST" && r.URL.Path == "/api/export-jobs/j1/cancel":
+			csrfOK.Store(r.Header.Get("X-CSRF-Token") == "tok")
+			cancelled.Store(true)
+			json.NewEncoder(w).Encode(map[string]any{"id": "j1", "state": "running", "cancelling": true})
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	c := &apiClient{base: srv.URL, hc: srv.Client(), csrf: "tok"}
+	ctx, interrupt := context.WithCancel(context.Background())
+	// Ctrl-C once the 40 % line is out.
+	out := &lineWatch{want: "40%", seen: make(chan struct{})}
+	go func() {
+		<-out.seen
+		interrupt()
+	}()
+	_, err := watchJob(ctx, c, jobStatus{ID: "j1", State: "running"}, out)
+	if err == nil || !strings.Contains(err.Error(), "cancelled (cancelled)") || !strings.Contains(err.Error(), "no package is left") {
+		t.Errorf("error %v", err)
+	}
+	if !cancelled.Load() || !csrfOK.Load() {
+		t.Errorf("cancel sent %v, with the CSRF token %v", cancelled.Load(), csrfOK.Load())
+	}
+	if o := out.String(); !strings.Contains(o, "export running:  40% (4 of 10 bytes), about 3s left") || !strings.Contains(o, "cancelling the export") {
+		t.Errorf("progress lines:\n%s", o)
+	}
+}
+
+// lineWatch is an output that closes seen once want has been written.
+type lineWatch struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *lineWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return n, err
+}
+
+func (w *lineWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
 }
