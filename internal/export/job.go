@@ -148,32 +148,22 @@ func (j *Job) Status() Status {
 	defer j.mu.Unlock()
 	st := Status{ID: j.ID, State: j.state, Err: j.err, Manifest: j.m, Elapsed: now.Sub(j.started), Left: -1,
 		Cancelling: j.cancelled && j.state == JobRunning}
-	var known int
-	var sumTotal int64
+	var known, sized int // parts reported, and of those the ones with something to do
 	for _, p := range j.parts {
 		v, ok := j.prog[p]
 		if !ok {
 			continue
 		}
 		known++
-		if v[1] == 0 {
-			continue
+		if v[1] > 0 {
+			sized++
+			st.Done += min(v[0], v[1])
+			st.Total += v[1]
 		}
-		st.Done += min(v[0], v[1])
-		sumTotal += v[1]
 	}
-	st.Total = sumTotal
-	if n := len(j.parts) - known; n > 0 && known > 0 {
+	if n := len(j.parts) - known; n > 0 && sized > 0 {
 		// Parts not yet laid out: as large as the average of the others.
-		withData := 0
-		for _, p := range j.parts {
-			if v, ok := j.prog[p]; ok && v[1] > 0 {
-				withData++
-			}
-		}
-		if withData > 0 {
-			st.Total += sumTotal / int64(withData) * int64(n)
-		}
+		st.Total += st.Total / int64(sized) * int64(n)
 	}
 	var f float64
 	switch {

@@ -338,3 +338,44 @@ func TestJobKeepDiscardAndLimit(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// The percent and the time left: a camera not yet laid out counts as large
+// as the average of those that are; a camera without footage (total 0)
+// counts as done; the time left is the elapsed time scaled by what
+// remains, on the job's clock; nothing is estimated below 1 %.
+func TestJobEstimate(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	js := NewJobs(t.TempDir())
+	js.Now = clk.Now
+	step, stepped := make(chan func(Progress)), make(chan struct{})
+	j, err := js.Start("kim", []string{"cam-1", "cam-2", "cam-3"}, func(ctx context.Context, p Progress, path string) (*Manifest, error) {
+		for f := range step {
+			f(p)
+			stepped <- struct{}{}
+		}
+		return nil, errs.E("test", errs.IO, "stopped")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	do := func(f func(Progress)) { step <- f; <-stepped }
+	if st := j.Status(); st.Percent != 0 || st.Left != -1 || st.Total != 0 {
+		t.Errorf("before any report: %+v", st)
+	}
+	do(func(p Progress) { p.Report("cam-1", 0, 0) }) // no footage
+	do(func(p Progress) { p.Report("cam-2", 50, 100) })
+	clk.Advance(10 * time.Second)
+	if st := j.Status(); st.Done != 50 || st.Total != 200 || st.Percent != 25 || st.Left != 30*time.Second {
+		t.Errorf("cam-2 half done, cam-3 unknown: %+v", st)
+	}
+	do(func(p Progress) { p.Report("cam-3", 100, 300) })
+	if st := j.Status(); st.Done != 150 || st.Total != 400 || st.Percent != 37.5 {
+		t.Errorf("all laid out: %+v", st)
+	}
+	do(func(p Progress) { p.Report("cam-2", 100, 100); p.Report("cam-3", 300, 300) })
+	if st := j.Status(); st.Percent != 99 {
+		t.Errorf("every byte written, package not yet whole: %v %%", st.Percent)
+	}
+	close(step)
+	j.Wait(context.Background())
+}
