@@ -14,12 +14,16 @@ import (
 )
 
 // TestRequestsBrowser follows one data-subject request through gwanje, in
-// the browser where a person would act: a public submission on
-// /requests/new (no login), the status lookup (a wrong phone reveals
-// nothing), the staff's list, detail and identity check, the notices, the
-// closing; and on the fake clock the request's hold keeping its footage
-// past the retention period while the footage beside it is destroyed, and
-// releasing it after the grace period.
+// the browser where a person would act (issue 13's acceptance): a public
+// submission on /requests/new (no login) naming a place in words, the
+// status lookup (a wrong phone reveals nothing); the staff's list, detail,
+// naming of the camera (which places the hold) and identity check; a
+// second request taken by phone on the intake page; the notice; on the
+// fake clock the hold keeping the footage past its retention while the
+// footage beside it is destroyed, and the request overdue on the home page
+// and in an alarm; the decision, the 존재확인, the on-site viewing played
+// in its range and refused outside it; the closing; the 관리대장 rows of
+// every step with the request's number; the hold lifting after its grace.
 func TestRequestsBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests are not short")
@@ -66,11 +70,6 @@ func TestRequestsBrowser(t *testing.T) {
 		} {
 			b.fill(`#request-form [name="`+sel+`"]`, v)
 		}
-		// The cameras: the public form's camera field (the place as the
-		// institution names it), so the request holds cam-1's footage.
-		b.do(chromedp.Evaluate[chromedp.Void](`(() => {
-			const i = document.createElement("input"); i.type = "hidden"; i.name = "camera"; i.value = "cam-1";
-			document.getElementById("request-form").appendChild(i); })()`))
 		b.do(chromedp.Click(chromedp.CSS(`#request-form button[type=submit]`)))
 		b.wait("the receipt number", `document.getElementById("receipt")`, 10*time.Second)
 		b.check("request-received")
@@ -115,10 +114,41 @@ func TestRequestsBrowser(t *testing.T) {
 			t.Errorf("the purpose is not shown escaped: %s", html)
 		}
 		b.check("request-detail")
+		// The requester described the place: staff name its camera, which
+		// places the request's hold on cam-1 × the period.
+		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#cameras-form input[value="cam-1"]').checked = true`))
+		b.do(chromedp.Click(chromedp.CSS(`#cameras-form button[type=submit]`)))
+		b.wait("the camera named", `!document.getElementById("cameras-form") && document.querySelector("#req-detail").textContent.includes("1층 정문 출입구")`, 10*time.Second)
 		b.fill(`#identity-form [name=method]`, "주민등록증 대조")
 		b.do(chromedp.Click(chromedp.CSS(`#identity-form button[type=submit]`)))
 		b.wait("the identity recorded", `!document.getElementById("identity-form") && document.getElementById("req-identity").textContent.includes("주민등록증 대조")`, 10*time.Second)
 		b.check("request-identity")
+	})
+
+	step("a request taken by phone on the intake page", func(t *testing.T) {
+		b.open("/requests-intake")
+		b.check("requests-intake")
+		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#intake-form input[name=type][value="existence"]').checked = true`))
+		for sel, v := range map[string]string{"requester.name": "박전화", "requester.phone": "02-123-4567", "requester.birth": "1990-01-02",
+			"requester.address": "서울 중구 1", "from": local(from.Add(time.Minute)), "to": local(to), "purpose": "전화로 존재 여부 문의"} {
+			b.fill(`#intake-form [name="`+sel+`"]`, v)
+		}
+		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('#intake-form input[name=camera][value="cam-3"]').checked = true`))
+		// A period longer than a day is refused in the page, by the API's code.
+		b.fill(`#intake-form [name="from"]`, local(from.Add(-25*time.Hour)))
+		b.do(chromedp.Click(chromedp.CSS(`#intake-form button[type=submit]`)))
+		b.wait("the refusal", `!document.getElementById("error").hidden`, 10*time.Second)
+		if msg := eval[string](b, `document.getElementById("error").textContent`); !strings.Contains(msg, "24시간") {
+			t.Errorf("a 25-hour period: %q", msg)
+		}
+		b.fill(`#intake-form [name="from"]`, local(from.Add(time.Minute)))
+		b.do(chromedp.Click(chromedp.CSS(`#intake-form button[type=submit]`)))
+		b.wait("its page", `location.pathname === "/requests-view" && document.getElementById("req-detail")`, 10*time.Second)
+		if txt := eval[string](b, `document.getElementById("req-detail").textContent`); !strings.Contains(txt, "방문·전화·우편 접수") ||
+			!strings.Contains(txt, "지하 1층 민원실") {
+			t.Errorf("the staff's request: %q", txt)
+		}
+		b.check("requests-intake-done")
 	})
 
 	step("the notice as PDF from the detail page", func(t *testing.T) {
