@@ -184,7 +184,7 @@ func (x *Exporter) writeMaskedClip(ctx context.Context, zw *zip.Writer, c *playb
 	spec := shift(mk.Specs[c.Camera], mk.offset(c.Start))
 	rend := mk.Renderer
 	out := filepath.Join(mk.work, c.Camera+".masked.mp4")
-	job := mask.Job{Input: src, Duration: time.Duration(c.File.Duration()) * time.Second / media.Hz}
+	job := mask.Job{Input: src, Duration: time.Duration(c.File.Duration()) * time.Second / media.Hz, Recorded: start}
 	if mk.Progress != nil {
 		job.Progress = func(p mask.Progress) { mk.Progress(c.Camera, p) }
 	}

@@ -88,8 +88,20 @@ func TestMaskedExportIsMaskedAndTraceable(t *testing.T) {
 	}
 
 	const w, h = 1280, 720
-	src := gray(t, ffmpeg, extract(t, plainPath, pc.File, t.TempDir()), w, h)
-	out := gray(t, ffmpeg, extract(t, path, c.File, t.TempDir()), w, h)
+	plainClip, maskedClip := extract(t, plainPath, pc.File, t.TempDir()), extract(t, path, c.File, t.TempDir())
+	// The copy carries the recording's start as the unmasked clip does.
+	tags := func(p string) string {
+		b, err := exec.Command(needTool(t, "ffprobe"), "-v", "error", "-show_entries", "format_tags=creation_time,date", "-of", "compact", p).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if a, b := tags(plainClip), tags(maskedClip); a != b || !strings.Contains(a, "creation_time=2026-05-01T00:00:02") || !strings.Contains(a, "date=2026-05-01T09:00:02.000+09:00") {
+		t.Errorf("masked clip's tags %q, unmasked %q", b, a)
+	}
+	src := gray(t, ffmpeg, plainClip, w, h)
+	out := gray(t, ffmpeg, maskedClip, w, h)
 	if len(out) != len(src) || len(out) != c.Frames {
 		t.Fatalf("%d masked frames, %d source frames, manifest %d", len(out), len(src), c.Frames)
 	}

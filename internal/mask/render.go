@@ -40,6 +40,10 @@ type Job struct {
 	// clip's length; when zero they are read with ffprobe.
 	Width, Height int
 	Duration      time.Duration
+	// Recorded, when set, is the wall-clock time of the first frame,
+	// written as the copy's creation_time (mvhd) and date (©day) tags as
+	// the unmasked clip carries them (ffmpeg drops creation_time).
+	Recorded time.Time
 	// Progress, when set, is called as ffmpeg reports (about twice a
 	// second) and once at the end.
 	Progress func(Progress)
@@ -175,6 +179,10 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 	}
 	if crf <= 0 {
 		crf = 20
+	}
+	if !job.Recorded.IsZero() {
+		args = append(args, "-metadata", "creation_time="+job.Recorded.UTC().Format("2006-01-02T15:04:05.000000Z"),
+			"-metadata", "date="+job.Recorded.Format("2006-01-02T15:04:05.000Z07:00"))
 	}
 	args = append(args, "-filter_complex_script", script, "-map", "[out]", "-fps_mode", "passthrough", "-an", "-sn", "-dn",
 		"-c:v", "libx264", "-preset", preset, "-crf", strconv.Itoa(crf), "-pix_fmt", "yuv420p",
