@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,5 +182,35 @@ func TestCancelledMaskedExportLeavesNothing(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// H.265 footage is masked too (decoded by ffmpeg, the copy is H.264).
+func TestMaskedExportOfH265(t *testing.T) {
+	ffprobe := needTool(t, "ffprobe")
+	rec := newRecording(t, media.CodecH265)
+	key := newKey(t)
+	x := &Exporter{Source: StoreSource{rec.s}, Key: key}
+	path := filepath.Join(t.TempDir(), "p.zip")
+	m, err := x.ExportMasked(context.Background(), newFakeGate().gate, testRequest(t0, t0+sec, "cam-1"), Masking{
+		Renderer: &mask.Renderer{Preset: "ultrafast"}, Reviewer: "park",
+		Specs: map[string]*mask.Spec{"cam-1": {Style: mask.Pixelate, Zones: []mask.Zone{
+			mask.NewZone("door", [][]float64{{0.1, 0.1}, {0.4, 0.1}, {0.2, 0.6}})}}}}, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := verifyFile(t, path, Trust{PublicKey: key.Public()}); !v.OK() {
+		t.Fatalf("export verify: %v", v.Problems)
+	}
+	clip := extract(t, path, m.Clips[0].File, t.TempDir())
+	b, err := exec.Command(ffprobe, "-v", "error", "-count_frames", "-show_entries", "stream=codec_name,nb_read_frames", "-of", "csv=p=0", clip).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.TrimSpace(string(b)), "h264,"+strconv.Itoa(m.Clips[0].Frames); got != want {
+		t.Errorf("ffprobe: %q, want %q", got, want)
+	}
+	if z := m.Clips[0].Masked.Zones; len(z) != 1 || z[0].Name != "door" {
+		t.Errorf("zones %+v", z)
 	}
 }

@@ -282,3 +282,29 @@ func TestCancelKillsFFmpegAndRemovesThePartialFile(t *testing.T) {
 		t.Errorf("left behind: %v", ents)
 	}
 }
+
+// A source ffmpeg cannot read fails the render with ffmpeg's reason and
+// leaves nothing beside the output.
+func TestUnreadableSourceLeavesNothing(t *testing.T) {
+	needFFmpeg(t)
+	dir := t.TempDir()
+	src := filepath.Join(dir, "in", "broken.mp4")
+	os.Mkdir(filepath.Dir(src), 0o700)
+	if err := os.WriteFile(src, []byte("not a video"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	outDir := filepath.Join(dir, "out")
+	os.Mkdir(outDir, 0o700)
+	var r Renderer
+	spec := &Spec{Style: Blur, Regions: []Region{{From: 0, To: 1, Rect: Rect{W: .5, H: .5}}}}
+	if err := r.Render(context.Background(), spec, Job{Input: src}, filepath.Join(outDir, "m.mp4")); !errs.Is(err, errs.Invalid) {
+		t.Errorf("probing a broken file: %v, want Invalid", err)
+	}
+	err := r.Render(context.Background(), spec, Job{Input: src, Width: 64, Height: 64, Duration: time.Second}, filepath.Join(outDir, "m.mp4"))
+	if err == nil || !strings.Contains(err.Error(), "ffmpeg") {
+		t.Errorf("rendering a broken file: %v", err)
+	}
+	if ents, _ := os.ReadDir(outDir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
