@@ -172,8 +172,8 @@ func (x *Exporter) writeMaskedClip(ctx context.Context, zw *zip.Writer, c *playb
 		return nil, errs.E(op, errs.IO, err)
 	}
 	h := sha256.New()
-	rd := c.NewReader(ctx)
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), rd, make([]byte, 1<<20))
+	rd := c.NewStream(ctx)
+	n, err := pipeCopy(f, h, rd)
 	rd.Close()
 	if cerr := f.Close(); err == nil {
 		err = cerr
