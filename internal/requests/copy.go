@@ -46,6 +46,7 @@ func (s *Service) CopyExport(ctx context.Context, id int64, who Actor) (export.R
 // a 관리대장 row with the request's number.
 func (s *Service) RecordCopy(ctx context.Context, id int64, manifestID string, ledgerSeq uint64, who Actor) (Request, error) {
 	const op = "requests.RecordCopy"
+	defer s.lockRequest(id)()
 	r, err := s.granted(ctx, op, id, View)
 	if err != nil {
 		return r, err

@@ -151,6 +151,7 @@ func (s *Service) open(ctx context.Context, op string, id int64) (Request, error
 // a request that names its cameras. Cameras once named are not renamed.
 func (s *Service) NameCameras(ctx context.Context, id int64, cameras []string, who Actor) (Request, error) {
 	const op = "requests.NameCameras"
+	defer s.lockRequest(id)()
 	r, err := s.open(ctx, op, id)
 	if err != nil {
 		return r, err
@@ -176,16 +177,22 @@ func (s *Service) NameCameras(ctx context.Context, id int64, cameras []string, w
 		site = cs
 	}
 	r.Cameras, r.Site = slices.Clone(cameras), site
-	if err := s.record(ctx, op, s.row(ctx, ledger.RequestReceived, r, who, "cameras", "설치장소 지정", "", nil)); err != nil {
-		return Request{}, err
-	}
+	// As at intake: the hold, then the row, then the request; a failure
+	// after the hold releases it.
 	if err := s.hold(ctx, r); err != nil {
 		return Request{}, errs.E(op, err)
 	}
-	if err := s.cfg.Store.Update(ctx, r); err != nil {
+	release := func() {
 		if s.cfg.Holds != nil {
 			s.cfg.Holds.ReleaseOwned(ctx, retention.OwnerRequest, r.Receipt, "system")
 		}
+	}
+	if err := s.record(ctx, op, s.row(ctx, ledger.RequestReceived, r, who, "cameras", "설치장소 지정", "", nil)); err != nil {
+		release()
+		return Request{}, err
+	}
+	if err := s.cfg.Store.Update(ctx, r); err != nil {
+		release()
 		return Request{}, errs.E(op, err)
 	}
 	s.log.Info("data-subject request's cameras named", "request", r.Receipt, "by", who.User, "cameras", len(r.Cameras))
@@ -209,6 +216,7 @@ func taker(r Request) string {
 // identity checked and the cameras named; a request is decided once.
 func (s *Service) Decide(ctx context.Context, id int64, d Decision, who Actor) (Request, error) {
 	const op = "requests.Decide"
+	defer s.lockRequest(id)()
 	r, err := s.open(ctx, op, id)
 	if err != nil {
 		return r, err
@@ -292,6 +300,7 @@ func (s *Service) granted(ctx context.Context, op string, id int64, t Type) (Req
 // says that and nothing more (no count, no time, no frame).
 func (s *Service) AnswerExistence(ctx context.Context, id int64, who Actor) (bool, error) {
 	const op = "requests.AnswerExistence"
+	defer s.lockRequest(id)()
 	r, err := s.granted(ctx, op, id, Existence)
 	if err != nil {
 		return false, err
@@ -335,6 +344,7 @@ func (s *Service) AnswerExistence(ctx context.Context, id int64, who Actor) (boo
 // gate (ViewAccess). It returns the grant's end.
 func (s *Service) GrantView(ctx context.Context, id int64, d time.Duration, who Actor) (time.Time, error) {
 	const op = "requests.GrantView"
+	defer s.lockRequest(id)()
 	if d == 0 {
 		d = DefaultViewGrant
 	}
@@ -462,6 +472,7 @@ type viewSet struct {
 // are written) and a second call finishes the rest.
 func (s *Service) Delete(ctx context.Context, id int64, who Actor) ([]string, error) {
 	const op = "requests.Delete"
+	defer s.lockRequest(id)()
 	r, err := s.granted(ctx, op, id, Deletion)
 	if err != nil {
 		return nil, err
@@ -507,6 +518,7 @@ func (s *Service) Delete(ctx context.Context, id int64, who Actor) ([]string, er
 // KeepPersonalYears (Sweep).
 func (s *Service) Close(ctx context.Context, id int64, who Actor) (Request, error) {
 	const op = "requests.Close"
+	defer s.lockRequest(id)()
 	r, err := s.open(ctx, op, id)
 	if err != nil {
 		return r, err
@@ -527,6 +539,7 @@ func (s *Service) Close(ctx context.Context, id int64, who Actor) (Request, erro
 // was decided or done.
 func (s *Service) Withdraw(ctx context.Context, id int64, who Actor) (Request, error) {
 	const op = "requests.Withdraw"
+	defer s.lockRequest(id)()
 	r, err := s.open(ctx, op, id)
 	if err != nil {
 		return r, err
@@ -552,4 +565,39 @@ func (s *Service) close(ctx context.Context, op string, r Request, who Actor, wi
 	s.endViews(r.Receipt)
 	s.log.Info("data-subject request closed", "request", r.Receipt, "by", who.User, "withdrawn", withdrawn)
 	return r, nil
+}
+
+// lockRequest serializes the steps of request id (two staff pressing the
+// same button decide, delete or close it once); it returns the unlock.
+func (s *Service) lockRequest(id int64) func() {
+	s.locks.mu.Lock()
+	if s.locks.m == nil {
+		s.locks.m = map[int64]*requestLock{}
+	}
+	l := s.locks.m[id]
+	if l == nil {
+		l = &requestLock{}
+		s.locks.m[id] = l
+	}
+	l.n++
+	s.locks.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		s.locks.mu.Lock()
+		if l.n--; l.n == 0 {
+			delete(s.locks.m, id)
+		}
+		s.locks.mu.Unlock()
+	}
+}
+
+type requestLock struct {
+	sync.Mutex
+	n int // holders and waiters
+}
+
+type requestLocks struct {
+	mu sync.Mutex
+	m  map[int64]*requestLock
 }

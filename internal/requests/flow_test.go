@@ -537,3 +537,61 @@ func TestWithdraw(t *testing.T) {
 		t.Fatalf("steps %v", s)
 	}
 }
+
+// TestConcurrentStepsTakenOnce: staff pressing the same button at once
+// decide a request once and delete its footage once.
+func TestConcurrentStepsTakenOnce(t *testing.T) {
+	e := newFlowEnv(t)
+	ctx := context.Background()
+	r := e.submit(t, requests.Deletion)
+	var wg sync.WaitGroup
+	results := make(chan error, 16)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.svc.Decide(ctx, r.ID, approve(requests.Deletion), lee)
+			results <- err
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for range 8 {
+		if err := <-results; err == nil {
+			ok++
+		} else if errs.CodeOf(err) != "requests.decided" {
+			t.Errorf("a concurrent decision: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d decisions taken, want 1", ok)
+	}
+	var mu sync.Mutex
+	calls := 0
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.svc.Delete(ctx, r.ID, park)
+			mu.Lock()
+			if err == nil {
+				calls++
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	got, _, _ := e.st.Get(ctx, r.ID)
+	if calls != 1 || len(got.Fulfilments) != 1 || len(e.destroy.calls) != 2 {
+		t.Fatalf("deletions taken %d, fulfilments %d, destroyer calls %v", calls, len(got.Fulfilments), e.destroy.calls)
+	}
+	steps := 0
+	for _, s := range e.led.steps(r.Receipt) {
+		if s == "decision" || s == "deletion" {
+			steps++
+		}
+	}
+	if steps != 2 {
+		t.Fatalf("ledger steps %v, want one decision and one deletion", e.led.steps(r.Receipt))
+	}
+}

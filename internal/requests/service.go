@@ -71,6 +71,7 @@ type Service struct {
 	// unknown receipt number so that it takes the path a wrong phone does.
 	dummy Personal
 	views viewSet
+	locks requestLocks
 }
 
 // New returns a Service.
@@ -218,6 +219,7 @@ func channelKorean(c string) string {
 // Postpone moves request id's due time to the end of day, with reason.
 func (s *Service) Postpone(ctx context.Context, id int64, day time.Time, reason string, who Actor) (Request, error) {
 	const op = "requests.Postpone"
+	defer s.lockRequest(id)()
 	r, ok, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
 		return Request{}, errs.E(op, err)
@@ -334,6 +336,7 @@ const MaxIdentity = 200
 // documents, never their numbers.
 func (s *Service) RecordIdentity(ctx context.Context, id int64, method, proxy string, who Actor) (Request, error) {
 	const op = "requests.RecordIdentity"
+	defer s.lockRequest(id)()
 	r, ok, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
 		return Request{}, errs.E(op, err)
