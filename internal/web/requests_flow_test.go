@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
+	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/export"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/requests"
 	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/stills"
 )
 
 // flowHarness is a server whose requests service writes to the harness's
@@ -288,5 +290,54 @@ func TestRequestMaskedCopy(t *testing.T) {
 	}
 	if code, body := fh.post("/close", "mgr2", nil); code != 200 {
 		t.Fatalf("close after the copy: %d %s", code, body.Code)
+	}
+}
+
+// requestStills holds still 1 of cam-a inside the request's period and
+// still 2 of cam-a after it.
+type requestStills struct{ t0 time.Time }
+
+func (f requestStills) get(id int64) (stills.Still, error) {
+	switch id {
+	case 1:
+		return stills.Still{ID: 1, Camera: "cam-a", RecordedAt: f.t0.Add(3 * time.Second)}, nil
+	case 2:
+		return stills.Still{ID: 2, Camera: "cam-a", RecordedAt: f.t0.Add(9 * time.Second)}, nil
+	}
+	return stills.Still{}, errs.Errorf("fake", errs.NotExist, "no still")
+}
+func (f requestStills) List(context.Context, string, time.Time, time.Time) ([]stills.Still, error) {
+	return nil, nil
+}
+func (f requestStills) Get(_ context.Context, id int64) (stills.Still, error) { return f.get(id) }
+func (f requestStills) Image(_ context.Context, id int64) (stills.Still, []byte, error) {
+	s, err := f.get(id)
+	return s, []byte("\xff\xd8jpeg"), err
+}
+
+// TestRequestStillViewing: a still of a scheduled check is shown under a
+// request's grant when its camera and time lie within the request, with
+// the request's number on its row; a still after the period is refused.
+func TestRequestStillViewing(t *testing.T) {
+	fh := newFlowHarnessWith(t, func(o *Options) { o.Stills = requestStills{time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)} })
+	fh.post("/decision", "mgr2", map[string]any{"types": []map[string]string{{"type": "existence", "outcome": "approved"},
+		{"type": "view", "outcome": "approved"}}})
+	fh.post("/view-grant", "mgr2", nil)
+	fh.reset()
+	resp := fh.do("POST", "/api/requests/"+fh.rid+"/stills/1/views", "mgr", nil)
+	v := decode[viewResponse](t, resp)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("a still within: %d", resp.StatusCode)
+	}
+	if img := fh.do("GET", v.URL, "mgr", nil); img.StatusCode != 200 || img.Header.Get("Content-Type") != "image/jpeg" {
+		t.Fatalf("the still: %d", img.StatusCode)
+	}
+	if code, body := fh.post("/stills/2/views", "mgr", nil); code != 403 || body.Code != "requests.view_scope" {
+		t.Fatalf("a still after the period: %d %s", code, body.Code)
+	}
+	rows := fh.ledger(ledger.Playback, ledger.AccessRefused)
+	if len(rows) != 2 || rows[0].Kind != ledger.Playback || rows[0].Form != "현장 열람 (정보주체 열람)" || rows[0].Ref != fh.receipt ||
+		rows[1].Kind != ledger.AccessRefused || rows[1].Ref != fh.receipt || !strings.HasPrefix(rows[1].Detail, "still refused") {
+		t.Fatalf("rows %+v", rows)
 	}
 }
