@@ -270,3 +270,40 @@ func TestRequestRefusalNoticeFromDecision(t *testing.T) {
 		}
 	}
 }
+
+// Every request page, with a request decided and a viewing granted, in both
+// languages: no key missing from the catalogue.
+func TestRequestPagesInBothLanguages(t *testing.T) {
+	h := newRequestHarness(t)
+	id, _ := h.intake("mgr", nil)
+	path := "/api/requests/" + jsonInt(id)
+	for _, c := range []struct {
+		path string
+		body any
+	}{{"/identity", map[string]string{"method": "신분증 대조"}},
+		{"/decision", map[string]any{"types": []map[string]string{{"type": "existence", "outcome": "approved"},
+			{"type": "view", "outcome": "partly", "ground": "third_party"}}}},
+		{"/view-grant", map[string]int{"minutes": 10}},
+		{"/postpone", map[string]string{"date": "2026-06-30", "reason": "마스킹 준비"}}} {
+		if resp := h.do("POST", path+c.path, "mgr", c.body); resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", c.path, resp.StatusCode, readAll(t, resp))
+		}
+	}
+	for _, lang := range i18n.Langs {
+		for _, p := range []string{"/requests", "/requests?all=1", "/requests-intake", "/requests-view?id=" + jsonInt(id), "/"} {
+			code, body := getPage(t, h.harness, p, "mgr", lang)
+			if code != 200 {
+				t.Errorf("%s in %s: %d", p, lang, code)
+			}
+			if i := strings.Index(body, i18n.Missing); i >= 0 {
+				t.Errorf("%s in %s: a key missing from the catalogue: %q", p, lang, body[i:min(len(body), i+60)])
+			}
+		}
+	}
+	_, body := getPage(t, h.harness, "/requests-view?id="+jsonInt(id), "mgr", i18n.En)
+	for _, w := range []string{"Partly approved", "Other people in it cannot be masked", "Answer the existence", `id="view-form"`, `id="notice-refusal"`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("the English detail page lacks %q", w)
+		}
+	}
+}
