@@ -134,8 +134,8 @@ func shift(s *mask.Spec, d float64) *mask.Spec {
 	out.Regions = nil
 	for _, r := range s.Regions {
 		r.From, r.To = r.From+d, r.To+d
-		if r.To < 0 {
-			continue
+		if r.To <= 0 {
+			continue // over before the clip's first frame
 		}
 		r.From = max(r.From, 0)
 		ks := make([]mask.Keyframe, len(r.Keyframes))

@@ -214,3 +214,28 @@ func TestMaskedExportOfH265(t *testing.T) {
 		t.Errorf("zones %+v", z)
 	}
 }
+
+// A spec's times move from the request's start to the clip's: a region
+// over before the clip's first frame is dropped (even one ending exactly
+// there), one that began before it starts at it, keyframes keep their
+// path.
+func TestShiftMovesRegionsToTheClip(t *testing.T) {
+	r := mask.Rect{W: 0.1, H: 0.1}
+	s := &mask.Spec{Style: mask.Blur, Regions: []mask.Region{
+		{Name: "gone", From: 0, To: 1, Rect: r},
+		{Name: "edge", From: 2, To: 3, Rect: r},
+		{Name: "cut", From: 2, To: 5, Rect: r},
+		{Name: "path", From: 4, To: 8, Keyframes: []mask.Keyframe{{T: 4, Rect: r}, {T: 8, Rect: mask.Rect{X: 0.5, W: 0.1, H: 0.1}}}},
+	}}
+	got := shift(s, -3) // the clip starts 3 s after the request's From
+	if len(got.Regions) != 2 || got.Regions[0].Name != "cut" || got.Regions[0].From != 0 || got.Regions[0].To != 2 {
+		t.Fatalf("shifted %+v", got.Regions)
+	}
+	p := got.Regions[1]
+	if p.From != 1 || p.To != 5 || p.Keyframes[0].T != 1 || p.Keyframes[1].T != 5 || s.Regions[3].Keyframes[0].T != 4 {
+		t.Errorf("path %+v (original %+v)", p, s.Regions[3])
+	}
+	if err := got.Validate(); err != nil {
+		t.Error(err)
+	}
+}

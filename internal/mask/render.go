@@ -196,6 +196,9 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 		return errs.E(op, errs.Internal, err)
 	}
 	if err := cmd.Start(); err != nil {
+		if ctx.Err() != nil {
+			return errs.E(op, errs.Canceled, context.Cause(ctx))
+		}
 		return errs.E(op, errs.Unavailable, errs.Code("mask.ffmpeg"), errs.Params{"path": ff}, err)
 	}
 	// All of ffmpeg's output is read before Wait (os/exec's rule).
