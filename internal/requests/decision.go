@@ -226,11 +226,15 @@ type Fulfilment struct {
 	Receipts []string `json:"receipts,omitempty"`
 	// Copy names a masked copy made for a viewing (열람).
 	Copy string `json:"copy,omitempty"`
+	// Partial marks a deletion stopped by a camera's failure: its
+	// receipts are what went; the type is not answered until a later
+	// deletion finishes.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // fulfilled reports whether type t of r has been answered.
 func fulfilled(r Request, t Type) bool {
-	return slices.ContainsFunc(r.Fulfilments, func(f Fulfilment) bool { return f.Type == t })
+	return slices.ContainsFunc(r.Fulfilments, func(f Fulfilment) bool { return f.Type == t && !f.Partial })
 }
 
 // viewUntil is the end of r's latest viewing grant (zero: none).

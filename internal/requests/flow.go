@@ -491,6 +491,16 @@ func (s *Service) Delete(ctx context.Context, id int64, who Actor) ([]string, er
 			retention.OwnerRequest, r.Receipt)
 		if err != nil {
 			s.log.Error("data-subject deletion stopped", "request", r.Receipt, "camera", c, "done", len(ids), "err", err)
+			if len(ids) > 0 { // what went is attached, so a second call's receipts are not the only ones
+				e := s.row(ctx, ledger.RequestDecided, r, who, "deletion-partial", "삭제 중단 (파기 확인서 "+fmt.Sprint(len(ids))+"건)",
+					"receipts="+strings.Join(ids, ","), []Type{Deletion})
+				e.Cameras, e.From, e.To = sc.Cameras, sc.From, sc.To
+				if s.record(ctx, op, e) == nil {
+					r.Fulfilments = append(r.Fulfilments, Fulfilment{Type: Deletion, By: who.User, At: s.cfg.Clock.Now(),
+						Receipts: ids, Partial: true})
+					s.cfg.Store.Update(ctx, r)
+				}
+			}
 			return ids, errs.E(op, err)
 		}
 		if rc != nil {

@@ -440,8 +440,13 @@ func TestDeleteAndClose(t *testing.T) {
 	if _, err := e.svc.Delete(ctx, r.ID, park); !errs.Is(err, errs.Conflict) {
 		t.Fatalf("a deletion that fails: %v", err)
 	}
-	if got, _, _ := e.st.Get(ctx, r.ID); len(got.Fulfilments) != 1 {
-		t.Fatalf("a failed deletion counted as done: %+v", got.Fulfilments)
+	// What went (gate) is attached as partial; the type is not answered.
+	if got, _, _ := e.st.Get(ctx, r.ID); len(got.Fulfilments) != 2 || !got.Fulfilments[1].Partial ||
+		!slices.Equal(got.Fulfilments[1].Receipts, []string{"run-gate"}) {
+		t.Fatalf("a failed deletion's fulfilments: %+v", got.Fulfilments)
+	}
+	if _, err := e.svc.Close(ctx, r.ID, lee); errs.CodeOf(err) != "requests.unfulfilled" {
+		t.Fatalf("closed after a partial deletion: %v", err)
 	}
 	e.destroy.fail, e.destroy.calls = "", nil
 	ids, err := e.svc.Delete(ctx, r.ID, park)
@@ -463,7 +468,7 @@ func TestDeleteAndClose(t *testing.T) {
 		t.Fatalf("close: %+v %v", x, err)
 	}
 	got, _, _ := e.st.Get(ctx, r.ID)
-	if len(got.Fulfilments) != 2 || !slices.Equal(got.Fulfilments[1].Receipts, []string{"run-gate"}) {
+	if len(got.Fulfilments) != 3 || got.Fulfilments[2].Partial || !slices.Equal(got.Fulfilments[2].Receipts, []string{"run-gate"}) {
 		t.Fatalf("fulfilments %+v", got.Fulfilments)
 	}
 	// The grace counts from the closing.
@@ -478,7 +483,7 @@ func TestDeleteAndClose(t *testing.T) {
 		t.Fatalf("released %v", e.holds.released)
 	}
 	steps := e.led.steps(r.Receipt)
-	if !slices.Equal(steps, []string{"received", "identity", "postpone", "decision", "existence", "deletion", "close"}) {
+	if !slices.Equal(steps, []string{"received", "identity", "postpone", "decision", "existence", "deletion-partial", "deletion", "close"}) {
 		t.Fatalf("ledger steps %v", steps)
 	}
 	p, _, _ := e.st.Personal(ctx, r.ID)
