@@ -232,7 +232,7 @@ func (r *Renderer) graph(spec *Spec, W, H int, dir string) (*graph, error) {
 			return nil, err
 		}
 		size := max(14, H/28)
-		fmt.Fprintf(&f, "[%s]drawtext=fontfile=%s:textfile=%s:fontsize=%d:fontcolor=white@0.85:box=1:boxcolor=black@0.45:boxborderw=%d:x=w-tw-%d:y=h-th-%d[wm];\n",
+		fmt.Fprintf(&f, "[%s]drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=white@0.85:box=1:boxcolor=black@0.45:boxborderw=%d:x=w-tw-%d:y=h-th-%d[wm];\n",
 			prev, qf, qt, size, size/3, size, size)
 		prev = "wm"
 	}
