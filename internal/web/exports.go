@@ -122,6 +122,9 @@ func (s *Server) exportRequestOf(r *http.Request) (export.Request, error) {
 		}
 		cams = append(cams, access.Camera{ID: c.ID, Site: c.Site})
 	}
+	if err := s.zonesAllowExport(r, cams); err != nil {
+		return export.Request{}, err
+	}
 	code, ok := access.ParsePurpose(req.Purpose)
 	if !ok {
 		code = req.Purpose // the gate refuses it, and ledgers the refusal

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/mask"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/playback"
 )
@@ -38,6 +39,9 @@ type view struct {
 	h       *access.Handle
 	// transcode: H.265 converted to H.264 through ffmpeg (transcode.go).
 	transcode bool
+	// zones: the camera's privacy zones, masked through ffmpeg for a role
+	// that must not see them (zones.go).
+	zones []mask.Zone
 
 	mu   sync.Mutex
 	clip *playback.Clip // laid out on first use, then fixed: Range requests see one file
@@ -147,17 +151,28 @@ func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 		From: req.Start, To: req.End, Until: expires, Purpose: req.purpose(),
 		Object: fmt.Sprintf("%s %s – %s (MP4)", cam.ID, formatTime(req.Start, s.Zone()), formatTime(req.End, s.Zone())),
 	}
+	zones, err := s.zonesToMask(r, cam, access.Playback)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	transcode := s.needsTranscode(r.Context(), cam.ID, req.Start, req.End)
-	if transcode {
+	switch {
+	case zones != nil:
+		fr.Form, fr.Object = maskedPlayback, fr.Object+maskedSuffix
+	case transcode:
 		fr.Form, fr.Object = transcodedPlayback, fr.Object+transcodedSuffix
 	}
 	h, err := s.begin(r, fr)
+	if err == nil {
+		err = s.zonesHeld(h, cam.ID, zones)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID,
-		start: media.Time90k(req.Start), end: media.Time90k(req.End), expires: expires, transcode: transcode})
+		start: media.Time90k(req.Start), end: media.Time90k(req.End), expires: expires, transcode: transcode, zones: zones})
 }
 
 // createLive asks the gate for a live view and grants its stream URL.
@@ -173,16 +188,27 @@ func (s *Server) createLive(w http.ResponseWriter, r *http.Request) {
 		Way: access.WayLive, Cameras: []access.Camera{{ID: cam.ID, Site: cam.Site}},
 		Until: expires, Purpose: req.purpose(), Object: cam.ID + " 실시간 영상",
 	}
-	transcode := s.needsTranscode(r.Context(), cam.ID, s.clk.Now().Add(-time.Hour), s.clk.Now().Add(time.Hour))
-	if transcode {
-		fr.Form, fr.Object = transcodedLive, fr.Object+transcodedSuffix
-	}
-	h, err := s.begin(r, fr)
+	zones, err := s.zonesToMask(r, cam, access.LiveView)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, live: true, expires: expires, transcode: transcode})
+	transcode := s.needsTranscode(r.Context(), cam.ID, s.clk.Now().Add(-time.Hour), s.clk.Now().Add(time.Hour))
+	switch {
+	case zones != nil:
+		fr.Form, fr.Object = maskedLive, fr.Object+maskedSuffix
+	case transcode:
+		fr.Form, fr.Object = transcodedLive, fr.Object+transcodedSuffix
+	}
+	h, err := s.begin(r, fr)
+	if err == nil {
+		err = s.zonesHeld(h, cam.ID, zones)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, live: true, expires: expires, transcode: transcode, zones: zones})
 }
 
 // grant hands out the view URL of a granted access.
@@ -296,6 +322,10 @@ func (s *Server) servePlayback(w http.ResponseWriter, r *http.Request, v *view) 
 		h.Set("X-Gwanje-Gaps", strings.Join(gaps, ","))
 	}
 	h.Set("Content-Disposition", fmt.Sprintf("inline; filename=%q", v.camera+".mp4"))
+	if v.zones != nil {
+		s.serveMasked(w, r, v, c.Segments[0], rd)
+		return
+	}
 	if v.transcode {
 		s.serveTranscoded(w, r, rd)
 		return
@@ -313,8 +343,8 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 		return
 	}
 	defer sub.Close()
-	if v.transcode {
-		t, err := s.startTranscode(r.Context(), w)
+	if v.transcode && v.zones == nil {
+		t, err := s.startTranscode(r.Context(), w, true)
 		if err != nil {
 			s.fail(w, r, errs.E(op, errs.Unavailable, err))
 			return
@@ -359,6 +389,19 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, v *view) {
 				if err != nil {
 					s.fail(w, r, err)
 					return
+				}
+				if v.zones != nil {
+					// Masked from the first frame: ffmpeg starts once
+					// the picture's size is known.
+					t, stop, err := s.startMasked(r.Context(), w, true, v.zones, f.Frame.Params)
+					if err != nil {
+						s.fail(w, r, err)
+						return
+					}
+					defer stop()
+					w = t
+					flusher, _ = w.(http.Flusher)
+					w.Header().Set("X-Gwanje-Form", "masked")
 				}
 				w.Header().Set("Content-Type", "video/mp4")
 				w.Header().Set("Cache-Control", "no-store")

@@ -53,12 +53,20 @@ type transcoder struct {
 
 // startTranscode starts ffmpeg for one response; ctx ends it. The caller
 // writes the source MP4 (plain or fragmented) to the transcoder and then
-// calls finish.
-func (s *Server) startTranscode(ctx context.Context, w http.ResponseWriter) (*transcoder, error) {
-	cmd := exec.CommandContext(ctx, s.opt.Transcode, "-hide_banner", "-loglevel", "error", "-nostdin",
-		"-fflags", "+nobuffer", "-f", "mp4", "-i", "pipe:0",
-		"-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
+// calls finish. filter are arguments after the source's input (the
+// privacy zones' masking, zones.go). A live stream is read without
+// buffering, for latency; a playback is not: ffmpeg reading a whole MP4
+// from a pipe that way loses its last frames.
+func (s *Server) startTranscode(ctx context.Context, w http.ResponseWriter, live bool, filter ...string) (*transcoder, error) {
+	args := []string{"-hide_banner", "-loglevel", "error", "-nostdin"}
+	if live {
+		args = append(args, "-fflags", "+nobuffer")
+	}
+	args = append(args, "-f", "mp4", "-i", "pipe:0")
+	args = append(args, filter...)
+	args = append(args, "-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
 		"-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "pipe:3")
+	cmd := exec.CommandContext(ctx, s.opt.Transcode, args...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -123,7 +131,7 @@ func (s *Server) serveTranscoded(w http.ResponseWriter, r *http.Request, src io.
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	t, err := s.startTranscode(r.Context(), w)
+	t, err := s.startTranscode(r.Context(), w, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
