@@ -26,6 +26,7 @@ import (
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/policy"
+	"github.com/gwanje/gwanje/internal/provision"
 	"github.com/gwanje/gwanje/internal/registry"
 	"github.com/gwanje/gwanje/internal/requests"
 	"github.com/gwanje/gwanje/internal/seal"
@@ -51,6 +52,9 @@ type want struct {
 	// inside: the thing named is checked by the handler (a view token,
 	// an export job): the path names none, so 404 for everyone
 	inside bool
+	// hidden: the thing named is one a user without perm may not know
+	// of, so they get 404, not 403 (a provision)
+	hidden bool
 }
 
 func matrix(t0 time.Time) map[string]want {
@@ -159,6 +163,26 @@ func matrix(t0 time.Time) map[string]want {
 		"POST /api/policy/publish":   {perm: access.ManageRegistry, whole: true, path: "/api/policy/publish", body: map[string]string{}},
 		"GET /api/policy/sign":       {path: "/api/policy/sign?site=main"},
 		"GET /api/policy/form":       {path: "/api/policy/form"},
+		// Provisions (provisions.go): the routes need a session and the
+		// service decides. Provision 1 (a copy) and 2 and 3 are on cam-a,
+		// requested by "maker", a 관리책임자 of site-a outside the roles
+		// below: user-manager approves and produces 1, refuses 2 and
+		// cancels 3; to anyone without export or approve-provision on
+		// site-a a provision does not exist.
+		"GET /api/provisions":       {path: "/api/provisions", ok: 200},
+		"GET /api/provisions/bases": {path: "/api/provisions/bases", ok: 200},
+		"POST /api/provisions": {perm: access.Export, path: "/api/provisions", ok: 201,
+			body: map[string]any{"kind": "provide", "recipient": "구로경찰서", "letter": "수사-77", "purpose": "수사",
+				"basis": 7, "form": "copy", "period": "수사 종결 시까지", "cameras": []string{"cam-a"},
+				"from": t0, "to": t0.Add(5 * time.Second)}},
+		"GET /api/provisions/{pid}":          {perm: access.ApproveProvision, hidden: true, path: "/api/provisions/1", ok: 200},
+		"POST /api/provisions/{pid}/approve": {perm: access.ApproveProvision, hidden: true, path: "/api/provisions/1/approve", ok: 200},
+		"POST /api/provisions/{pid}/refuse": {perm: access.ApproveProvision, hidden: true, path: "/api/provisions/2/refuse", ok: 200,
+			body: map[string]string{"reason": "근거 부족"}},
+		"POST /api/provisions/{pid}/cancel": {perm: access.ApproveProvision, hidden: true, path: "/api/provisions/3/cancel", ok: 200,
+			body: map[string]string{"reason": "요청 철회"}},
+		"POST /api/provisions/{pid}/produce": {perm: access.Export, hidden: true, path: "/api/provisions/1/produce", ok: 200},
+		"GET /api/provisions/{pid}/package":  {perm: access.Export, hidden: true, path: "/api/provisions/1/package", ok: 200},
 	}
 }
 
@@ -191,16 +215,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 	gate := access.NewGate(svc, access.GateConfig{Footage: footageIndex{t0: t0, cams: &liveCameras{}}})
 	defer gate.Close()
 	reqs := matrixRequests(t, dir, clk, t0)
+	exporter := &export.Exporter{Source: mon.src, Key: export.NewKey(ed25519.NewKeyFromSeed(make([]byte, 32))), Now: clk.Now}
+	provs := matrixProvisions(t, dir, svc, gate, exporter, clk)
 	srv, err := New(Options{
 		Guard: AccessGuard{S: svc, Clock: clk}, Gate: gate, Acks: svc, Ledger: lg, Accounts: svc,
 		Cameras: fakeCameras{}, Footage: mon.src, Requests: reqs,
 		Alarms: mon.am, Health: mon.snapshot, Report: mon.report, Stills: mon.stills,
 		Metrics: mon.metrics, MetricsPerm: PermManageRegistry,
-		Retention: &fakeRetention{},
-		Admin:     matrixAdmin(t, dir, lg, clk),
-		Exporter:  &export.Exporter{Source: mon.src, Key: export.NewKey(ed25519.NewKeyFromSeed(make([]byte, 32)))},
-		ExportDir: filepath.Join(dir, "exports"),
-		Clock:     clk, Logger: quiet,
+		Retention:  &fakeRetention{},
+		Admin:      matrixAdmin(t, dir, lg, clk),
+		Exporter:   exporter,
+		ExportDir:  filepath.Join(dir, "exports"),
+		Provisions: provs,
+		Clock:      clk, Logger: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +277,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if _, _, err := svc.CreateUser(context.Background(), admin, "resettable", "resettable",
 		[]access.Grant{{Role: access.Staff, Sites: []string{"site-a"}}}); err != nil {
 		t.Fatal(err)
+	}
+	// The requester of the provisions, who cannot approve their own.
+	_, makerOTP, err := svc.CreateUser(context.Background(), admin, "maker", "maker",
+		[]access.Grant{{Role: access.Manager, Sites: []string{"site-a"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := svc.Login(context.Background(), "maker", makerOTP, "", local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ChangePassword(context.Background(), ms.Principal, makerOTP, pw); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err = svc.Login(context.Background(), "maker", pw, "", local); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := provs.Create(context.Background(), ms.Principal, provision.Input{Kind: provision.Provide,
+			Recipient: "구로경찰서", Letter: "수사-77", Purpose: "수사", Basis: 7, Form: provision.Copy, Period: "수사 종결 시까지",
+			Cameras: []string{"cam-a"}, From: t0, To: t0.Add(5 * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	_, oneTime, err := svc.CreateUser(context.Background(), admin, "fresh", "fresh",
 		[]access.Grant{{Role: access.Manager, Sites: []string{"*"}}})
@@ -338,6 +388,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				inScope := camera == "cam-a"
 				allowed := w.perm == 0 || access.DefaultPerms[role].Has(w.perm)
 				switch {
+				case !allowed && w.hidden:
+					if code != http.StatusNotFound {
+						t.Errorf("%s as %v: %d, want 404", name, role, code)
+					}
 				case !allowed:
 					if code != http.StatusForbidden {
 						t.Errorf("%s as %v: %d, want 403", name, role, code)
@@ -370,6 +424,18 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Errorf("matrix entry %q names no route", p)
 		}
 	}
+}
+
+// matrixProvisions is the provision service of the matrix's server.
+func matrixProvisions(t *testing.T, dir string, svc *access.Service, gate *access.Gate, ex *export.Exporter, clk clock.Clock) *provision.Service {
+	st, err := provision.OpenSQLite(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return provision.New(provision.Config{Store: st, Access: svc, Gate: gate, Holds: &fakeHolds{},
+		Camera:   func(id string) (string, bool) { c, ok := fakeCameras{}.Camera(id); return c.Site, ok },
+		Exporter: ex, Dir: filepath.Join(dir, "provisions"), Clock: clk, Logger: discardLogger()})
 }
 
 // matrixAdmin is the administrative part of the matrix's server: the
