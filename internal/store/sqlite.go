@@ -58,7 +58,19 @@ INSERT INTO meta (id, schema_version) VALUES (1, 1);
 // meta.schema_version: indexLegacy reads it. A later migration also sets
 // meta.schema_version, so a gwanje of before the convention refuses the
 // file rather than misread it.
-var indexMigrations = []string{schema, summarySchema}
+var indexMigrations = []string{schema, summarySchema, spanIndex}
+
+// spanIndex is migration 3: the (camera, start_90k) index becomes one that
+// also holds what ListSpans returns, so listing a day's recorded spans
+// reads only the index. A closed segment's row holds its frame index
+// (about 7.8 KiB for a minute at 25 fps), so SQLite keeps about one row
+// per 4 KiB page: the home page's 240 listings of a day read a gigabyte of
+// pages before (docs/benchmarks.md).
+const spanIndex = `
+CREATE INDEX segment_camera_span ON segment (camera, start_90k, end_90k, state, discontinuity, codec, frames, file_bytes, key_id);
+DROP INDEX segment_camera_start;
+UPDATE meta SET schema_version = 3;
+`
 
 // summarySchema is migration 2: camera_summary keeps each camera's row
 // count, bytes and newest end in step with the segment table by triggers,
@@ -306,10 +318,12 @@ const listCamera = `SELECT ` + rowCols + ` FROM segment
 	ORDER BY camera, start_90k`
 
 // spanCols are rowCols without what a listing of recorded spans never
-// needs (sealed parameters, wrapped key, hash, frame index: about 7 KiB a
-// minute of 25 fps video), read as NULL.
+// needs (sealed parameters, wrapped key, hash, frame index: about 7.8 KiB
+// a minute of 25 fps video; key frame and media byte counts), read as NULL
+// or 0: the columns of the segment_camera_span index, so a listing reads
+// the index alone.
 const spanCols = `id, camera, state, start_90k, end_90k, discontinuity, codec, NULL, key_id, NULL,
-	frames, key_frames, media_bytes, file_bytes, NULL, NULL`
+	frames, 0, 0, file_bytes, NULL, NULL`
 
 // listSpans is ListSpans: listCamera's rows with spanCols.
 const listSpans = `SELECT ` + spanCols + ` FROM segment
@@ -318,7 +332,8 @@ const listSpans = `SELECT ` + spanCols + ` FROM segment
 	ORDER BY camera, start_90k`
 
 // ListSpans is List of one camera without the rows' sealed parameters,
-// wrapped keys, hashes and frame indexes (nil): what Store.Segments needs.
+// wrapped keys, hashes and frame indexes (nil), key frame counts and media
+// byte counts (0): what Store.Segments needs, from the index alone.
 // The home page lists a day of every camera through it: with the frame
 // indexes that was 1.8 GB read per page at 240 cameras (docs/benchmarks.md).
 func (x *SQLiteIndex) ListSpans(ctx context.Context, camera string, start, end int64) ([]Row, error) {
