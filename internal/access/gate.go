@@ -96,8 +96,10 @@ type FootageRequest struct {
 	Party, LegalBasis, Form, Period string
 	// Kind is the ledger row's kind when the access serves a provision
 	// (internal/provision): ledger.Provision (제3자 제공) or ledger.Use
-	// (목적 외 이용), for an export or an on-site viewing. Zero: the way's
-	// own kind. Any other kind is refused.
+	// (목적 외 이용), for an export or an on-site viewing; or
+	// ledger.SubjectCopy (사본 교부, 구분 열람) for the export of a data
+	// subject's copy (purpose subject, Request set). Zero: the way's own
+	// kind. Any other kind is refused.
 	Kind ledger.Kind
 }
 
@@ -239,8 +241,11 @@ func (g *Gate) Begin(ctx context.Context, p *Principal, req FootageRequest) (*Ha
 	if !req.Way.valid() || len(req.Cameras) == 0 {
 		return nil, errs.Errorf(op, errs.Internal, "footage request without a way or a camera")
 	}
-	if req.Kind != ledger.KindInvalid && req.Kind != ledger.Provision && req.Kind != ledger.Use {
-		return nil, errs.Errorf(op, errs.Internal, "footage request of ledger kind %s: only a provision's kinds may be given", req.Kind)
+	switch {
+	case req.Kind == ledger.KindInvalid, req.Kind == ledger.Provision, req.Kind == ledger.Use:
+	case req.Kind == ledger.SubjectCopy && req.Way == WayExport && req.Purpose.Code == "subject" && req.Request != "":
+	default:
+		return nil, errs.Errorf(op, errs.Internal, "footage request of ledger kind %s: only a provision's kinds, or a data subject's copy of an export for their request, may be given", req.Kind)
 	}
 	if p == nil || !p.Active {
 		return nil, errs.Errorf(op, errs.Unauthorized, "not logged in")

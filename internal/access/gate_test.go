@@ -348,3 +348,36 @@ func must(err error) {
 		panic(err)
 	}
 }
+
+// A data subject's copy is ledgered as 사본 교부 (구분 열람) only for an
+// export with purpose subject and a request number; the kind cannot be
+// claimed for anything else.
+func TestGateSubjectCopyKindOnlyForASubjectsExport(t *testing.T) {
+	e := newEnv(t, nil)
+	_, p := e.addUser(t, "jung", Grant{Role: Manager, Sites: []string{"guro"}})
+	g := newGate(e, Rooms{})
+	base := playback(Purpose{Code: "subject", Reason: "열람등 요구"})
+	base.Way, base.Kind, base.Request = WayExport, ledger.SubjectCopy, "2026-0007-K3QX"
+	h, err := g.Begin(context.Background(), p, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if got := e.entries(t, ledger.SubjectCopy); len(got) != 1 || got[0].Kind.Category() != ledger.CatView || got[0].Ref != base.Request {
+		t.Fatalf("subject copy rows %+v", got)
+	}
+	for name, mut := range map[string]func(*FootageRequest){
+		"playback":   func(r *FootageRequest) { r.Way = WayPlayback },
+		"no request": func(r *FootageRequest) { r.Request = "" },
+		"incident":   func(r *FootageRequest) { r.Purpose.Code = "incident" },
+	} {
+		r := base
+		mut(&r)
+		if _, err := g.Begin(context.Background(), p, r); err == nil {
+			t.Errorf("%s: kind subject-copy accepted", name)
+		}
+	}
+	if got := e.entries(t, ledger.SubjectCopy); len(got) != 1 {
+		t.Fatalf("refused claims were ledgered as copies: %+v", got)
+	}
+}

@@ -92,7 +92,8 @@ type Request struct {
 	// approval.
 	RequestedBy, ApprovedBy string
 	// Kind is the ledger row's kind for a provision: ledger.Provision
-	// (제공) or ledger.Use (이용); zero: 반출 (access.FootageRequest.Kind).
+	// (제공) or ledger.Use (이용), or ledger.SubjectCopy (사본 교부, 구분 열람)
+	// for a data subject's copy; zero: 반출 (access.FootageRequest.Kind).
 	Kind ledger.Kind
 	// Progress, when set, is told how far the clips are written (job.go).
 	Progress Progress

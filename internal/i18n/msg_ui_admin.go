@@ -54,6 +54,7 @@ func init() {
 		"ledger.kind.hold":              {"보존 조치", "Hold"},
 		"ledger.kind.sign-off":          {"관리책임자 확인", "Manager's sign-off"},
 		"ledger.kind.key-rotation":      {"서명키 교체", "Signing key rotation"},
+		"ledger.kind.subject-copy":      {"사본 교부(정보주체 열람)", "Copy to the data subject"},
 		"ledger.damage.edited":          {"변조", "edited"},
 		"ledger.damage.missing":         {"삭제", "missing"},
 		"ledger.damage.inserted":        {"삽입", "inserted"},

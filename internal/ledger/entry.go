@@ -42,6 +42,7 @@ const (
 	Hold                         // 보존 조치: a hold placed on footage or released
 	SignOff                      // 관리책임자 확인: the manager's periodic sign-off of the 관리대장
 	KeyRotation                  // 서명키 교체: the checkpoint signing key was replaced (docs/design/ledger.md)
+	SubjectCopy                  // 사본 교부: a (masked) copy given to a data subject answering their 열람 request
 	kindEnd                      // keep last
 )
 
@@ -70,6 +71,7 @@ var kindInfo = [...]struct {
 	Hold:             {"hold", "보존 조치", ""},
 	SignOff:          {"sign-off", "관리책임자 확인", ""},
 	KeyRotation:      {"key-rotation", "서명키 교체", ""},
+	SubjectCopy:      {"subject-copy", "사본 교부(정보주체 열람)", CatView},
 }
 
 // Category is the 구분 column of the official 관리대장: 이용, 제공, 열람 or 파기.

@@ -34,7 +34,10 @@ func (s *Service) CopyExport(ctx context.Context, id int64, who Actor) (export.R
 	sc := scopeOf(r, View)
 	req := export.Request{From: sc.From, To: sc.To, Recipient: party(p, have),
 		Purpose:    access.Purpose{Code: "subject", Reason: "열람등 요구 " + r.Receipt + " 마스킹 사본"},
-		LegalBasis: BasisView, Letter: r.Receipt, Form: "마스킹 사본 (정보주체 열람)", RequestedBy: who.User}
+		LegalBasis: BasisView, Letter: r.Receipt, Form: "마스킹 사본 (정보주체 열람)", RequestedBy: who.User,
+		// The copy answers the person's 열람: its row is 구분 열람, not the
+		// 반출 (이용) an export of the institution's own is.
+		Kind: ledger.SubjectCopy}
 	for _, c := range sc.Cameras {
 		req.Cameras = append(req.Cameras, access.Camera{ID: c, Site: r.Site})
 	}

@@ -183,6 +183,9 @@ func (s *Service) Lookup(ctx context.Context, receipt, phone string, client neti
 	var r Request
 	var ok bool
 	var err error
+	// Read over the phone or copied by hand: lower case and stray spaces
+	// are the same number.
+	receipt = strings.ToUpper(strings.TrimSpace(receipt))
 	if ValidReceipt(receipt) {
 		if r, ok, err = s.cfg.Store.ByReceipt(ctx, receipt); err != nil {
 			return Status{}, errs.E(op, err)

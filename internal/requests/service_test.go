@@ -175,6 +175,9 @@ func TestLookupRevealsNothing(t *testing.T) {
 	if err != nil || st.Receipt != r.Receipt || st.State != requests.Received || !st.Due.Equal(r.Due) {
 		t.Fatalf("lookup with the right phone: %+v %v", st, err)
 	}
+	if low, err := e.svc.Lookup(ctx, " "+strings.ToLower(r.Receipt)+" ", "010-2222-3333", client); err != nil || low.Receipt != r.Receipt {
+		t.Fatalf("lookup of the receipt in lower case: %+v %v", low, err)
+	}
 	wrong, err1 := e.svc.Lookup(ctx, r.Receipt, "010-9999-9999", client)
 	none, err2 := e.svc.Lookup(ctx, "2026-0999-ABCD", "010-2222-3333", client)
 	bad, err3 := e.svc.Lookup(ctx, "not a number", "010-2222-3333", client)

@@ -279,8 +279,12 @@ func TestRequestMaskedCopy(t *testing.T) {
 		len(m.Clips) != 1 || m.Clips[0].Masked == nil || m.Clips[0].Masked.Reviewer != "mgr" || m.Recipient != "정보주체 본인" {
 		t.Fatalf("manifest %+v", m)
 	}
-	rows := fh.ledger(ledger.Export)
-	if len(rows) != 1 || rows[0].Ref != fh.receipt || rows[0].PurposeCategory != "정보주체 열람" || rows[0].Party != "정보주체 본인" ||
+	// The copy is the person's 열람 (사본 교부), not a 반출 (이용).
+	if rows := fh.ledger(ledger.Export); len(rows) != 0 {
+		t.Fatalf("a data subject's copy ledgered as 반출: %+v", rows)
+	}
+	rows := fh.ledger(ledger.SubjectCopy)
+	if len(rows) != 1 || rows[0].Kind.Category() != ledger.CatView || rows[0].Ref != fh.receipt || rows[0].PurposeCategory != "정보주체 열람" || rows[0].Party != "정보주체 본인" ||
 		!strings.Contains(rows[0].Object, "마스킹") {
 		t.Fatalf("export rows %+v", rows)
 	}
