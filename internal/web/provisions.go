@@ -251,6 +251,17 @@ func (s *Server) produceProvision(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// A third party watches a viewing: its cameras' privacy zones are
+	// masked whoever produces it (zonesForOutsiders), refused before the
+	// provision's row when they cannot be.
+	if pv, err := s.opt.Provisions.Get(r.Context(), ap, id); err == nil && pv.Form == provision.Viewing {
+		for _, c := range pv.Cameras {
+			if _, err := s.zonesForOutsiders(c); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+	}
 	res, err := s.opt.Provisions.Produce(r.Context(), ap, id)
 	if err != nil {
 		s.fail(w, r, err)
@@ -268,8 +279,15 @@ func (s *Server) produceProvision(w http.ResponseWriter, r *http.Request) {
 	// row's 형태 stays 현장 열람 (the conversion is the display's).
 	var vs []*view
 	for _, c := range x.Cameras {
+		zones, err := s.zonesForOutsiders(c)
+		if err != nil { // ffmpeg went since the check above: nothing is shown
+			res.View.Close()
+			s.fail(w, r, err)
+			return
+		}
 		vs = append(vs, &view{token: newToken(), session: principal(r).Session, camera: c, start: media.Time90k(x.From),
-			end: media.Time90k(x.To), expires: expires, h: res.View, transcode: s.needsTranscode(r.Context(), c, x.From, x.To)})
+			end: media.Time90k(x.To), expires: expires, h: res.View, transcode: s.needsTranscode(r.Context(), c, x.From, x.To),
+			zones: zones})
 	}
 	s.mu.Lock()
 	s.sweepLocked()

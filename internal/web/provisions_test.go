@@ -37,9 +37,19 @@ func (f *fakeHolds) ReleaseOwned(_ context.Context, _ retention.Owner, ref, _ st
 // are managers of site-a, kim-b of site-b.
 func provisionHarness(t *testing.T) (*harness, *export.Key, *fakeHolds) {
 	t.Helper()
+	return provisionHarnessWith(t, nil)
+}
+
+// provisionHarnessWith is provisionHarness with pre run on the options
+// first (cameras with privacy zones, no ffmpeg...).
+func provisionHarnessWith(t *testing.T, pre func(*Options)) (*harness, *export.Key, *fakeHolds) {
+	t.Helper()
 	key := export.NewKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, 32)))
 	holds := &fakeHolds{}
 	h := newHarnessWith(t, 1, func(o *Options) {
+		if pre != nil {
+			pre(o)
+		}
 		st, err := provision.OpenSQLite(context.Background(), t.TempDir())
 		if err != nil {
 			t.Fatal(err)

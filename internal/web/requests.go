@@ -697,8 +697,19 @@ func (s *Server) createRequestView(w http.ResponseWriter, r *http.Request) {
 		expires = fr.Until
 	}
 	fr.Until = expires
+	// The data subject watches: the camera's privacy zones are masked
+	// whoever shows the footage (zonesForOutsiders), refused before the
+	// row when they cannot be.
+	zones, err := s.zonesForOutsiders(cam.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	transcode := s.needsTranscode(r.Context(), cam.ID, b.Start, b.End)
-	if transcode {
+	switch {
+	case zones != nil:
+		fr.Form, fr.Object = fr.Form+" · 마스킹", fr.Object+maskedSuffix
+	case transcode:
 		fr.Form, fr.Object = fr.Form+" · "+transcodedPlayback, fr.Object+transcodedSuffix
 	}
 	h, err := s.begin(r, fr)
@@ -708,7 +719,7 @@ func (s *Server) createRequestView(w http.ResponseWriter, r *http.Request) {
 	}
 	s.opt.Requests.Track(x.Receipt, h)
 	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID,
-		start: media.Time90k(b.Start), end: media.Time90k(b.End), expires: expires, transcode: transcode})
+		start: media.Time90k(b.Start), end: media.Time90k(b.End), expires: expires, transcode: transcode, zones: zones})
 }
 
 // createRequestStillView is a still frame (of a scheduled check) under a

@@ -159,3 +159,21 @@ func (s *Server) serveMasked(w http.ResponseWriter, r *http.Request, v *view, se
 	}
 	stop()
 }
+
+// zonesForOutsiders returns the zones to mask in a view that someone from
+// outside the institution watches: the data subject at an on-site 열람 of
+// their request, or a third party at a provision's 현장 열람. Their zones
+// are masked whoever shows them — a 관리책임자 included —, since the
+// viewer is not the one who may check where the zones lie (decision 54).
+// An error when there are zones and this server cannot mask (no ffmpeg).
+func (s *Server) zonesForOutsiders(camera string) ([]mask.Zone, error) {
+	zones := s.privacyZones(camera)
+	if len(zones) == 0 {
+		return nil, nil
+	}
+	if s.opt.Transcode == "" {
+		return nil, errs.E("web.zones", errs.Unavailable, errs.Code("zones.ffmpeg"), errs.Params{"camera": camera},
+			"the camera's privacy zones must be masked for an outside viewer and ffmpeg is not installed")
+	}
+	return zones, nil
+}
