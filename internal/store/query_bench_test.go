@@ -51,10 +51,16 @@ func BenchmarkIndexQuery(b *testing.B) {
 		n := 0
 		for rows.Next() {
 			var err error
-			if summary {
+			switch {
+			case summary:
 				var c CameraSummary
 				err = rows.Scan(&c.Camera, &c.Oldest, &c.Newest, &c.Segments, &c.Bytes)
-			} else {
+			case q == listSpans:
+				var r Row
+				var state, disc, codec int
+				var key sql.RawBytes
+				err = rows.Scan(&r.ID, &state, &r.Start, &r.End, &disc, &codec, &key, &r.Frames, &r.FileBytes)
+			default:
 				_, err = scanRow(rows)
 			}
 			if err != nil {
