@@ -188,6 +188,8 @@
   }
 
   const download = document.getElementById("maskui-download");
+  const state = { cameras, package: null }; // for the face proposals and the tests
+  window.gw.maskui = state;
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     showError(null);
@@ -221,6 +223,7 @@
       const m = cd.match(/filename="([^"]+)"/);
       if (download.href) URL.revokeObjectURL(download.href);
       download.href = URL.createObjectURL(blob);
+      state.package = blob;
       download.download = m ? m[1] : "copy.zip";
       document.getElementById("maskui-done").hidden = false;
       download.focus();
@@ -230,5 +233,4 @@
     document.getElementById("maskui-busy").hidden = true;
     buttons.forEach((b) => { b.disabled = false; });
   });
-  window.gw.maskui = { cameras }; // for the face proposals and the tests
 })();
