@@ -2,10 +2,8 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
@@ -179,14 +177,5 @@ func (s *Server) exportJobPackage(w http.ResponseWriter, r *http.Request, js *ex
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		s.fail(w, r, errs.E("web.exportJobPackage", errs.IO, err))
-		return
-	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", m.ID+".zip"))
-	w.Header().Set("X-Gwanje-Ledger-Seq", strconv.FormatUint(m.LedgerSeq, 10))
-	w.Header().Set("Cache-Control", "no-store")
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	s.sendPackage(w, r, "web.exportJobPackage", f, m.ID+".zip", m.LedgerSeq)
 }

@@ -65,23 +65,38 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.sendWrittenPackage(w, r, op, path, m)
+}
+
+// sendWrittenPackage sends the package just written at path (made under
+// m) and unlinks it: the open file is what is served, so nothing is left
+// in the directory whenever the client finishes reading.
+func (s *Server) sendWrittenPackage(w http.ResponseWriter, r *http.Request, op string, path string, m *export.Manifest) {
 	f, err := os.Open(path)
 	if err != nil {
 		s.fail(w, r, errs.E(op, errs.IO, err))
 		return
 	}
 	defer f.Close()
-	// The open file is what is served: the name goes now, so nothing is
-	// left in the directory whenever the client finishes reading.
 	os.Remove(path)
+	s.sendPackage(w, r, op, f, m.ID+".zip", m.LedgerSeq)
+}
+
+// sendPackage sends an evidence package (ZIP) read from f as an
+// attachment named name, with the ledger row it was made under (seq 0:
+// none named). Footage is private: never cached.
+func (s *Server) sendPackage(w http.ResponseWriter, r *http.Request, op string, f *os.File, name string, seq uint64) {
 	fi, err := f.Stat()
 	if err != nil {
 		s.fail(w, r, errs.E(op, errs.IO, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", m.ID+".zip"))
-	w.Header().Set("X-Gwanje-Ledger-Seq", strconv.FormatUint(m.LedgerSeq, 10))
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
+	if seq != 0 {
+		w.Header().Set("X-Gwanje-Ledger-Seq", strconv.FormatUint(seq, 10))
+	}
+	w.Header().Set("Cache-Control", "no-store")
 	http.ServeContent(w, r, "", fi.ModTime(), f)
 }
 

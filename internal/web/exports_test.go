@@ -32,7 +32,7 @@ func TestExportRoute(t *testing.T) {
 	resp := h.do("POST", "/api/cameras/cam-a/exports", "kim", body)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" || resp.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
 	}
 	v, err := export.Verify(bytes.NewReader(b), int64(len(b)), export.Trust{PublicKey: key.Public()})

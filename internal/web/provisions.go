@@ -320,13 +320,6 @@ func (s *Server) provisionPackage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		s.fail(w, r, errs.E(op, errs.IO, err))
-		return
-	}
 	s.log.Info("provision package downloaded", "provision", id, "by", ap.Name)
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", name))
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	s.sendPackage(w, r, op, f, name, 0)
 }

@@ -850,20 +850,5 @@ func (s *Server) requestCopy(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		s.fail(w, r, errs.E(op, errs.IO, err))
-		return
-	}
-	defer f.Close()
-	os.Remove(path)
-	fi, err := f.Stat()
-	if err != nil {
-		s.fail(w, r, errs.E(op, errs.IO, err))
-		return
-	}
-	w.Header().Set("Content-Type", "application/zip")
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", m.ID+".zip"))
-	w.Header().Set("X-Gwanje-Ledger-Seq", strconv.FormatUint(m.LedgerSeq, 10))
-	http.ServeContent(w, r, "", fi.ModTime(), f)
+	s.sendWrittenPackage(w, r, op, path, m)
 }
