@@ -2,11 +2,18 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/mask"
+	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/playback"
 	"github.com/gwanje/gwanje/internal/requests"
 )
 
@@ -110,4 +117,103 @@ func viewScope(x requests.Request) (cams []string, from, to time.Time) {
 		}
 	}
 	return
+}
+
+// maskUIRoutes are the editor's own API: the face proposals.
+func (s *Server) maskUIRoutes() []route {
+	if s.opt.Requests == nil || s.opt.Gate == nil || s.opt.Footage == nil {
+		return nil
+	}
+	return []route{{pattern: "POST /api/requests/{rid}/faces", rule: rulePerm, perm: PermHandleRequests,
+		h: http.HandlerFunc(s.requestFaces)}}
+}
+
+// faceRate is how many frames a second the proposals examine.
+const faceRate = 2
+
+// requestFaces proposes face regions on one camera of the request's
+// viewing: {"camera": id} → {"regions": [mask regions, seconds from the
+// clip's first frame]}. The footage is read like the viewing's playback:
+// through the request's viewing grant and the gate (a 관리대장 row with the
+// request's number, its object saying what for, before any footage is
+// read), into a private temporary file removed at the end; pigo
+// (mask.Renderer.Faces) looks at it. Only rectangles leave: they are a
+// reviewer's starting point, never the only check.
+func (s *Server) requestFaces(w http.ResponseWriter, r *http.Request) {
+	const op = "web.requestFaces"
+	x, err := s.staffRequest(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var b struct {
+		Camera string `json:"camera"`
+	}
+	if err := decodeBody(r, 1<<10, &b); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	_, from, to := viewScope(x)
+	cam, ok := s.opt.Cameras.Camera(b.Camera)
+	if !ok {
+		cam = CameraInfo{ID: b.Camera}
+	}
+	ap, err := nativeOf(principal(r))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	object := fmt.Sprintf("%s %s – %s (얼굴 후보 탐지)", cam.ID, formatTime(from, s.Zone()), formatTime(to, s.Zone()))
+	fr, err := s.opt.Requests.ViewAccess(r.Context(), x.ID, access.WayPlayback, access.Camera{ID: cam.ID, Site: cam.Site},
+		from, to, object, actorOf(r), ap.Client.String())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	fr.Form += " · 얼굴 후보 탐지"
+	h, err := s.begin(r, fr)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer h.Close()
+	s.opt.Requests.Track(x.Receipt, h)
+	ctx := h.Context()
+	c, err := playback.Build(ctx, s.opt.Footage, cam.ID, media.Time90k(from), media.Time90k(to))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	dir, err := os.MkdirTemp("", "gwanje-faces-")
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.IO, err))
+		return
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "clip.mp4")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.IO, err))
+		return
+	}
+	rd := c.NewReader(ctx)
+	_, err = io.Copy(f, rd)
+	rd.Close()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.fail(w, r, errs.E(op, errs.IO, err))
+		return
+	}
+	ps, err := (&mask.Renderer{FFmpeg: s.opt.Transcode}).Faces(ctx, path, mask.FaceOptions{Rate: faceRate})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	regions := []mask.Region{}
+	for i, p := range ps {
+		regions = append(regions, p.Region(fmt.Sprintf("얼굴 후보 %d", i+1), faceRate))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": regions, "ledger_seq": h.Seq()})
 }

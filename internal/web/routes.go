@@ -69,6 +69,7 @@ func (s *Server) routes() []route {
 	rt = append(rt, s.requestRoutes()...)
 	rt = append(rt, s.provisionRoutes()...)
 	rt = append(rt, s.requestPageRoutes()...)
+	rt = append(rt, s.maskUIRoutes()...)
 	if s.opt.Policy != nil {
 		for _, p := range []string{"GET /policy", "GET /policy.md", "GET /policy.pdf", "GET /policy/versions", "GET /policy/versions/{n}"} {
 			rt = append(rt, route{pattern: p, rule: rulePublic, h: s.opt.Policy})

@@ -19,7 +19,8 @@ import (
 
 // TestMaskEditorBrowser: a request whose 열람 is granted and whose
 // viewing runs; on its masking editor the reviewer loads cam-1's footage
-// (the viewing grant's playback, through the gate), draws a rectangle over
+// (the viewing grant's playback, through the gate), asks for face
+// proposals, draws a rectangle over
 // the picture with the mouse, sets its end with "to here", and submits.
 // The package the page offers verifies with export.Verify, its clip is
 // masked with the drawn region (relative to the picture, as drawn) and
@@ -67,6 +68,17 @@ func TestMaskEditorBrowser(t *testing.T) {
 	// The footage, through the viewing grant.
 	b.do(chromedp.Click(chromedp.CSS(`fieldset[data-camera="cam-1"] .mask-load`)))
 	b.wait("the footage", `document.querySelector('fieldset[data-camera="cam-1"] video').readyState >= 2`, 30*time.Second)
+
+	// Face proposals (the fixture's test pattern has none to speak of):
+	// the page says how many and that they are only a start; any proposal
+	// is deleted here, so that the copy holds the drawn region alone.
+	b.do(chromedp.Click(chromedp.CSS(`fieldset[data-camera="cam-1"] .mask-faces`)))
+	b.wait("the proposals", `document.querySelector('fieldset[data-camera="cam-1"] .mask-faces-note') || !document.getElementById("error").hidden`, 60*time.Second)
+	if msg := eval[string](b, `document.getElementById("error").hidden ? "" : document.getElementById("error").textContent`); msg != "" {
+		t.Fatalf("face proposals refused: %s", msg)
+	}
+	b.check("maskui-faces")
+	b.do(chromedp.Evaluate[chromedp.Void](`(() => { let d; while ((d = document.querySelector('tr.mask-region.proposed .delete'))) d.click(); })()`))
 
 	// Drag from 20 %, 30 % to 50 %, 70 % of the picture.
 	pos := eval[[]float64](b, `(() => {
@@ -122,6 +134,9 @@ func TestMaskEditorBrowser(t *testing.T) {
 	near := func(a, b float64) bool { return math.Abs(a-b) < 0.01 }
 	if r := mk.Regions[0]; !near(r.X, 0.2) || !near(r.Y, 0.3) || !near(r.W, 0.3) || !near(r.H, 0.4) || r.From != 0 || !near(r.To, 3) {
 		t.Errorf("the region in the manifest is not the one drawn: %+v", r)
+	}
+	if rows := g.rowsOf(t, ledger.Playback); len(rows) != 2 || rows[0].Ref != req.Receipt || rows[1].Ref != req.Receipt {
+		t.Errorf("the viewing's and the proposals' rows: %+v", rows)
 	}
 	if rows := g.rowsOf(t, ledger.SubjectCopy); len(rows) != 1 || rows[0].Ref != req.Receipt || rows[0].Seq != mf.LedgerSeq {
 		t.Errorf("the copy's 관리대장 rows: %+v (manifest seq %d)", rows, mf.LedgerSeq)

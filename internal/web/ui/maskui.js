@@ -103,6 +103,30 @@
       add(r);
     });
     fs.querySelector(".mask-add").addEventListener("click", () => add({ x: 0.4, y: 0.4, w: 0.2, h: 0.2 }));
+    // Face proposals (pigo, on the server, through the gate): dashed boxes
+    // the reviewer accepts or deletes one by one.
+    const faces = fs.querySelector(".mask-faces");
+    faces?.addEventListener("click", async () => {
+      faces.disabled = true;
+      showError(null);
+      const label = faces.textContent;
+      faces.textContent = T("ui.js.maskui.faces_busy");
+      try {
+        const ans = await api("POST", base + "/faces", { camera: cam.id });
+        for (const g of ans.regions) {
+          add({ x: g.x, y: g.y, w: g.w, h: g.h }, { from: g.from, to: g.to, proposed: true });
+        }
+        fs.querySelector(".mask-faces-note")?.remove();
+        const note = document.createElement("p");
+        note.className = "hint mask-faces-note";
+        note.textContent = T("ui.js.maskui.faces_n", { n: ans.regions.length });
+        faces.parentElement.after(note);
+      } catch (err) {
+        showError(err);
+      }
+      faces.textContent = label;
+      faces.disabled = false;
+    });
 
     function add(r, opts) {
       const from = opts?.from ?? now();
