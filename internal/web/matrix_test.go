@@ -143,6 +143,8 @@ func matrix(t0 time.Time) map[string]want {
 			path: "/api/requests/1/notice?kind=answer&answer=%EC%97%B4%EB%9E%8C&when=a&where=b"},
 		"POST /api/requests/{rid}/copy": {perm: access.HandleRequests, path: "/api/requests/1/copy",
 			body: map[string]any{"specs": map[string]any{"cam-a": map[string]string{"style": "blur"}}}},
+		"POST /api/requests/{rid}/faces": {perm: access.HandleRequests, path: "/api/requests/1/faces",
+			body: map[string]any{"camera": "cam-a"}},
 		"POST /api/cameras/{id}/holds": {perm: access.HandleRequests, scoped: true, path: "/api/cameras/{id}/holds",
 			body: map[string]any{"from": t0, "to": t0.Add(time.Hour), "reason": "수사 협조"}, ok: 201},
 		"POST /api/cameras/{id}/holds/{hold}/release": {perm: access.HandleRequests, scoped: true,
