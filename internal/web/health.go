@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gwanje/gwanje/internal/mask"
 	"io"
 	"net/http"
 	"strconv"
@@ -233,22 +234,38 @@ func (s *Server) createStillView(w http.ResponseWriter, r *http.Request) {
 	expires := s.clk.Now().Add(s.opt.ViewTTL)
 	req.From, req.To, req.Until = st.RecordedAt, st.RecordedAt, expires
 	req.Object = fmt.Sprintf("%s 정지화상 %d (%s, JPEG)", cam.ID, st.ID, formatTime(st.RecordedAt, s.Zone()))
+	// A camera's privacy zones are hidden in its stills as in its footage
+	// (decision 53), filled in Go: no ffmpeg is needed.
+	var zones []mask.Zone
+	if z := s.privacyZones(cam.ID); len(z) > 0 && !s.seesZones(r, access.Playback, cam.Site) {
+		zones = z
+		req.Form, req.Object = maskedStill, req.Object+maskedSuffix
+	}
 	h, err := s.begin(r, req)
+	if err == nil {
+		err = s.zonesHeld(h, cam.ID, zones)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, still: st.ID, expires: expires})
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, still: st.ID, expires: expires, zones: zones})
 }
 
 // serveStill serves a granted still's picture.
 func (s *Server) serveStill(w http.ResponseWriter, r *http.Request, v *view) {
 	st, img, err := s.opt.Stills.Image(v.h.Context(), v.still)
+	if err == nil && v.zones != nil {
+		img, err = mask.FillJPEG(img, v.zones)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	h := w.Header()
+	if v.zones != nil {
+		h.Set("X-Gwanje-Form", "masked")
+	}
 	h.Set("Content-Type", "image/jpeg")
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Gwanje-Recorded", st.RecordedAt.UTC().Format(time.RFC3339Nano))

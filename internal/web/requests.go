@@ -767,13 +767,21 @@ func (s *Server) createRequestStillView(w http.ResponseWriter, r *http.Request) 
 		expires = fr.Until
 	}
 	fr.Until = expires
+	// The data subject watches: the zones are hidden whoever shows the
+	// still (decision 54), filled in Go.
+	zones := s.privacyZones(cam.ID)
+	if len(zones) > 0 {
+		fr.Form, fr.Object = fr.Form+" · 마스킹", fr.Object+maskedSuffix
+	} else {
+		zones = nil
+	}
 	h, err := s.begin(r, fr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	s.opt.Requests.Track(x.Receipt, h)
-	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, still: st.ID, expires: expires})
+	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID, still: st.ID, expires: expires, zones: zones})
 }
 
 // deleteRequestFootage deletes the request's range on each of its

@@ -31,6 +31,7 @@ type ZoneCameras interface {
 const (
 	maskedPlayback = "재생 열람(마스킹)"
 	maskedLive     = "실시간 열람(마스킹)"
+	maskedStill    = "정지화상 열람(마스킹)"
 	maskedSuffix   = " (보호 구역 마스킹)"
 )
 
