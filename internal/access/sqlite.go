@@ -117,14 +117,6 @@ func scanAccount(row interface{ Scan(...any) error }) (*Account, error) {
 	return &a, nil
 }
 
-// ioErr wraps a storage error, keeping nil nil.
-func ioErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return errs.E(op, errs.IO, err)
-}
-
 func ns(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
@@ -179,13 +171,13 @@ func (s *sqliteStore) loadGrants(ctx context.Context, a *Account) error {
 		g.ValidFrom, g.ValidUntil = ns(from), ns(until)
 		a.Grants = append(a.Grants, g)
 	}
-	return ioErr("access.grants", rows.Err())
+	return sqlitedb.Err("access.grants", rows.Err())
 }
 
 func (s *sqliteStore) CountAccounts(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM account`).Scan(&n)
-	return n, ioErr("access.count", err)
+	return n, sqlitedb.Err("access.count", err)
 }
 
 func (s *sqliteStore) Accounts(ctx context.Context) ([]User, error) {
@@ -231,7 +223,7 @@ func (s *sqliteStore) InsertAccount(ctx context.Context, name, display, pw strin
 	if err := replaceGrants(ctx, tx, id, grants); err != nil {
 		return 0, err
 	}
-	return id, ioErr("access.insert", tx.Commit())
+	return id, sqlitedb.Err("access.insert", tx.Commit())
 }
 
 func replaceGrants(ctx context.Context, tx *sql.Tx, id int64, grants []Grant) error {
@@ -256,7 +248,7 @@ func (s *sqliteStore) SetGrants(ctx context.Context, id int64, grants []Grant) e
 	if err := replaceGrants(ctx, tx, id, grants); err != nil {
 		return err
 	}
-	return ioErr("access.grants", tx.Commit())
+	return sqlitedb.Err("access.grants", tx.Commit())
 }
 
 // Deactivate ends the account, its grants and every session in one
@@ -279,7 +271,7 @@ func (s *sqliteStore) Deactivate(ctx context.Context, id int64, reason string, n
 			return errs.E("access.deactivate", errs.IO, err)
 		}
 	}
-	return ioErr("access.deactivate", tx.Commit())
+	return sqlitedb.Err("access.deactivate", tx.Commit())
 }
 
 func (s *sqliteStore) exec(ctx context.Context, op, q string, args ...any) error {
@@ -352,7 +344,7 @@ func (s *sqliteStore) ClearFailures(ctx context.Context, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM login_failure WHERE account_id = ?`, id); err != nil {
 		return errs.E("access.clearFailures", errs.IO, err)
 	}
-	return ioErr("access.clearFailures", tx.Commit())
+	return sqlitedb.Err("access.clearFailures", tx.Commit())
 }
 
 func (s *sqliteStore) SetTOTP(ctx context.Context, id int64, secret, pending []byte, lastStep uint64) error {
@@ -411,5 +403,5 @@ func (s *sqliteStore) DeleteStaleSessions(ctx context.Context, idleBefore, creat
 func (s *sqliteStore) CountSessions(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM session`).Scan(&n)
-	return n, ioErr("access.countSessions", err)
+	return n, sqlitedb.Err("access.countSessions", err)
 }

@@ -75,7 +75,7 @@ func (s *SQLiteStore) importJournal(ctx context.Context, path string) error {
 	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM alarm`).Scan(&n); err != nil {
-		return ioErr(op, err)
+		return sqlitedb.Err(op, err)
 	}
 	if n == 0 {
 		events, err := ReadJournal(path)
@@ -84,7 +84,7 @@ func (s *SQLiteStore) importJournal(ctx context.Context, path string) error {
 		}
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
-			return ioErr(op, err)
+			return sqlitedb.Err(op, err)
 		}
 		defer tx.Rollback()
 		for _, e := range events {
@@ -97,7 +97,7 @@ func (s *SQLiteStore) importJournal(ctx context.Context, path string) error {
 				if errors.Is(err, sql.ErrNoRows) || other.Int64 == int64(e.Alarm.ID) {
 					e.Alarm.Key = k
 				} else if err != nil {
-					return ioErr(op, err)
+					return sqlitedb.Err(op, err)
 				}
 			}
 			if err := record(ctx, tx, e); err != nil {
@@ -105,7 +105,7 @@ func (s *SQLiteStore) importJournal(ctx context.Context, path string) error {
 			}
 		}
 		if err := tx.Commit(); err != nil {
-			return ioErr(op, err)
+			return sqlitedb.Err(op, err)
 		}
 	}
 	// Imported (now or by a run that stopped before the rename).
@@ -121,19 +121,10 @@ func syncDir(dir string) error {
 		return errs.E("alarm.syncDir", errs.IO, err)
 	}
 	defer d.Close()
-	return ioErr("alarm.syncDir", d.Sync())
+	return sqlitedb.Err("alarm.syncDir", d.Sync())
 }
 
 // ioErr wraps a database error for op; nil stays nil.
-func ioErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.E(op, errs.Canceled, err)
-	}
-	return errs.E(op, errs.IO, err)
-}
 
 func nsOrNull(t time.Time) any {
 	if t.IsZero() {
@@ -147,13 +138,13 @@ func (s *SQLiteStore) Record(ctx context.Context, e Event) error {
 	const op = "alarm.SQLiteStore.Record"
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return ioErr(op, err)
+		return sqlitedb.Err(op, err)
 	}
 	defer tx.Rollback()
 	if err := record(ctx, tx, e); err != nil {
 		return errs.E(op, err)
 	}
-	return ioErr(op, tx.Commit())
+	return sqlitedb.Err(op, tx.Commit())
 }
 
 func record(ctx context.Context, tx *sql.Tx, e Event) error {
@@ -185,11 +176,11 @@ func record(ctx context.Context, tx *sql.Tx, e Event) error {
 		if strings.Contains(err.Error(), "UNIQUE") {
 			return errs.Errorf(op, errs.Exist, "alarm %d: another alarm has key %s", a.ID, a.Key)
 		}
-		return ioErr(op, err)
+		return sqlitedb.Err(op, err)
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO event (alarm, change, at_ns, body) VALUES (?, ?, ?, ?)`,
 		int64(a.ID), string(e.Change), e.At.UnixNano(), string(ev))
-	return ioErr(op, err)
+	return sqlitedb.Err(op, err)
 }
 
 func b2i(b bool) int {
@@ -202,7 +193,7 @@ func b2i(b bool) int {
 func (s *SQLiteStore) alarms(ctx context.Context, op, query string, args ...any) ([]Alarm, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	defer rows.Close()
 	var out []Alarm
@@ -210,7 +201,7 @@ func (s *SQLiteStore) alarms(ctx context.Context, op, query string, args ...any)
 		var id int64
 		var body string
 		if err := rows.Scan(&id, &body); err != nil {
-			return nil, ioErr(op, err)
+			return nil, sqlitedb.Err(op, err)
 		}
 		var a Alarm
 		if err := json.Unmarshal([]byte(body), &a); err != nil {
@@ -218,7 +209,7 @@ func (s *SQLiteStore) alarms(ctx context.Context, op, query string, args ...any)
 		}
 		out = append(out, a)
 	}
-	return out, ioErr(op, rows.Err())
+	return out, sqlitedb.Err(op, rows.Err())
 }
 
 // Load implements Store.
@@ -234,7 +225,7 @@ func (s *SQLiteStore) Load(ctx context.Context, keep int) ([]Alarm, uint64, erro
 	}
 	var last sql.NullInt64
 	if err := s.db.QueryRowContext(ctx, `SELECT max(id) FROM alarm`).Scan(&last); err != nil {
-		return nil, 0, ioErr(op, err)
+		return nil, 0, sqlitedb.Err(op, err)
 	}
 	return out, uint64(last.Int64) + 1, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
@@ -92,16 +91,6 @@ func OpenSQLite(ctx context.Context, dir string) (*SQLiteStore, error) {
 // Close implements Store.
 func (s *SQLiteStore) Close() error { return s.db.Close() }
 
-func ioErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.E(op, errs.Canceled, err)
-	}
-	return errs.E(op, errs.IO, err)
-}
-
 func ns(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -129,7 +118,7 @@ func (s *SQLiteStore) Create(ctx context.Context, p Provision, record func(Provi
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Provision{}, ioErr(op, err)
+		return Provision{}, sqlitedb.Err(op, err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO provision (kind, recipient, letter, purpose, basis, statute, form, period,
@@ -137,10 +126,10 @@ func (s *SQLiteStore) Create(ctx context.Context, p Provision, record func(Provi
 		string(p.Kind), p.Recipient, p.Letter, p.Purpose, int(p.Basis), p.Statute, string(p.Form), p.Period, string(cams),
 		ns(p.From), ns(p.To), string(p.State), p.RequestedBy, ns(p.RequestedAt))
 	if err != nil {
-		return Provision{}, ioErr(op, err)
+		return Provision{}, sqlitedb.Err(op, err)
 	}
 	if p.ID, err = res.LastInsertId(); err != nil {
-		return Provision{}, ioErr(op, err)
+		return Provision{}, sqlitedb.Err(op, err)
 	}
 	ps, err := list(ctx, tx, `id = ?`, p.ID)
 	if err != nil || len(ps) != 1 {
@@ -150,7 +139,7 @@ func (s *SQLiteStore) Create(ctx context.Context, p Provision, record func(Provi
 		return Provision{}, errs.E(op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return Provision{}, ioErr(op, err)
+		return Provision{}, sqlitedb.Err(op, err)
 	}
 	return ps[0], nil
 }
@@ -177,7 +166,7 @@ func (s *SQLiteStore) Update(ctx context.Context, p Provision, from State, recor
 	const op = "provision.SQLiteStore.Update"
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return ioErr(op, err)
+		return sqlitedb.Err(op, err)
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `UPDATE provision SET state = ?, approved_by = ?, approved_ns = ?, closed_by = ?,
@@ -185,11 +174,11 @@ func (s *SQLiteStore) Update(ctx context.Context, p Provision, from State, recor
 		WHERE id = ? AND state = ?`, string(p.State), p.ApprovedBy, ns(p.ApprovedAt), p.ClosedBy, ns(p.ClosedAt),
 		p.CloseReason, p.ProducedBy, ns(p.ProducedAt), int64(p.LedgerSeq), p.Package, ns(p.HoldReleased), p.ID, string(from))
 	if err != nil {
-		return ioErr(op, err)
+		return sqlitedb.Err(op, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return ioErr(op, err)
+		return sqlitedb.Err(op, err)
 	}
 	if n == 0 {
 		ps, err := list(ctx, tx, `id = ?`, p.ID)
@@ -211,7 +200,7 @@ func (s *SQLiteStore) Update(ctx context.Context, p Provision, from State, recor
 			return errs.E(op, err)
 		}
 	}
-	return ioErr(op, tx.Commit())
+	return sqlitedb.Err(op, tx.Commit())
 }
 
 // querier is a *sql.DB or a *sql.Tx.
@@ -226,7 +215,7 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Provisio
 		from_ns, to_ns, state, requested_by, requested_ns, approved_by, approved_ns, closed_by, closed_ns, close_reason,
 		produced_by, produced_ns, ledger_seq, package, hold_released_ns FROM provision WHERE `+where+` ORDER BY id DESC`, args...)
 	if err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	defer rows.Close()
 	var out []Provision
@@ -238,7 +227,7 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Provisio
 		if err := rows.Scan(&p.ID, &kind, &p.Recipient, &p.Letter, &p.Purpose, &basis, &p.Statute, &form, &p.Period, &cams,
 			&from, &to, &state, &p.RequestedBy, &req, &p.ApprovedBy, &appr, &p.ClosedBy, &closed, &p.CloseReason,
 			&p.ProducedBy, &prod, &seq, &p.Package, &rel); err != nil {
-			return nil, ioErr(op, err)
+			return nil, sqlitedb.Err(op, err)
 		}
 		if err := json.Unmarshal([]byte(cams), &p.Cameras); err != nil {
 			return nil, errs.Errorf(op, errs.Corrupt, "provision %d: cameras %q: %v", p.ID, cams, err)
@@ -248,5 +237,5 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Provisio
 		p.ClosedAt, p.ProducedAt, p.HoldReleased, p.LedgerSeq = fromNS(closed), fromNS(prod), fromNS(rel), uint64(seq)
 		out = append(out, p)
 	}
-	return out, ioErr(op, rows.Err())
+	return out, sqlitedb.Err(op, rows.Err())
 }

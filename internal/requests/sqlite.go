@@ -129,8 +129,6 @@ func OpenSQLite(ctx context.Context, dir string, keys *seal.Keyring) (*SQLiteSto
 // Close implements Store.
 func (s *SQLiteStore) Close() error { return s.db.Close() }
 
-func ioErr(op string, err error) error { return errs.E(op, errs.IO, err) }
-
 func ns(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
@@ -159,12 +157,12 @@ func (s *SQLiteStore) Create(ctx context.Context, r Request, year int, check str
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Request{}, ioErr(op, err)
+		return Request{}, sqlitedb.Err(op, err)
 	}
 	defer tx.Rollback()
 	var seq int
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM request WHERE year = ?`, year).Scan(&seq); err != nil {
-		return Request{}, ioErr(op, err)
+		return Request{}, sqlitedb.Err(op, err)
 	}
 	r.Receipt = FormatReceipt(year, seq, check)
 	res, err := tx.ExecContext(ctx, `INSERT INTO request (receipt, year, seq, types, from_ns, to_ns, site, cameras, channel,
@@ -172,10 +170,10 @@ func (s *SQLiteStore) Create(ctx context.Context, r Request, year int, check str
 		r.Receipt, year, seq, string(types), ns(r.From), ns(r.To), r.Site, string(cams), r.Channel, r.Intake,
 		ns(r.Received), ns(r.Due), r.PostponeReason, ns(r.Postponed), string(r.State), ns(r.ClosedAt))
 	if err != nil {
-		return Request{}, ioErr(op, err)
+		return Request{}, sqlitedb.Err(op, err)
 	}
 	if r.ID, err = res.LastInsertId(); err != nil {
-		return Request{}, ioErr(op, err)
+		return Request{}, sqlitedb.Err(op, err)
 	}
 	dk := seal.NewDataKey()
 	wrapped, keyID, err := s.keys.Wrap(dk, r.ID)
@@ -185,7 +183,7 @@ func (s *SQLiteStore) Create(ctx context.Context, r Request, year int, check str
 	sealed := dk.SealBlob(r.ID, personalPurpose, plain)
 	if _, err := tx.ExecContext(ctx, `UPDATE request SET key_id = ?, data_key = ?, personal = ? WHERE id = ?`,
 		keyID, wrapped, sealed, r.ID); err != nil {
-		return Request{}, ioErr(op, err)
+		return Request{}, sqlitedb.Err(op, err)
 	}
 	got, ok, err := get(ctx, tx, `id = ?`, r.ID)
 	if err != nil || !ok {
@@ -197,7 +195,7 @@ func (s *SQLiteStore) Create(ctx context.Context, r Request, year int, check str
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return Request{}, ioErr(op, err)
+		return Request{}, sqlitedb.Err(op, err)
 	}
 	return got, nil
 }
@@ -214,7 +212,7 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Request,
 	const op = "requests.SQLiteStore.list"
 	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM request WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	defer rows.Close()
 	var out []Request
@@ -225,7 +223,7 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Request,
 		if err := rows.Scan(&r.ID, &r.Receipt, &types, &from, &to, &r.Site, &cams, &r.Channel, &r.Intake, &recv, &due,
 			&r.PostponeReason, &post, &state, &closed, &forgot, &r.IdentityMethod, &r.IdentityProxy, &r.IdentityBy,
 			&ident, &dec, &ful, &r.ClosedBy, &r.Withdrawn); err != nil {
-			return nil, ioErr(op, err)
+			return nil, sqlitedb.Err(op, err)
 		}
 		if dec != "" {
 			r.Decision = new(Decision)
@@ -248,7 +246,7 @@ func list(ctx context.Context, q querier, where string, args ...any) ([]Request,
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	return out, nil
 }
@@ -293,7 +291,7 @@ func (s *SQLiteStore) Personal(ctx context.Context, id int64) (Personal, bool, e
 		return Personal{}, false, nil
 	}
 	if err != nil {
-		return Personal{}, false, ioErr(op, err)
+		return Personal{}, false, sqlitedb.Err(op, err)
 	}
 	if !keyID.Valid || wrapped == nil || sealed == nil {
 		return Personal{}, false, nil
@@ -334,7 +332,7 @@ func (s *SQLiteStore) Update(ctx context.Context, r Request) error {
 		ns(r.Due), r.PostponeReason, ns(r.Postponed), string(r.State), ns(r.ClosedAt), r.IdentityMethod, r.IdentityProxy,
 		r.IdentityBy, ns(r.IdentityAt), string(dec), string(ful), r.ClosedBy, r.Withdrawn, r.ID)
 	if err != nil {
-		return ioErr(op, err)
+		return sqlitedb.Err(op, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errs.Errorf(op, errs.NotExist, "no request %d", r.ID)
@@ -348,7 +346,7 @@ func (s *SQLiteStore) Forget(ctx context.Context, closedBefore, at time.Time) ([
 	const op = "requests.SQLiteStore.Forget"
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	defer tx.Rollback()
 	rs, err := list(ctx, tx, `state = ? AND closed_ns < ? AND data_key IS NOT NULL`, string(Closed), ns(closedBefore))
@@ -359,12 +357,12 @@ func (s *SQLiteStore) Forget(ctx context.Context, closedBefore, at time.Time) ([
 	for _, r := range rs {
 		if _, err := tx.ExecContext(ctx, `UPDATE request SET key_id = NULL, data_key = NULL, personal = NULL,
 			forgotten_ns = ? WHERE id = ?`, ns(at), r.ID); err != nil {
-			return nil, ioErr(op, err)
+			return nil, sqlitedb.Err(op, err)
 		}
 		ids = append(ids, r.ID)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	return ids, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -126,31 +125,21 @@ func openDB(ctx context.Context, dir string) (*db, error) {
 
 func (d *db) close() error { return d.sql.Close() }
 
-func ioErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return errs.E(op, errs.Canceled, err)
-	}
-	return errs.E(op, errs.IO, err)
-}
-
 func (d *db) lastRun(ctx context.Context) (int64, bool, error) {
 	var v sql.NullInt64
 	err := d.sql.QueryRowContext(ctx, `SELECT last_run_90k FROM meta`).Scan(&v)
-	return v.Int64, v.Valid, ioErr("retention.lastRun", err)
+	return v.Int64, v.Valid, sqlitedb.Err("retention.lastRun", err)
 }
 
 func (d *db) setLastRun(ctx context.Context, t int64) error {
 	_, err := d.sql.ExecContext(ctx, `UPDATE meta SET last_run_90k = ?`, t)
-	return ioErr("retention.setLastRun", err)
+	return sqlitedb.Err("retention.setLastRun", err)
 }
 
 func (d *db) broken(ctx context.Context) (map[string]int64, error) {
 	rows, err := d.sql.QueryContext(ctx, `SELECT camera, until_90k FROM broken`)
 	if err != nil {
-		return nil, ioErr("retention.broken", err)
+		return nil, sqlitedb.Err("retention.broken", err)
 	}
 	defer rows.Close()
 	out := map[string]int64{}
@@ -158,22 +147,22 @@ func (d *db) broken(ctx context.Context) (map[string]int64, error) {
 		var c string
 		var u int64
 		if err := rows.Scan(&c, &u); err != nil {
-			return nil, ioErr("retention.broken", err)
+			return nil, sqlitedb.Err("retention.broken", err)
 		}
 		out[c] = u
 	}
-	return out, ioErr("retention.broken", rows.Err())
+	return out, sqlitedb.Err("retention.broken", rows.Err())
 }
 
 func (d *db) setBroken(ctx context.Context, camera string, until int64) error {
 	_, err := d.sql.ExecContext(ctx, `INSERT INTO broken (camera, until_90k) VALUES (?, ?)
 		ON CONFLICT (camera) DO UPDATE SET until_90k = max(until_90k, excluded.until_90k)`, camera, until)
-	return ioErr("retention.setBroken", err)
+	return sqlitedb.Err("retention.setBroken", err)
 }
 
 func (d *db) clearBroken(ctx context.Context, camera string) error {
 	_, err := d.sql.ExecContext(ctx, `DELETE FROM broken WHERE camera = ?`, camera)
-	return ioErr("retention.clearBroken", err)
+	return sqlitedb.Err("retention.clearBroken", err)
 }
 
 // HoldStore keeps the holds: retention.db's hold table (SQLiteHolds), or
@@ -404,7 +393,7 @@ func (s *SQLiteHolds) Insert(ctx context.Context, x Hold, record func(Hold) erro
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Hold{}, ioErr(op, err)
+		return Hold{}, sqlitedb.Err(op, err)
 	}
 	defer tx.Rollback()
 	var rel, relBy any
@@ -415,10 +404,10 @@ func (s *SQLiteHolds) Insert(ctx context.Context, x Hold, record func(Hold) erro
 		released_90k, released_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, string(x.Owner), x.Ref, x.Reason, x.Actor, string(cams),
 		media.Time90k(x.From), media.Time90k(x.To), media.Time90k(x.Created), rel, relBy)
 	if err != nil {
-		return Hold{}, ioErr(op, err)
+		return Hold{}, sqlitedb.Err(op, err)
 	}
 	if x.ID, err = res.LastInsertId(); err != nil {
-		return Hold{}, ioErr(op, err)
+		return Hold{}, sqlitedb.Err(op, err)
 	}
 	hs, err := listHolds(ctx, tx, `id = ?`, x.ID) // as stored (90 kHz times)
 	if err != nil || len(hs) != 1 {
@@ -428,7 +417,7 @@ func (s *SQLiteHolds) Insert(ctx context.Context, x Hold, record func(Hold) erro
 		return Hold{}, errs.E(op, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return Hold{}, ioErr(op, err)
+		return Hold{}, sqlitedb.Err(op, err)
 	}
 	return hs[0], nil
 }
@@ -442,7 +431,7 @@ func (s *SQLiteHolds) Release(ctx context.Context, m HoldMatch, at time.Time, by
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	defer tx.Rollback()
 	hs, err := listHolds(ctx, tx, `released_90k IS NULL AND `+where, args...)
@@ -454,7 +443,7 @@ func (s *SQLiteHolds) Release(ctx context.Context, m HoldMatch, at time.Time, by
 		x := &hs[i]
 		if _, err := tx.ExecContext(ctx, `UPDATE hold SET released_90k = ?, released_by = ? WHERE id = ?`,
 			at90k, by, x.ID); err != nil {
-			return nil, ioErr(op, err)
+			return nil, sqlitedb.Err(op, err)
 		}
 		x.Released, x.ReleasedBy = media.FromTime90k(at90k), by
 		if err := record(*x); err != nil {
@@ -462,7 +451,7 @@ func (s *SQLiteHolds) Release(ctx context.Context, m HoldMatch, at time.Time, by
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	return hs, nil
 }
@@ -495,7 +484,7 @@ func listHolds(ctx context.Context, q querier, where string, args ...any) ([]Hol
 	rows, err := q.QueryContext(ctx, `SELECT id, owner, ref, reason, actor, cameras, from_90k, to_90k, created_90k,
 		released_90k, released_by FROM hold WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, ioErr(op, err)
+		return nil, sqlitedb.Err(op, err)
 	}
 	defer rows.Close()
 	var out []Hold
@@ -506,7 +495,7 @@ func listHolds(ctx context.Context, q querier, where string, args ...any) ([]Hol
 		var rel sql.NullInt64
 		var relBy sql.NullString
 		if err := rows.Scan(&x.ID, &owner, &x.Ref, &x.Reason, &x.Actor, &cams, &from, &to, &created, &rel, &relBy); err != nil {
-			return nil, ioErr(op, err)
+			return nil, sqlitedb.Err(op, err)
 		}
 		if err := json.Unmarshal([]byte(cams), &x.Cameras); err != nil {
 			return nil, errs.Errorf(op, errs.Corrupt, "hold %d: cameras %q: %v", x.ID, cams, err)
@@ -518,7 +507,7 @@ func listHolds(ctx context.Context, q querier, where string, args ...any) ([]Hol
 		}
 		out = append(out, x)
 	}
-	return out, ioErr(op, rows.Err())
+	return out, sqlitedb.Err(op, rows.Err())
 }
 
 // held returns the active holds covering camera's [start, end).

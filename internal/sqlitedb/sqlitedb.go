@@ -197,3 +197,16 @@ func Version(ctx context.Context, db *sql.DB) (int, error) {
 	}
 	return v, nil
 }
+
+// Err wraps a failed database call of op in gwanje's vocabulary: a
+// cancelled or timed-out context is errs.Canceled, anything else errs.IO.
+// nil stays nil.
+func Err(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return errs.E(op, errs.Canceled, err)
+	}
+	return errs.E(op, errs.IO, err)
+}

@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gwanje/gwanje/internal/errs"
 )
 
 var migrations = []string{
@@ -147,5 +150,22 @@ func TestReadOnly(t *testing.T) {
 	defer ro.Close()
 	if _, err := ro.Exec(`INSERT INTO a (x) VALUES (1)`); err == nil {
 		t.Fatal("a read-only connection wrote")
+	}
+}
+
+// Err is every store's mapping of a database error: nil stays nil, a
+// cancelled or timed-out context is Canceled, anything else IO.
+func TestErr(t *testing.T) {
+	if Err("op", nil) != nil {
+		t.Fatal("nil became an error")
+	}
+	for err, want := range map[error]errs.Kind{
+		context.Canceled: errs.Canceled,
+		fmt.Errorf("q: %w", context.DeadlineExceeded): errs.Canceled,
+		errors.New("disk I/O error"):                  errs.IO,
+	} {
+		if got := errs.KindOf(Err("op", err)); got != want {
+			t.Errorf("%v: kind %v, want %v", err, got, want)
+		}
 	}
 }
