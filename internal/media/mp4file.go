@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,8 +8,6 @@ import (
 	"math"
 	"sort"
 	"sync"
-
-	"github.com/bluenviron/mediacommon/v2/pkg/formats/pmp4"
 
 	"github.com/gwanje/gwanje/internal/errs"
 )
@@ -108,8 +105,7 @@ func NewFile(params *Params, samples []Sample, fetch FetchFunc) (*File, error) {
 	}
 	// One in-band prefix per distinct Params, shared between samples.
 	prefixes := map[*Params][]byte{}
-	ps := make([]pmp4.Sample, len(samples))
-	pps := make([]*pmp4.Sample, len(samples))
+	payload := make([]uint32, len(samples)) // sizes as written, prefix included
 	var data, dur int64
 	cur := params // the parameter sets a decoder reading in order holds
 	for i, s := range samples {
@@ -155,32 +151,16 @@ func NewFile(params *Params, samples []Sample, fetch FetchFunc) (*File, error) {
 				"the MP4 would exceed %d ticks (90 kHz) at sample %d of %d: split the span", int64(MaxDuration), i, len(samples))
 		}
 		f.sizes[i] = s.Size
-		ps[i] = pmp4.Sample{
-			Duration:        s.Duration,
-			PTSOffset:       s.PTSOffset,
-			IsNonSyncSample: !s.Key,
-			PayloadSize:     uint32(size),
-		}
-		pps[i] = &ps[i]
+		payload[i] = uint32(size)
 	}
-	// pmp4 writes ftyp and moov, then the mdat header, then asks for the
-	// first payload: stop it there and keep what it wrote.
-	pps[0].GetPayload = func() ([]byte, error) { return nil, errHeaderDone }
-	pres := pmp4.Presentation{Tracks: []*pmp4.Track{{
-		ID:         1,
-		TimeScale:  Hz,
-		TimeOffset: -samples[0].PTSOffset,
-		Codec:      codec,
-		Samples:    pps,
-	}}}
-	var hdr bytes.Buffer
-	if err := pres.Marshal(&hdr); !errors.Is(err, errHeaderDone) {
-		if err == nil {
-			err = errors.New("pmp4 did not fetch a payload")
-		}
+	hdr, err := buildHeader(codec, samples, payload, dur, data)
+	if errors.Is(err, errTooLarge) {
+		return nil, errs.Errorf(op, errs.TooLarge, "the MP4 would exceed %d bytes with its header: split the span", int64(MaxFileSize))
+	}
+	if err != nil {
 		return nil, errs.E(op, errs.Internal, fmt.Errorf("building the header: %w", err))
 	}
-	f.header = hdr.Bytes()
+	f.header = hdr
 	f.size = int64(len(f.header)) + data
 	if f.size > MaxFileSize {
 		return nil, errs.Errorf(op, errs.TooLarge, "the MP4 would be %d bytes, limit %d: split the span", f.size, int64(MaxFileSize))
@@ -195,7 +175,7 @@ func NewFile(params *Params, samples []Sample, fetch FetchFunc) (*File, error) {
 	off := int64(len(f.header))
 	for i := range samples {
 		f.starts[i] = off
-		off += int64(ps[i].PayloadSize)
+		off += int64(payload[i])
 	}
 	f.starts[len(samples)] = off
 	f.duration = dur
