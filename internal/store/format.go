@@ -101,16 +101,23 @@ func (r *reader) frame(f *FrameInfo) {
 	if r.err != nil {
 		return
 	}
+	r.err = setFrame(f, d, pk, sz)
+}
+
+// setFrame checks a frame's three encoded values (duration, PTS offset
+// zigzagged with the key flag in bit 0, size) and fills f from them.
+func setFrame(f *FrameInfo, d, pk, sz uint64) error {
 	pts := unzigzag(pk >> 1)
 	switch {
 	case d == 0 || d > 1<<40:
-		r.err = fmt.Errorf("frame duration %d out of range", d)
+		return fmt.Errorf("frame duration %d out of range", d)
 	case pts < -1<<31 || pts >= 1<<31:
-		r.err = fmt.Errorf("pts offset %d out of range", pts)
+		return fmt.Errorf("pts offset %d out of range", pts)
 	case sz == 0 || sz > maxFrameSize:
-		r.err = fmt.Errorf("frame size %d out of range", sz)
+		return fmt.Errorf("frame size %d out of range", sz)
 	}
 	f.Duration, f.PTSOffset, f.Key, f.Size = int64(d), int32(pts), pk&1 == 1, uint32(sz)
+	return nil
 }
 
 // decodeChunk decodes a chunk's plaintext into its frames (with walls) and
@@ -189,11 +196,9 @@ func decodeIndex(b []byte, start, first int64) ([]FrameInfo, []chunkInfo, error)
 		if r.err != nil {
 			break
 		}
-		// Reuse the chunk frame checks on the same three values.
-		rr := &reader{b: binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(nil, d), pk), sz)}
-		rr.frame(&f)
-		if rr.err != nil {
-			r.err = fmt.Errorf("frame %d: %v", i, rr.err)
+		// The chunk frame checks, on the same three values.
+		if err := setFrame(&f, d, pk, sz); err != nil {
+			r.err = fmt.Errorf("frame %d: %v", i, err)
 			break
 		}
 		f.Wall = wall
