@@ -56,6 +56,82 @@ func (s StoreSource) Open(ctx context.Context, id int64) (SegmentData, error) {
 	return r, nil
 }
 
+// openers is how many segments StoreSource.OpenMany opens at once.
+const openers = 4
+
+// OpenMany opens the segments ids, up to four at a time: each is an index
+// row, a key to unwrap, sealed parameters and a frame index to decode and
+// a file header to read, independent of the others, and one at a time
+// they were most of the time a seek's new view took to build. On error it
+// closes what it opened and returns the first failure in ids' order.
+func (s StoreSource) OpenMany(ctx context.Context, ids []int64) ([]SegmentData, error) {
+	out := make([]SegmentData, len(ids))
+	fail := make([]error, len(ids))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, openers)
+	for i, id := range ids {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r, err := s.Store.OpenSegment(ctx, id)
+			if err != nil {
+				fail[i] = fmt.Errorf("segment %d: %w", id, err)
+				return
+			}
+			out[i] = r
+		}()
+	}
+	wg.Wait()
+	for _, err := range fail {
+		if err != nil {
+			closeAll(out)
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// manyOpener is a Source that opens several segments at once, safely from
+// several goroutines (StoreSource). Build opens segments one at a time
+// through any other Source.
+type manyOpener interface {
+	OpenMany(ctx context.Context, ids []int64) ([]SegmentData, error)
+}
+
+// openWindow is how many segments Build has open at once.
+const openWindow = 16
+
+// openSegments opens segs through src, all at once if it can.
+func openSegments(ctx context.Context, src Source, segs []store.Segment) ([]SegmentData, error) {
+	if m, ok := src.(manyOpener); ok {
+		ids := make([]int64, len(segs))
+		for i, sg := range segs {
+			ids[i] = sg.ID
+		}
+		return m.OpenMany(ctx, ids)
+	}
+	out := make([]SegmentData, len(segs))
+	for i, sg := range segs {
+		d, err := src.Open(ctx, sg.ID)
+		if err != nil {
+			closeAll(out)
+			return nil, fmt.Errorf("segment %d: %w", sg.ID, err)
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func closeAll(ds []SegmentData) {
+	for _, d := range ds {
+		if d != nil {
+			d.Close()
+		}
+	}
+}
+
 // Gap is a span without footage inside a clip.
 type Gap struct{ Start, End int64 }
 
@@ -201,65 +277,26 @@ func Build(ctx context.Context, src Source, camera string, start, end int64) (*C
 		params  *media.Params
 		lastEnd int64 // wall clock end of the last frame taken
 	)
+	frames := 0 // an upper bound of the samples, to allocate once
 	for _, sg := range segs {
+		frames += sg.Frames
+	}
+	samples = make([]media.Sample, 0, frames)
+	c.refs = make([]ref, 0, frames)
+	// Segments are opened a window at a time (all of a ten-minute view's
+	// eleven at once), read for their frame index and closed again.
+	for w := 0; w < len(segs); w += openWindow {
 		if err := ctx.Err(); err != nil {
 			return nil, errs.E(op, errs.Canceled, err)
 		}
-		data, err := src.Open(ctx, sg.ID)
+		win := segs[w:min(w+openWindow, len(segs))]
+		datas, err := openSegments(ctx, src, win)
 		if err != nil {
-			return nil, errs.E(op, fmt.Errorf("segment %d: %w", sg.ID, err))
+			return nil, errs.E(op, err)
 		}
-		frames := data.Frames()
-		p := data.Params()
-		first := 0
-		if len(samples) == 0 {
-			// Begin at the last key frame at or before start.
-			first = -1
-			for i, f := range frames {
-				if f.Wall > start && first >= 0 {
-					break
-				}
-				if f.Key {
-					first = i
-				}
-			}
-			if first < 0 {
-				data.Close()
-				continue
-			}
-		}
-		taken := 0
-		for i := first; i < len(frames); i++ {
-			f := frames[i]
-			if f.Wall >= end {
-				break
-			}
-			if len(samples) == 0 {
-				params = p
-				c.Start = f.Wall
-			} else if gap := f.Wall - lastEnd; gap > 0 {
-				// Hold the previous frame over the gap.
-				samples[len(samples)-1].Duration += uint32(min(gap, media.MaxDuration))
-				c.Gaps = append(c.Gaps, Gap{lastEnd, f.Wall})
-			}
-			var sp *media.Params
-			if f.Key && p != params {
-				sp = p
-			}
-			samples = append(samples, media.Sample{
-				Duration:  uint32(f.Duration),
-				PTSOffset: f.PTSOffset,
-				Key:       f.Key,
-				Size:      f.Size,
-				Params:    sp,
-			})
-			c.refs = append(c.refs, ref{len(c.Segments), i})
-			lastEnd = f.Wall + f.Duration
-			taken++
-		}
-		data.Close()
-		if taken > 0 {
-			c.Segments = append(c.Segments, sg.ID)
+		for k, data := range datas {
+			c.take(data, win[k].ID, start, end, &samples, &params, &lastEnd)
+			data.Close()
 		}
 	}
 	if len(samples) == 0 {
@@ -274,4 +311,60 @@ func Build(ctx context.Context, src Source, camera string, start, end int64) (*C
 	}
 	c.File = f
 	return c, nil
+}
+
+// take appends the frames of one opened segment that fall in [start, end)
+// to samples, beginning at the last key frame at or before start when
+// samples is still empty, holding the previous frame over a gap.
+func (c *Clip) take(data SegmentData, id, start, end int64, samples *[]media.Sample, params **media.Params, lastEnd *int64) {
+	frames := data.Frames()
+	p := data.Params()
+	first := 0
+	if len(*samples) == 0 {
+		// Begin at the last key frame at or before start.
+		first = -1
+		for i, f := range frames {
+			if f.Wall > start && first >= 0 {
+				break
+			}
+			if f.Key {
+				first = i
+			}
+		}
+		if first < 0 {
+			return
+		}
+	}
+	taken := 0
+	for i := first; i < len(frames); i++ {
+		f := frames[i]
+		if f.Wall >= end {
+			break
+		}
+		if len(*samples) == 0 {
+			*params = p
+			c.Start = f.Wall
+		} else if gap := f.Wall - *lastEnd; gap > 0 {
+			// Hold the previous frame over the gap.
+			(*samples)[len(*samples)-1].Duration += uint32(min(gap, media.MaxDuration))
+			c.Gaps = append(c.Gaps, Gap{*lastEnd, f.Wall})
+		}
+		var sp *media.Params
+		if f.Key && p != *params {
+			sp = p
+		}
+		*samples = append(*samples, media.Sample{
+			Duration:  uint32(f.Duration),
+			PTSOffset: f.PTSOffset,
+			Key:       f.Key,
+			Size:      f.Size,
+			Params:    sp,
+		})
+		c.refs = append(c.refs, ref{len(c.Segments), i})
+		*lastEnd = f.Wall + f.Duration
+		taken++
+	}
+	if taken > 0 {
+		c.Segments = append(c.Segments, id)
+	}
 }

@@ -35,7 +35,7 @@ func needTool(t *testing.T, name string) string {
 
 // record writes n frames of the codec's clip to camera, starting at wall
 // time start, through a real store writer.
-func record(t *testing.T, w *store.Writer, codec media.Codec, start int64, n int) int64 {
+func record(t testing.TB, w *store.Writer, codec media.Codec, start int64, n int) int64 {
 	t.Helper()
 	c, err := clip.Load(codec)
 	if err != nil {
