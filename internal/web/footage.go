@@ -171,8 +171,13 @@ func (s *Server) createView(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.grant(w, r, h, &view{session: principal(r).Session, camera: cam.ID,
-		start: media.Time90k(req.Start), end: media.Time90k(req.End), expires: expires, transcode: transcode, zones: zones})
+	v := &view{session: principal(r).Session, camera: cam.ID,
+		start: media.Time90k(req.Start), end: media.Time90k(req.End), expires: expires, transcode: transcode, zones: zones}
+	s.grant(w, r, h, v)
+	// The viewing is ledgered and granted: lay the clip out while the
+	// response travels and the browser asks for the file, so its first
+	// request finds the header built (or waits for less of it).
+	go s.viewClip(v)
 }
 
 // createLive asks the gate for a live view and grants its stream URL.
@@ -290,21 +295,30 @@ func cutOnRevoke(w http.ResponseWriter, h *access.Handle) (stop func()) {
 	}
 }
 
-// servePlayback serves the view's MP4, reading segment files only for the
-// duration of this response.
-func (s *Server) servePlayback(w http.ResponseWriter, r *http.Request, v *view) {
+// viewClip returns the view's clip, laying it out on first use (under the
+// view's handle: never before the gate granted it). A failed layout is not
+// kept, so the next request tries again and reports its own error.
+func (s *Server) viewClip(v *view) (*playback.Clip, error) {
 	v.mu.Lock()
+	defer v.mu.Unlock()
 	if v.clip == nil {
 		c, err := playback.Build(v.h.Context(), s.opt.Footage, v.camera, v.start, v.end)
 		if err != nil {
-			v.mu.Unlock()
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
 		v.clip = c
 	}
-	c := v.clip
-	v.mu.Unlock()
+	return v.clip, nil
+}
+
+// servePlayback serves the view's MP4, reading segment files only for the
+// duration of this response.
+func (s *Server) servePlayback(w http.ResponseWriter, r *http.Request, v *view) {
+	c, err := s.viewClip(v)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	rd := c.NewReader(v.h.Context())
 	defer rd.Close()
 	h := w.Header()

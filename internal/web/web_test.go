@@ -338,8 +338,10 @@ func TestLedgerRowBeforeFirstFootageByte(t *testing.T) {
 	var v viewResponse
 	json.NewDecoder(resp.Body).Decode(&v)
 	resp.Body.Close()
-	// The ledger entry exists and nothing was read yet.
-	if got := h.ev.list(); len(got) != 1 || got[0] != "ledger:playback" {
+	// The ledger entry exists before anything was read: the server may
+	// already be laying the clip out (it starts right after the grant),
+	// never before the row.
+	if got := h.ev.list(); len(got) == 0 || got[0] != "ledger:playback" {
 		t.Fatalf("events after grant: %v", got)
 	}
 	e := h.ledger()[0]
