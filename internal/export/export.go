@@ -288,7 +288,8 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 			os.Remove(tmp.Name())
 		}
 	}()
-	zw := zip.NewWriter(newWriteBehind(tmp))
+	pf := newPkgFile(tmp)
+	zw := zip.NewWriter(pf)
 	loc := x.loc()
 	var sums strings.Builder
 	for _, cam := range m.Cameras {
@@ -304,7 +305,7 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 		if x.masking != nil {
 			cl, err = x.writeMaskedClip(ctx, zw, c, loc) // reports through Masking.Progress
 		} else {
-			cl, err = x.writeClip(ctx, zw, c, loc, pr)
+			cl, err = x.writeClip(ctx, zw, pf, c, loc, pr)
 		}
 		c.Close()
 		if err != nil {
@@ -344,7 +345,7 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 	if err := ctx.Err(); err != nil {
 		return errs.E(op, errs.Canceled, context.Cause(ctx))
 	}
-	if err := tmp.Sync(); err != nil {
+	if err := pf.Sync(); err != nil {
 		return errs.E(op, errs.IO, err)
 	}
 	if err := tmp.Close(); err != nil {
@@ -363,7 +364,7 @@ func (x *Exporter) write(ctx context.Context, m *Manifest, from, to int64, path 
 
 // writeClip writes one camera's MP4 into the ZIP, stored (video does not
 // compress), hashing it as it goes.
-func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Clip, loc *time.Location, pr Progress) (*Clip, error) {
+func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, pf *pkgFile, c *playback.Clip, loc *time.Location, pr Progress) (*Clip, error) {
 	const op = "export.writeClip"
 	start := media.FromTime90k(c.Start).In(loc)
 	if err := c.File.SetRecorded(start); err != nil {
@@ -389,6 +390,11 @@ func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Cl
 	if err != nil {
 		return nil, errs.E(op, errs.IO, err)
 	}
+	// The entry's header goes to the file now, so the clip's bytes reach
+	// it block by block as they are (pipeCopyTo).
+	if err := zw.Flush(); err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
 	h := sha256.New()
 	rd := c.NewStream(ctx)
 	defer rd.Close()
@@ -396,7 +402,7 @@ func (x *Exporter) writeClip(ctx context.Context, zw *zip.Writer, c *playback.Cl
 		w = &progressWriter{w: w, p: pr, part: c.Camera, total: c.File.Size()}
 		report(pr, c.Camera, 0, c.File.Size())
 	}
-	n, err := pipeCopy(w, h, rd)
+	n, err := pipeCopyTo(w, h, rd, pf)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}

@@ -15,8 +15,8 @@ import (
 // about 1.3 GB/s on one core here, so the other stages must happen beside
 // it, not after it. docs/benchmarks.md has the figures.
 const (
-	pipeBlock  = 1 << 20 // bytes per block: one write system call each
-	pipeBlocks = 8       // blocks in flight
+	pipeBlock  = 4 << 20 // bytes per block: one write system call each
+	pipeBlocks = 6       // blocks in flight
 )
 
 type pipeBuf struct {
@@ -29,9 +29,30 @@ type pipeBuf struct {
 // too, in the same order; it returns the bytes copied. It stops at the
 // first error of r or w. h must not fail (a hash.Hash does not).
 func pipeCopy(w io.Writer, h hash.Hash, r io.Reader) (int64, error) {
+	return pipeCopyTo(w, h, r, nil)
+}
+
+// pipeCopyTo is pipeCopy where w ends in the package file f (nil: it does
+// not): the blocks are laid out in memory f lends, so that each one's
+// bytes reach f as one slice it writes without copying.
+func pipeCopyTo(w io.Writer, h hash.Hash, r io.Reader, f *pkgFile) (int64, error) {
 	free := make(chan *pipeBuf, pipeBlocks)
+	ph := 0
+	if f != nil {
+		ph = f.phase()
+		defer f.unlend()
+	}
 	for range pipeBlocks {
-		free <- &pipeBuf{b: make([]byte, pipeBlock)}
+		var b []byte
+		if f != nil {
+			if mem := f.lend(pipeBlock); mem != nil {
+				b = mem[ph : ph+pipeBlock]
+			}
+		}
+		if b == nil {
+			b = make([]byte, pipeBlock)
+		}
+		free <- &pipeBuf{b: b}
 	}
 	// Sends to these never block: at most pipeBlocks blocks are out.
 	toHash := make(chan *pipeBuf, pipeBlocks)
