@@ -42,6 +42,14 @@ func (s *Stream) Read(p []byte) (int, error) {
 	n := 0
 	for n < len(p) {
 		if len(s.pend) == 0 {
+			k, err := s.chunkInto(p, n)
+			if err != nil {
+				return n, errs.E(op, err)
+			}
+			if k > 0 {
+				n += k
+				continue
+			}
 			if err := s.next(); err != nil {
 				if err != io.EOF {
 					err = errs.E(op, err)
@@ -76,15 +84,8 @@ func (s *Stream) next() error {
 		}
 	}
 	r := s.c.refs[s.i]
-	if r.seg != s.seg {
-		if err := s.closeSeg(); err != nil {
-			return err
-		}
-		d, err := s.c.src.Open(s.ctx, s.c.Segments[r.seg])
-		if err != nil {
-			return fmt.Errorf("sample %d: %w", s.i, err)
-		}
-		s.data, s.seg = d, r.seg
+	if err := s.open(r.seg); err != nil {
+		return err
 	}
 	b, err := s.data.ReadFrame(r.frame)
 	if err != nil {
@@ -97,6 +98,83 @@ func (s *Stream) next() error {
 	s.i++
 	s.pre = false
 	return nil
+}
+
+// open makes segment seg (an index in c.Segments) the open one.
+func (s *Stream) open(seg int) error {
+	if seg == s.seg {
+		return nil
+	}
+	if err := s.closeSeg(); err != nil {
+		return err
+	}
+	d, err := s.c.src.Open(s.ctx, s.c.Segments[seg])
+	if err != nil {
+		return fmt.Errorf("sample %d: %w", s.i, err)
+	}
+	s.data, s.seg = d, seg
+	return nil
+}
+
+// chunkReader is a SegmentData that decrypts a whole chunk of frames
+// straight into the caller's buffer (*store.SegmentReader).
+type chunkReader interface {
+	ChunkOf(i int) (first, end, lead int)
+	ReadChunkInto(i int, buf []byte, at int) (int, error)
+}
+
+// chunkInto puts the next samples into p[n:] by decrypting a whole chunk
+// straight there, when it can: the next sample is the first of its chunk
+// (its in-band prefix, if any, already given), the chunk's frames are the
+// clip's next samples with no in-band prefix between them, and p has room
+// for them and for the chunk's own frame table in front (which
+// ReadChunkInto overwrites, then restores). That saves copying every frame
+// once. It returns the bytes it put, 0 if it did not.
+func (s *Stream) chunkInto(p []byte, n int) (int, error) {
+	if s.hdr != nil || s.i >= len(s.c.refs) {
+		return 0, nil
+	}
+	if pre, _ := s.c.File.Layout(s.i); !s.pre && len(pre) > 0 {
+		return 0, nil
+	}
+	r := s.c.refs[s.i]
+	if err := s.open(r.seg); err != nil {
+		return 0, err
+	}
+	cr, ok := s.data.(chunkReader)
+	if !ok {
+		return 0, nil
+	}
+	first, end, lead := cr.ChunkOf(r.frame)
+	if first != r.frame || lead < 0 || lead > n || s.i+end-first > len(s.c.refs) {
+		return 0, nil
+	}
+	size := 0
+	for k := range end - first {
+		if k > 0 {
+			if rk := s.c.refs[s.i+k]; rk.seg != r.seg || rk.frame != first+k {
+				return 0, nil
+			}
+		}
+		pre, sz := s.c.File.Layout(s.i + k)
+		if k > 0 && len(pre) > 0 {
+			return 0, nil
+		}
+		size += int(sz)
+	}
+	if len(p)-n < size {
+		return 0, nil
+	}
+	k, err := cr.ReadChunkInto(r.frame, p, n)
+	if err != nil {
+		return 0, fmt.Errorf("sample %d: %w", s.i, err)
+	}
+	if k != size {
+		return 0, errs.Errorf("playback.Stream", errs.Corrupt, "samples %d–%d: read %d bytes, index says %d", s.i, s.i+end-first-1, k, size)
+	}
+	s.i += end - first
+	s.pre = false
+	return k, nil
 }
 
 func (s *Stream) closeSeg() error {

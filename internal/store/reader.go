@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/media"
@@ -129,10 +130,18 @@ type SegmentReader struct {
 	frames []FrameInfo
 	chunks []chunkInfo
 
+	// mapped is the whole file mapped into memory (closed segments on
+	// disk, where the platform maps files): chunks are decrypted from it,
+	// with no copy of the ciphertext out of the page cache. nil: chunks
+	// are read into body.
+	mapped []byte
+	unmap  func() error
+
 	cached  int    // chunk index in body, -1 if none
 	body    []byte // the chunk as read, then its plaintext in place
 	cfr     []FrameInfo
-	offsets []int // start of each cached frame in data
+	lead    []byte // what ReadChunkInto keeps of the caller's buffer
+	offsets []int  // start of each cached frame in data
 	data    []byte
 }
 
@@ -185,6 +194,11 @@ func (s *Store) OpenSegment(ctx context.Context, id int64) (*SegmentReader, erro
 	if h, err := seal.ParseHeader(sr.header); err != nil || h.SegmentID != id {
 		sr.file.Close()
 		return nil, errs.Errorf(op, errs.Corrupt, "segment %d: bad file header (%v, id %d)", id, err, h.SegmentID)
+	}
+	// A closed segment's file no longer changes (an open one may still be
+	// cut back after a failed write): it can be read through a mapping.
+	if r.State == StateClosed {
+		sr.mapped, sr.unmap = mapFile(sr.file)
 	}
 	return sr, nil
 }
@@ -256,21 +270,25 @@ func (r *SegmentReader) load(c int) error {
 	if ch.Size < seal.ChunkOverhead || ch.Size > seal.MaxChunkSize+seal.ChunkOverhead {
 		return corrupt("size %d out of range", ch.Size)
 	}
-	if int64(cap(r.body)) < ch.Size {
+	n := int(ch.Size - seal.ChunkOverhead)
+	if cap(r.body) < int(ch.Size) {
 		r.body = make([]byte, ch.Size)
 	}
-	r.body = r.body[:ch.Size]
-	if _, err := r.file.ReadAt(r.body, ch.Offset); err != nil {
-		return corrupt("reading %d bytes at %d: %v", ch.Size, ch.Offset, err)
+	var plain []byte
+	var err error
+	if r.mapped != nil {
+		plain, err = r.open(c, r.body[:0:n])
+	} else {
+		r.body = r.body[:ch.Size]
+		if _, err := r.file.ReadAt(r.body, ch.Offset); err != nil {
+			return corrupt("reading %d bytes at %d: %v", ch.Size, ch.Offset, err)
+		}
+		// Decrypted in place: the plaintext overwrites the ciphertext it
+		// came from (one buffer, no second pass over memory).
+		plain, err = r.openBody(c, r.body[4:4], r.body)
 	}
-	if n := int64(uint32(r.body[0])<<24 | uint32(r.body[1])<<16 | uint32(r.body[2])<<8 | uint32(r.body[3])); n != ch.Size-4 {
-		return corrupt("length prefix %d, index says %d", n, ch.Size-4)
-	}
-	// Decrypted in place: the plaintext overwrites the ciphertext it
-	// came from (one buffer, no second pass over memory).
-	plain, err := r.dk.OpenChunk(r.body[4:4], r.header, uint64(c), r.body[4:])
 	if err != nil {
-		return corrupt("%v", err)
+		return err
 	}
 	var data []byte
 	r.cfr, data, err = decodeChunk(plain, r.cfr)
@@ -295,5 +313,121 @@ func (r *SegmentReader) load(c int) error {
 	return nil
 }
 
+// open authenticates and decrypts chunk c from the mapping, appending its
+// plaintext to dst, which must not overlap the mapping. A fault reading
+// the mapping (an I/O error under it) is returned as an error of this
+// read instead of ending the process.
+func (r *SegmentReader) open(c int, dst []byte) (plain []byte, err error) {
+	ch := r.chunks[c]
+	if ch.Offset < 0 || ch.Offset+ch.Size > int64(len(r.mapped)) {
+		return nil, errs.Errorf("store.readChunk", errs.Corrupt, "segment %d chunk %d: %d bytes at %d, the file has %d",
+			r.row.ID, c, ch.Size, ch.Offset, len(r.mapped))
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if e := recover(); e != nil {
+			if _, ok := e.(interface{ Addr() uintptr }); !ok {
+				panic(e)
+			}
+			plain, err = nil, errs.Errorf("store.readChunk", errs.IO, "segment %d chunk %d: reading the file: %v", r.row.ID, c, e)
+		}
+	}()
+	return r.openBody(c, dst, r.mapped[ch.Offset:ch.Offset+ch.Size])
+}
+
+// openBody checks the length prefix of chunk c as read (body) and
+// authenticates and decrypts it, appending the plaintext to dst.
+func (r *SegmentReader) openBody(c int, dst, body []byte) ([]byte, error) {
+	ch := r.chunks[c]
+	if n := int64(uint32(body[0])<<24 | uint32(body[1])<<16 | uint32(body[2])<<8 | uint32(body[3])); n != ch.Size-4 {
+		return nil, errs.Errorf("store.readChunk", errs.Corrupt, "segment %d chunk %d: length prefix %d, index says %d", r.row.ID, c, n, ch.Size-4)
+	}
+	plain, err := r.dk.OpenChunk(dst, r.header, uint64(c), body[4:])
+	if err != nil {
+		return nil, errs.Errorf("store.readChunk", errs.Corrupt, "segment %d chunk %d: %v", r.row.ID, c, err)
+	}
+	return plain, nil
+}
+
+// ChunkOf returns the frames [first, end) of the chunk holding frame i,
+// and lead: how many bytes of its plaintext precede the frames' bytes (the
+// chunk's own frame table), which ReadChunkInto needs in front of where
+// it puts them. lead is -1 if the index is inconsistent (the chunk is then
+// read as usual, and fails there).
+func (r *SegmentReader) ChunkOf(i int) (first, end, lead int) {
+	ch := r.chunks[r.chunkOf(i)]
+	data := int64(0)
+	for _, f := range r.frames[ch.First : ch.First+ch.Frames] {
+		data += int64(f.Size)
+	}
+	lead = int(ch.Size - seal.ChunkOverhead - data)
+	if lead < 0 || ch.Size > seal.MaxChunkSize+seal.ChunkOverhead {
+		lead = -1
+	}
+	return ch.First, ch.First + ch.Frames, lead
+}
+
+// ReadChunkInto authenticates and decrypts the chunk holding frame i
+// straight into buf, so that the bytes of its frames (see ChunkOf) are
+// buf[at:at+n], in order, and returns n. It needs lead bytes before at,
+// which it uses and then restores, and n bytes after. Nothing of a chunk
+// that fails authentication or whose frame table differs from the index
+// is left in buf: those bytes are zero.
+func (r *SegmentReader) ReadChunkInto(i int, buf []byte, at int) (int, error) {
+	const op = "store.ReadChunkInto"
+	c := r.chunkOf(i)
+	first, end, lead := r.ChunkOf(i)
+	if lead < 0 || lead > at || at > len(buf) {
+		return 0, errs.Errorf(op, errs.Invalid, "segment %d chunk %d: %d bytes before %d", r.row.ID, c, lead, at)
+	}
+	n := int(r.chunks[c].Size-seal.ChunkOverhead) - lead
+	if len(buf)-at < n {
+		return 0, errs.Errorf(op, errs.Invalid, "segment %d chunk %d: %d bytes after %d, want %d", r.row.ID, c, len(buf)-at, at, n)
+	}
+	r.lead = append(r.lead[:0], buf[at-lead:at]...)
+	defer func() { copy(buf[at-lead:at], r.lead) }()
+	dst := buf[at-lead : at-lead : at+n]
+	var plain []byte
+	var err error
+	if r.mapped != nil {
+		plain, err = r.open(c, dst)
+	} else {
+		ch := r.chunks[c]
+		if cap(r.body) < int(ch.Size) {
+			r.body = make([]byte, ch.Size)
+		}
+		r.cached = -1 // body is overwritten
+		r.body = r.body[:ch.Size]
+		if _, err := r.file.ReadAt(r.body, ch.Offset); err != nil {
+			return 0, errs.Errorf(op, errs.Corrupt, "segment %d chunk %d: reading %d bytes at %d: %v", r.row.ID, c, ch.Size, ch.Offset, err)
+		}
+		plain, err = r.openBody(c, dst, r.body)
+	}
+	if err != nil {
+		clear(buf[at : at+n])
+		return 0, errs.E(op, err)
+	}
+	r.cfr, _, err = decodeChunk(plain, r.cfr)
+	if err == nil && len(r.cfr) != end-first {
+		err = fmt.Errorf("holds %d frames, index says %d", len(r.cfr), end-first)
+	}
+	for k := 0; err == nil && k < len(r.cfr); k++ {
+		if r.cfr[k] != r.frames[first+k] {
+			err = fmt.Errorf("frame %d differs from the index", first+k)
+		}
+	}
+	if err != nil {
+		clear(buf[at : at+n])
+		return 0, errs.Errorf(op, errs.Corrupt, "segment %d chunk %d: %v", r.row.ID, c, err)
+	}
+	return n, nil
+}
+
 // Close releases the segment's file.
-func (r *SegmentReader) Close() error { return r.file.Close() }
+func (r *SegmentReader) Close() error {
+	if r.unmap != nil {
+		r.unmap()
+		r.mapped, r.unmap = nil, nil
+	}
+	return r.file.Close()
+}
