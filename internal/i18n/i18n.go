@@ -100,11 +100,32 @@ func T(lang Lang, key string, params map[string]string) string {
 		return s
 	}
 	return placeholder.ReplaceAllStringFunc(s, func(p string) string {
-		if v, ok := params[p[1:len(p)-1]]; ok {
-			return v
+		name := p[1 : len(p)-1]
+		v, ok := params[name]
+		if !ok {
+			return p
 		}
-		return p
+		if name == "field" {
+			return FieldLabel(lang, key, v)
+		}
+		return v
 	})
+}
+
+// FieldLabel is how the message of code calls the input field: the label
+// of "field.<area>.<field>" (area: code up to its first dot), else of
+// "field.<field>", else field itself (msg_fields.go).
+func FieldLabel(lang Lang, code, field string) string {
+	area, _, _ := strings.Cut(code, ".")
+	for _, k := range []string{"field." + area + "." + field, "field." + field} {
+		if m, ok := catalogue[k]; ok {
+			if lang == En {
+				return m.En
+			}
+			return m.Ko
+		}
+	}
+	return field
 }
 
 // Missing is the mark T puts around a key the catalogue lacks; a page test

@@ -186,6 +186,10 @@ func TestRequestsFormShowsMarkupEscaped(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, `data-field="requester.name"`) {
 		t.Fatalf("form with a missing name: %d %s", resp.StatusCode, page)
 	}
+	// The message names the box as the form labels it, not by its key.
+	if !strings.Contains(page, "청구인 성명 항목을 적어 주십시오") || strings.Contains(page, "requester.name 항목") {
+		t.Errorf("the error does not name the field in Korean:\n%s", page)
+	}
 	if strings.Contains(page, "<script>") || !strings.Contains(page, "&lt;script&gt;alert(2)") ||
 		!strings.Contains(page, "&#34;&gt;&lt;script&gt;alert(1)") {
 		t.Fatalf("markup not escaped:\n%s", page)
