@@ -101,17 +101,10 @@ func (p *pkgFile) Write(b []byte) (int, error) {
 // every whole aligned block staged is written.
 func (p *pkgFile) phase() int { return int(p.off % directAlign) }
 
-// lend returns memory for a block of n bytes starting at phase(), which
-// Write then writes without copying; nil if the file is not written
-// directly. The memory is the caller's again after unlend.
-func (p *pkgFile) lend(n int) []byte {
-	if !p.direct {
-		return nil
-	}
-	mem := alignedBytes(directAlign + n)
-	p.lent = append(p.lent, mem)
-	return mem
-}
+// lend registers aligned memory (alignedBytes) in which the caller lays
+// out blocks starting at phase(), which Write then writes without copying.
+// The memory is the caller's again after unlend.
+func (p *pkgFile) lend(mem []byte) { p.lent = append(p.lent, mem) }
 
 // unlend forgets every memory lend returned.
 func (p *pkgFile) unlend() { p.lent = nil }

@@ -134,8 +134,9 @@ type SegmentReader struct {
 	// disk, where the platform maps files): chunks are decrypted from it,
 	// with no copy of the ciphertext out of the page cache. nil: chunks
 	// are read into body.
-	mapped []byte
-	unmap  func() error
+	mapped   []byte
+	unmap    func() error
+	mappable bool // not mapped yet, but may be
 
 	cached  int    // chunk index in body, -1 if none
 	body    []byte // the chunk as read, then its plaintext in place
@@ -196,10 +197,10 @@ func (s *Store) OpenSegment(ctx context.Context, id int64) (*SegmentReader, erro
 		return nil, errs.Errorf(op, errs.Corrupt, "segment %d: bad file header (%v, id %d)", id, err, h.SegmentID)
 	}
 	// A closed segment's file no longer changes (an open one may still be
-	// cut back after a failed write): it can be read through a mapping.
-	if r.State == StateClosed {
-		sr.mapped, sr.unmap = mapFile(sr.file)
-	}
+	// cut back after a failed write): it can be read through a mapping,
+	// made when a chunk is first read (Build opens segments only for
+	// their index).
+	sr.mappable = r.State == StateClosed
 	return sr, nil
 }
 
@@ -276,7 +277,7 @@ func (r *SegmentReader) load(c int) error {
 	}
 	var plain []byte
 	var err error
-	if r.mapped != nil {
+	if r.mapping() {
 		plain, err = r.open(c, r.body[:0:n])
 	} else {
 		r.body = r.body[:ch.Size]
@@ -311,6 +312,16 @@ func (r *SegmentReader) load(c int) error {
 	r.data = data
 	r.cached = c
 	return nil
+}
+
+// mapping maps the file if it may be and is not yet, and reports whether
+// it is mapped.
+func (r *SegmentReader) mapping() bool {
+	if r.mappable {
+		r.mappable = false
+		r.mapped, r.unmap = mapFile(r.file)
+	}
+	return r.mapped != nil
 }
 
 // open authenticates and decrypts chunk c from the mapping, appending its
@@ -389,7 +400,7 @@ func (r *SegmentReader) ReadChunkInto(i int, buf []byte, at int) (int, error) {
 	dst := buf[at-lead : at-lead : at+n]
 	var plain []byte
 	var err error
-	if r.mapped != nil {
+	if r.mapping() {
 		plain, err = r.open(c, dst)
 	} else {
 		ch := r.chunks[c]
