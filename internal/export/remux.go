@@ -49,6 +49,11 @@ func pipeCopyTo(w io.Writer, h hash.Hash, r io.Reader, f *pkgFile) (int64, error
 		ph = f.phase()
 		defer f.unlend()
 	}
+	release := func(p *pipeBuf) {
+		if p.refs.Add(-1) == 0 {
+			free <- p
+		}
+	}
 	var mems [pipeBlocks]*[]byte
 	defer func() {
 		for _, m := range mems {
@@ -58,21 +63,16 @@ func pipeCopyTo(w io.Writer, h hash.Hash, r io.Reader, f *pkgFile) (int64, error
 	for i := range mems {
 		mems[i] = blockMems.Get().(*[]byte)
 		mem := *mems[i]
-		b := mem[:pipeBlock]
+		p := &pipeBuf{b: mem[:pipeBlock]}
 		if lend {
-			f.lend(mem)
-			b = mem[ph : ph+pipeBlock]
+			f.lend(mem, func() { release(p) })
+			p.b = mem[ph : ph+pipeBlock]
 		}
-		free <- &pipeBuf{b: b}
+		free <- p
 	}
 	// Sends to these never block: at most pipeBlocks blocks are out.
 	toHash := make(chan *pipeBuf, pipeBlocks)
 	toWrite := make(chan *pipeBuf, pipeBlocks)
-	release := func(p *pipeBuf) {
-		if p.refs.Add(-1) == 0 {
-			free <- p
-		}
-	}
 	var (
 		wg     sync.WaitGroup
 		werr   error
@@ -94,7 +94,9 @@ func pipeCopyTo(w io.Writer, h hash.Hash, r io.Reader, f *pkgFile) (int64, error
 					close(failed)
 				}
 			}
-			release(p)
+			if !lend || !f.tookBlock() {
+				release(p) // else when its background write ends
+			}
 		}
 	}()
 	var (
@@ -133,6 +135,12 @@ read:
 	close(toHash)
 	close(toWrite)
 	wg.Wait()
+	if lend {
+		// The blocks go back to the pool once written.
+		if err := f.wait(); err != nil && werr == nil {
+			werr = err
+		}
+	}
 	if rerr != nil {
 		return n, rerr
 	}

@@ -2,6 +2,7 @@ package export
 
 import (
 	"os"
+	"sync"
 	"unsafe"
 )
 
@@ -25,6 +26,9 @@ import (
 const (
 	directAlign = 4096    // offsets, lengths and addresses of direct writes
 	stageSize   = 1 << 20 // bytes staged before a direct write of them
+	// writesInFlight is how many blocks are written at once: the disk has
+	// the next one while the last one's completion is being handled.
+	writesInFlight = 2
 	// writeBehindEvery is how many bytes are written through the page
 	// cache between two write-behind hints.
 	writeBehindEvery = 8 << 20
@@ -39,9 +43,18 @@ type pkgFile struct {
 	off    int64  // bytes written so far
 	stage  []byte // when direct: file bytes [off-ns, off); off-ns is aligned
 	ns     int
-	lent   [][]byte // block memories pipeCopy may write from (lend)
+	lent   []lentMem // memory pipeCopyTo lays blocks out in (lend)
 	// bytes written straight from lent memory (for tests)
 	uncopied int64
+
+	// Lent blocks are written in the background, writesInFlight at
+	// most, once one direct write has succeeded (proven).
+	proven   bool
+	inflight chan struct{}
+	writes   sync.WaitGroup
+	mu       sync.Mutex
+	werr     error // the first background write's error
+	took     bool  // the last Write left its block to a background write
 	// through the page cache: where the last write-behind hint ended
 	started int64
 }
@@ -49,7 +62,7 @@ type pkgFile struct {
 // newPkgFile returns a writer of f, which must be empty, using direct I/O
 // if the file system allows it.
 func newPkgFile(f *os.File) *pkgFile {
-	p := &pkgFile{f: f, fd: f.Fd()}
+	p := &pkgFile{f: f, fd: f.Fd(), inflight: make(chan struct{}, writesInFlight)}
 	if setDirect(p.fd, true) == nil {
 		p.direct = true
 		p.stage = alignedBytes(stageSize)
@@ -70,6 +83,9 @@ func alignedBytes(n int) []byte {
 // Write writes b at the end of the file. A b that is the data of a block
 // from lend, starting at phase(), is written without being copied.
 func (p *pkgFile) Write(b []byte) (int, error) {
+	if err := p.writeErr(); err != nil {
+		return 0, err
+	}
 	if !p.direct {
 		return p.writeCached(b)
 	}
@@ -77,8 +93,8 @@ func (p *pkgFile) Write(b []byte) (int, error) {
 		if err := p.flushAligned(); err != nil {
 			return 0, err
 		}
-		if mem := p.lender(b); mem != nil {
-			return p.writeLent(mem, b)
+		if l := p.lender(b); l != nil {
+			return p.writeLent(l, b)
 		}
 	}
 	n := 0
@@ -101,39 +117,92 @@ func (p *pkgFile) Write(b []byte) (int, error) {
 // every whole aligned block staged is written.
 func (p *pkgFile) phase() int { return int(p.off % directAlign) }
 
+// lentMem is memory lent to the file and what to call when the file is
+// done with it (a background write of it ended).
+type lentMem struct {
+	mem  []byte
+	done func()
+}
+
 // lend registers aligned memory (alignedBytes) in which the caller lays
 // out blocks starting at phase(), which Write then writes without copying.
-// The memory is the caller's again after unlend.
-func (p *pkgFile) lend(mem []byte) { p.lent = append(p.lent, mem) }
+// A Write of such a block may leave it to a background write (tookBlock
+// says so); done is called once that write has ended, and the memory is
+// not the caller's to change before. All of it is the caller's again after
+// wait and unlend.
+func (p *pkgFile) lend(mem []byte, done func()) { p.lent = append(p.lent, lentMem{mem, done}) }
 
-// unlend forgets every memory lend returned.
+// unlend forgets every memory lend registered.
 func (p *pkgFile) unlend() { p.lent = nil }
+
+// tookBlock reports whether the last Write left its block to a background
+// write, whose end calls the block's done.
+func (p *pkgFile) tookBlock() bool {
+	t := p.took
+	p.took = false
+	return t
+}
+
+// wait waits for the background writes and returns the first one's error.
+func (p *pkgFile) wait() error {
+	p.writes.Wait()
+	return p.writeErr()
+}
+
+func (p *pkgFile) writeErr() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.werr
+}
 
 // lender returns the lent memory of which b is the data at the current
 // phase, or nil.
-func (p *pkgFile) lender(b []byte) []byte {
-	for _, mem := range p.lent {
-		if p.ns < len(mem) && &mem[p.ns] == &b[0] && p.ns+len(b) <= len(mem) {
-			return mem
+func (p *pkgFile) lender(b []byte) *lentMem {
+	for i, l := range p.lent {
+		if p.ns < len(l.mem) && &l.mem[p.ns] == &b[0] && p.ns+len(b) <= len(l.mem) {
+			return &p.lent[i]
 		}
 	}
 	return nil
 }
 
-// writeLent writes b, which starts at mem[p.ns]: the staged bytes are
-// copied in front of it, the aligned whole is written from mem and what
-// is left past the last aligned boundary is staged.
-func (p *pkgFile) writeLent(mem, b []byte) (int, error) {
+// writeLent writes b, which starts at l.mem[p.ns]: the staged bytes are
+// copied in front of it, what is left past the last aligned boundary is
+// staged and the aligned whole is written from l.mem, in the background
+// once direct writes are known to work.
+func (p *pkgFile) writeLent(l *lentMem, b []byte) (int, error) {
 	at := p.off - int64(p.ns)
 	end := p.ns + len(b)
-	copy(mem, p.stage[:p.ns])
+	copy(l.mem, p.stage[:p.ns])
 	whole := end &^ (directAlign - 1)
-	if err := p.writeAt(mem[:whole], at); err != nil {
-		return 0, err
-	}
-	p.ns = copy(p.stage, mem[whole:end])
+	p.ns = copy(p.stage, l.mem[whole:end])
 	p.off += int64(len(b))
 	p.uncopied += int64(len(b))
+	if whole == 0 {
+		return len(b), nil
+	}
+	if p.proven && l.done != nil {
+		p.inflight <- struct{}{}
+		p.writes.Add(1)
+		p.took = true
+		go func(mem []byte, done func()) {
+			defer p.writes.Done()
+			if _, err := p.f.WriteAt(mem, at); err != nil {
+				p.mu.Lock()
+				if p.werr == nil {
+					p.werr = err
+				}
+				p.mu.Unlock()
+			}
+			<-p.inflight
+			done()
+		}(l.mem[:whole], l.done)
+		return len(b), nil
+	}
+	if err := p.writeAt(l.mem[:whole], at); err != nil {
+		return 0, err
+	}
+	p.proven = p.direct
 	return len(b), nil
 }
 
@@ -193,6 +262,9 @@ func (p *pkgFile) writeCached(b []byte) (int, error) {
 // fill an aligned block is written through the page cache (direct I/O is
 // turned off for it).
 func (p *pkgFile) Sync() error {
+	if err := p.wait(); err != nil {
+		return err
+	}
 	if p.direct {
 		if err := p.flushAligned(); err != nil {
 			return err
