@@ -56,6 +56,12 @@ func (s StoreSource) Open(ctx context.Context, id int64) (SegmentData, error) {
 	return r, nil
 }
 
+// Coverage summarises camera's segments over [start, end) with the gaps
+// of at least minGap between them (store.Store.Coverage).
+func (s StoreSource) Coverage(ctx context.Context, camera string, start, end, minGap int64) (store.Coverage, error) {
+	return s.Store.Coverage(ctx, camera, start, end, minGap)
+}
+
 // openers is how many segments StoreSource.OpenMany opens at once.
 const openers = 4
 

@@ -22,7 +22,8 @@ func TestIndexQueriesUseNoScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	for name, q := range map[string]string{"List of a camera": listCamera, "ListSpans": listSpans, "Cameras": camerasQuery} {
+	for name, q := range map[string]string{"List of a camera": listCamera, "ListSpans": listSpans, "Cameras": camerasQuery,
+		"Coverage first": coverageFirst, "Coverage tail": coverageTail, "Coverage spans": coverageSpans} {
 		args := []any{"cam", 1, 0}
 		if q == camerasQuery {
 			args = nil
@@ -48,8 +49,11 @@ func TestIndexQueriesUseNoScan(t *testing.T) {
 		}
 		// A listing of spans reads the index alone, never the rows with
 		// their frame indexes.
-		if q == listSpans && (len(plan) == 0 || !strings.Contains(plan[0], "COVERING INDEX")) {
-			t.Errorf("ListSpans reads the segment rows: %q", plan)
+		if (q == listSpans || strings.HasPrefix(name, "Coverage")) && (len(plan) == 0 || !strings.Contains(plan[0], "COVERING INDEX")) {
+			t.Errorf("%s reads the segment rows: %q", name, plan)
+		}
+		if strings.HasPrefix(name, "Coverage") && slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "TEMP B-TREE") }) {
+			t.Errorf("%s sorts in a temporary b-tree: %q", name, plan)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"time"
@@ -112,12 +113,12 @@ func loadHome(s *Server, r *http.Request, pc *PageContext) (any, error) {
 		} else if sum, ok := sums[c.ID]; ok {
 			hc.Oldest = sum[0]
 		}
-		segs, err := s.opt.Footage.Segments(ctx, c.ID, media.Time90k(day), media.Time90k(now))
+		cov, err := s.coverage(ctx, c.ID, day, now)
 		if err == nil {
-			if len(segs) > 0 {
-				hc.Codec = segs[len(segs)-1].Codec.String()
+			if cov.Segments > 0 {
+				hc.Codec = cov.Last.Codec.String()
 			}
-			hc.Gaps = gapsOf(segs, day, now, hc.Oldest)
+			hc.Gaps = gapsOf(cov, day, now, hc.Oldest)
 			for _, g := range hc.Gaps {
 				hc.GapTotal += g.To.Sub(g.From)
 			}
@@ -173,32 +174,50 @@ func loadHome(s *Server, r *http.Request, pc *PageContext) (any, error) {
 	return out, nil
 }
 
+// coverer is a footage source that summarises a camera's recording itself
+// (playback.StoreSource: in SQLite, so a day of 240 cameras does not cross
+// into Go as 260,000 segments).
+type coverer interface {
+	Coverage(ctx context.Context, camera string, start, end, minGap int64) (store.Coverage, error)
+}
+
+// coverage summarises camera's recording over [from, to), keeping the
+// gaps the home page lists.
+func (s *Server) coverage(ctx context.Context, camera string, from, to time.Time) (store.Coverage, error) {
+	// One tick less: a gap of exactly gapMin in 90 kHz ticks may be a
+	// nanosecond short of it as a time.Time; gapsOf decides.
+	minGap := int64(gapMin/time.Second)*media.Hz - 1
+	if c, ok := s.opt.Footage.(coverer); ok {
+		return c.Coverage(ctx, camera, media.Time90k(from), media.Time90k(to), minGap)
+	}
+	segs, err := s.opt.Footage.Segments(ctx, camera, media.Time90k(from), media.Time90k(to))
+	if err != nil {
+		return store.Coverage{}, err
+	}
+	return store.CoverageOf(segs, minGap), nil
+}
+
 // gapsOf lists the spans of [day, now) between recorded runs: between two
 // segments that do not touch, and after the last one when recording has
 // stopped. Time before the first segment of the day is not a gap when the
 // camera recorded nothing earlier either; it is listed as one otherwise.
-func gapsOf(segs []store.Segment, day, now, oldest time.Time) []homeGap {
+func gapsOf(c store.Coverage, day, now, oldest time.Time) []homeGap {
+	if c.Segments == 0 {
+		return nil
+	}
 	var gaps []homeGap
 	add := func(a, b time.Time) {
 		if b.Sub(a) >= gapMin {
 			gaps = append(gaps, homeGap{From: a, To: b})
 		}
 	}
-	var last time.Time
-	for i, sg := range segs {
-		st, en := media.FromTime90k(sg.Start), media.FromTime90k(sg.End)
-		if i == 0 {
-			if st.After(day) && !oldest.IsZero() && oldest.Before(day) {
-				add(day, st)
-			}
-		} else {
-			add(last, st)
-		}
-		if en.After(last) {
-			last = en
-		}
+	if st := media.FromTime90k(c.First.Start); st.After(day) && !oldest.IsZero() && oldest.Before(day) {
+		add(day, st)
 	}
-	if len(segs) > 0 && now.Sub(last) > 2*time.Minute {
+	for _, g := range c.Gaps {
+		add(media.FromTime90k(g.Start), media.FromTime90k(g.End))
+	}
+	if last := media.FromTime90k(c.Last.End); now.Sub(last) > 2*time.Minute {
 		add(last, now)
 	}
 	return gaps
