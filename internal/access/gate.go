@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/ledger"
-	"github.com/gwanje/gwanje/internal/sqlitedb"
 )
 
 // The gate is the one way to footage: a live stream, recorded footage
@@ -418,9 +416,9 @@ const fullEvery = 30 * time.Second
 func (g *Gate) watch() {
 	t := time.NewTicker(g.cfg.Tick)
 	defer t.Stop()
-	ver := g.openVersion()
+	ver := g.openWatch()
 	if ver != nil {
-		defer ver.close()
+		defer ver.Close()
 	}
 	lastFull := time.Now()
 	for range t.C {
@@ -435,7 +433,7 @@ func (g *Gate) watch() {
 			hs = append(hs, h)
 		}
 		g.mu.Unlock()
-		full := ver == nil || ver.changed() || time.Since(lastFull) >= fullEvery
+		full := ver == nil || ver.Changed() || time.Since(lastFull) >= fullEvery
 		if full {
 			lastFull = time.Now()
 		}
@@ -530,64 +528,20 @@ func (s *Service) reload(ctx context.Context, p *Principal) (*Principal, *Sessio
 	return &Principal{User: acc.User, Client: p.Client, CSRF: row.CSRF, session: p.session}, row, nil
 }
 
-// version watches access.db for commits by any connection.
-type version struct {
-	db   *sql.DB
-	conn *sql.Conn
-	last int64
-}
-
-// openVersion watches the accounts database for commits when it is the
-// SQLite store (on a connection of its own: SQLite's data_version counts
-// the commits of other connections). Another store: nil, and the gate
+// openWatch returns the accounts store's change watch when the store can
+// tell (ChangeWatcher; the SQLite store can), else nil and the gate
 // re-reads every tick.
-func (g *Gate) openVersion() *version {
-	st, ok := g.s.st.(*sqliteStore)
+func (g *Gate) openWatch() ChangeWatch {
+	cw, ok := g.s.st.(ChangeWatcher)
 	if !ok {
 		return nil
 	}
-	ctx := context.Background()
-	var path string
-	if err := st.db.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil || path == "" {
-		g.s.cfg.Logger.Warn("footage gate: cannot watch access.db for changes; reading it every tick", "err", err)
+	w, err := cw.WatchChanges(context.Background())
+	if err != nil {
+		g.s.cfg.Logger.Warn("footage gate: cannot watch the accounts store for changes; reading it every tick", "err", err)
 		return nil
 	}
-	db, err := sqlitedb.Open(ctx, "access.Gate", path, sqlitedb.Options{ReadOnly: true, MaxOpenConns: 1})
-	if err != nil {
-		g.s.cfg.Logger.Warn("footage gate: cannot watch access.db for changes; reading it every tick", "err", err)
-		return nil
-	}
-	c, err := db.Conn(ctx)
-	if err != nil {
-		db.Close()
-		return nil
-	}
-	v := &version{db: db, conn: c}
-	v.last, _ = v.read()
-	return v
-}
-
-func (v *version) read() (int64, error) {
-	var n int64
-	err := v.conn.QueryRowContext(context.Background(), `PRAGMA data_version`).Scan(&n)
-	return n, err
-}
-
-// changed reports whether access.db was changed since the last call (or
-// whether that cannot be told).
-func (v *version) changed() bool {
-	n, err := v.read()
-	if err != nil {
-		return true
-	}
-	ch := n != v.last
-	v.last = n
-	return ch
-}
-
-func (v *version) close() {
-	v.conn.Close()
-	v.db.Close()
+	return w
 }
 
 // Revoked reports whether err (a handle's Err) is an ended right to watch

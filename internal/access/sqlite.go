@@ -405,3 +405,57 @@ func (s *sqliteStore) CountSessions(ctx context.Context) (int, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM session`).Scan(&n)
 	return n, sqlitedb.Err("access.countSessions", err)
 }
+
+// WatchChanges implements ChangeWatcher: SQLite's data_version, read on a
+// connection of the watch's own, counts the commits of every other
+// connection, this process's and others'.
+func (s *sqliteStore) WatchChanges(ctx context.Context) (ChangeWatch, error) {
+	const op = "access.WatchChanges"
+	var path string
+	if err := s.db.QueryRowContext(ctx, `SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path); err != nil {
+		return nil, errs.E(op, errs.IO, err)
+	}
+	if path == "" {
+		return nil, errs.E(op, errs.Invalid, "an in-memory database cannot be watched")
+	}
+	db, err := sqlitedb.Open(ctx, op, path, sqlitedb.Options{ReadOnly: true, MaxOpenConns: 1})
+	if err != nil {
+		return nil, err
+	}
+	c, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, errs.E(op, errs.IO, err)
+	}
+	v := &dataVersion{db: db, conn: c}
+	v.last, _ = v.read()
+	return v, nil
+}
+
+// dataVersion is a ChangeWatch on SQLite's PRAGMA data_version.
+type dataVersion struct {
+	db   *sql.DB
+	conn *sql.Conn
+	last int64
+}
+
+func (v *dataVersion) read() (int64, error) {
+	var n int64
+	err := v.conn.QueryRowContext(context.Background(), `PRAGMA data_version`).Scan(&n)
+	return n, err
+}
+
+func (v *dataVersion) Changed() bool {
+	n, err := v.read()
+	if err != nil {
+		return true
+	}
+	ch := n != v.last
+	v.last = n
+	return ch
+}
+
+func (v *dataVersion) Close() {
+	v.conn.Close()
+	v.db.Close()
+}

@@ -10,6 +10,21 @@ import (
 // gwanje, and every implementation passes the conformance suite in
 // internal/access/accesstest. Errors are *errs.Error: NotExist for a
 // missing account, Exist for a name taken, IO for the rest.
+// A ChangeWatcher is a Store that can tell cheaply whether anything was
+// written since it was last asked, by this process or another (the
+// command line deactivating a user): the footage gate then re-checks its
+// open viewings' rights at once instead of on its next full pass.
+type ChangeWatcher interface {
+	WatchChanges(ctx context.Context) (ChangeWatch, error)
+}
+
+// ChangeWatch is one watch of a ChangeWatcher. Changed reports whether the
+// store was written since the last call (true when it cannot tell).
+type ChangeWatch interface {
+	Changed() bool
+	Close()
+}
+
 type Store interface {
 	CountAccounts(ctx context.Context) (int, error)
 	// AccountByName finds an account by its (normalized) login name.

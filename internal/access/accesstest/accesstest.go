@@ -46,6 +46,37 @@ func Run(t *testing.T, newStore func(t *testing.T) access.Store) {
 		})
 	}
 
+	// A store that says it can watch for changes tells a write from
+	// another handle of it at the next question, and only once.
+	t.Run("ChangeWatch", func(t *testing.T) {
+		s := open(t)
+		cw, ok := s.(access.ChangeWatcher)
+		if !ok {
+			t.Skip("the store does not watch for changes; the gate re-reads it every tick")
+		}
+		w, err := cw.WatchChanges(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if w.Changed() {
+			t.Errorf("changed before any write")
+		}
+		id := insert(t, s, "watched", nil)
+		if !w.Changed() {
+			t.Errorf("an account was inserted and the watch did not see it")
+		}
+		if w.Changed() {
+			t.Errorf("the same change was reported twice")
+		}
+		if err := s.Deactivate(ctx, id, "퇴직", T0); err != nil {
+			t.Fatal(err)
+		}
+		if !w.Changed() {
+			t.Errorf("a deactivation was not seen")
+		}
+	})
+
 	t.Run("Accounts", func(t *testing.T) {
 		s := open(t)
 		if n, err := s.CountAccounts(ctx); err != nil || n != 0 {
