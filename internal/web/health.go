@@ -45,7 +45,7 @@ type Acks interface {
 // the health of a camera: a camera's only with live view, playback,
 // ledger reading or registry management for its site (the same people
 // who may know the camera exists); a volume's or the system's with any
-// session.
+// session; a data-subject request's only with handling requests.
 type visibility struct {
 	s     *Server
 	r     *http.Request
@@ -82,6 +82,16 @@ func (v *visibility) sees(subject string) bool {
 	return ok
 }
 
+// alarm is camera for an alarm's subject, except that a data-subject
+// request's alarm (its subject a receipt number) is seen only by those who
+// handle requests on some site.
+func (v *visibility) alarm(a alarm.Alarm) (cam CameraInfo, isCamera, ok bool) {
+	if a.Kind == alarm.RequestDue {
+		return CameraInfo{}, false, v.s.opt.Guard.Authorize(v.r, v.p, PermHandleRequests, "") == nil
+	}
+	return v.camera(a.Subject)
+}
+
 // listAlarms lists the alarms the user may see, newest first;
 // ?attention=1 keeps only those active or not yet acknowledged.
 func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) {
@@ -89,7 +99,7 @@ func (s *Server) listAlarms(w http.ResponseWriter, r *http.Request) {
 	out := []alarm.Alarm{}
 	lang := langOf(r)
 	for _, a := range s.opt.Alarms.List(r.URL.Query().Get("attention") == "1") {
-		if vis.sees(a.Subject) {
+		if _, _, ok := vis.alarm(a); ok {
 			a.Message = a.Text(lang) // in the reader's language (the catalogue's words)
 			out = append(out, a)
 		}
@@ -127,7 +137,7 @@ func (s *Server) ackAlarm(w http.ResponseWriter, r *http.Request) {
 	defer s.ackMu.Unlock()
 	a, ok := s.opt.Alarms.Get(id)
 	vis := s.visibility(r)
-	cam, isCamera, visible := vis.camera(a.Subject)
+	cam, isCamera, visible := vis.alarm(a)
 	if !ok || !visible {
 		s.fail(w, r, errs.Errorf(op, errs.Private, "no alarm %d", id))
 		return

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/access"
 	"github.com/gwanje/gwanje/internal/alarm"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/health"
@@ -199,5 +201,36 @@ func TestStillViewLedgeredFirst(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !bytes.Equal(b, stillJPEG) || resp.Header.Get("Content-Type") != "image/jpeg" {
 		t.Fatalf("still: %d %q", resp.StatusCode, b)
+	}
+}
+
+// A data-subject request's alarm names only a receipt number, yet it is
+// the requests' business: those who handle requests see and acknowledge
+// it; a viewer of the same site neither sees it nor can acknowledge it.
+func TestRequestAlarmOnlyForThoseWhoHandleRequests(t *testing.T) {
+	h, mon := newHealthHarness(t)
+	h.addUser(h.admin, "handler", access.Grant{Role: access.Manager, Sites: []string{"site-a"}})
+	a, _ := mon.am.Raise(alarm.RequestDue, "2026-0007", alarm.Warning, "due in 2 days")
+	seen := func(user string) bool {
+		got := decode[struct{ Alarms []alarm.Alarm }](t, h.do("GET", "/api/alarms", user, nil))
+		for _, x := range got.Alarms {
+			if x.Kind == alarm.RequestDue {
+				return true
+			}
+		}
+		return false
+	}
+	if seen("viewer") {
+		t.Error("a viewer without handle-requests sees the request's alarm")
+	}
+	if !seen("handler") {
+		t.Error("a manager who handles requests does not see the request's alarm")
+	}
+	path := fmt.Sprintf("/api/alarms/%d/ack", a.ID)
+	if resp := h.do("POST", path, "viewer", map[string]string{}); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the viewer's acknowledgement: %d, want 404", resp.StatusCode)
+	}
+	if resp := h.do("POST", path, "handler", map[string]string{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("the handler's acknowledgement: %d", resp.StatusCode)
 	}
 }

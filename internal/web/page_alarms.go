@@ -25,7 +25,7 @@ func loadAlarmsPage(s *Server, r *http.Request, pc *PageContext) (any, error) {
 	}
 	vis := s.visibility(r)
 	for _, a := range s.opt.Alarms.List(d.Attention) {
-		cam, isCam, ok := vis.camera(a.Subject)
+		cam, isCam, ok := vis.alarm(a)
 		if !ok {
 			continue
 		}

@@ -134,7 +134,7 @@ func loadHome(s *Server, r *http.Request, pc *PageContext) (any, error) {
 	})
 	if s.opt.Alarms != nil {
 		for _, a := range s.opt.Alarms.List(true) {
-			cam, isCam, ok := vis.camera(a.Subject)
+			cam, isCam, ok := vis.alarm(a)
 			if !ok {
 				continue
 			}
