@@ -67,9 +67,13 @@ func runDestruction(ctx context.Context, args []string, stdout, stderr io.Writer
 			status = "FAIL"
 			failed++
 		}
-		fmt.Fprintf(stdout, "%s: %s: camera %s, %d segments (%d bytes) of %s to %s destroyed %s for %s by %s; signed by key %s (local key: %s)\n",
+		led := v.Ledger
+		if v.LedgerRow != 0 {
+			led = fmt.Sprintf("파기 row #%d", v.LedgerRow)
+		}
+		fmt.Fprintf(stdout, "%s: %s: camera %s, %d segments (%d bytes) of %s to %s destroyed %s for %s by %s; signed by key %s (local key: %s); ledger: %s\n",
 			p, status, r.Camera, len(r.Segments), r.Bytes, r.From.Format(time.RFC3339), r.To.Format(time.RFC3339),
-			r.DestroyedAt.Format(time.RFC3339), r.Reason, actorName(r.Actor), v.KeyID, v.LocalKey)
+			r.DestroyedAt.Format(time.RFC3339), r.Reason, actorName(r.Actor), v.KeyID, v.LocalKey, led)
 	}
 	if failed > 0 {
 		return errReceipts(failed)

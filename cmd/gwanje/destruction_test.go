@@ -121,6 +121,11 @@ func TestKill9DuringDestruction(t *testing.T) {
 	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Errorf("destruction verify: exit %d\n%s%s", code, stdout.String(), stderr.String())
 	}
+	// Each receipt, the one completed after the crash included, has its
+	// 파기 row in the ledger.
+	if n := strings.Count(stdout.String(), "; ledger: 파기 row #"); n != len(receipts) {
+		t.Errorf("%d of %d receipts found in the ledger:\n%s", n, len(receipts), stdout.String())
+	}
 	listed := map[int64]int{}
 	recovered := 0
 	for _, p := range receipts {

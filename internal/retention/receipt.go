@@ -2,6 +2,7 @@ package retention
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"database/sql"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/errs"
+	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/seal"
 	"github.com/gwanje/gwanje/internal/store"
 )
@@ -177,7 +179,12 @@ type Verification struct {
 	Receipt  *Receipt
 	KeyID    string
 	LocalKey string // "match", "differs" or "absent": the data directory's receipt key
-	Problems []string
+	// LedgerRow is the sequence number of the 파기 row that records this
+	// receipt (by its SHA-256) in the data directory's ledger; 0 when
+	// there is no ledger.db (Ledger "absent") or no such row (a problem).
+	LedgerRow uint64
+	Ledger    string // "recorded", "absent" or "missing"
+	Problems  []string
 }
 
 // OK reports whether the receipt verified.
@@ -187,8 +194,10 @@ func (v *Verification) OK() bool { return len(v.Problems) == 0 }
 // key is the data directory's receipt key when that key file exists at
 // keyPath ("" for the default); and, when dataDir is not "", that none of
 // its segments has an index row or garbage entry, none of their wrapped
-// keys is anywhere in index.db or its WAL, and none of their files exists.
-// It opens the index read-only, so it runs beside a recorder. A receipt
+// keys is anywhere in index.db or its WAL, none of their files exists, and
+// the ledger holds the 파기 row naming the receipt's SHA-256 (when the
+// directory has a ledger). It opens the index and the ledger read-only, so
+// it runs beside a recorder. A receipt
 // whose signature fails is returned as an error.
 func VerifyReceipt(path, dataDir, keyPath string) (*Verification, error) {
 	const op = "retention.VerifyReceipt"
@@ -230,7 +239,40 @@ func VerifyReceipt(path, dataDir, keyPath string) (*Verification, error) {
 	if err := v.scanKeys(dataDir); err != nil {
 		return nil, errs.E(op, err)
 	}
+	if err := v.checkLedger(dataDir, b); err != nil {
+		return nil, errs.E(op, err)
+	}
 	return v, nil
+}
+
+// checkLedger finds the 파기 row that names the receipt file's SHA-256 in
+// the data directory's ledger, read-only: a receipt the ledger does not
+// record is a problem (a destruction is promised in the 관리대장 too), a
+// data directory without a ledger is only said.
+func (v *Verification) checkLedger(dataDir string, file []byte) error {
+	if _, err := os.Stat(filepath.Join(dataDir, ledger.DBName)); errors.Is(err, fs.ErrNotExist) {
+		v.Ledger = "absent"
+		return nil
+	}
+	ents, err := ledger.QueryDir(context.Background(), dataDir, ledger.Filter{Kinds: []ledger.Kind{ledger.Destruction}})
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(file)
+	want := "receipt sha256=" + hex.EncodeToString(sum[:])
+	for _, e := range ents {
+		if strings.Contains(e.Detail, want) {
+			v.Ledger, v.LedgerRow = "recorded", e.Seq
+			if len(e.Cameras) != 1 || e.Cameras[0] != v.Receipt.Camera || e.Ref != v.Receipt.Ref {
+				v.Problems = append(v.Problems, fmt.Sprintf("the 파기 row #%d records this receipt for camera %v (ref %q), the receipt says %s (ref %q)",
+					e.Seq, e.Cameras, e.Ref, v.Receipt.Camera, v.Receipt.Ref))
+			}
+			return nil
+		}
+	}
+	v.Ledger = "missing"
+	v.Problems = append(v.Problems, fmt.Sprintf("no 파기 row in the ledger records this receipt (sha256 %s)", hex.EncodeToString(sum[:])))
+	return nil
 }
 
 // checkIndex looks the receipt's segment ids up in index.db, read-only.
