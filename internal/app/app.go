@@ -170,8 +170,21 @@ func (a *App) openStores(ctx context.Context) error {
 			a.log.Error("closing the store", "err", err)
 		}
 	})
-	if a.ledger, err = ledger.Open(ctx, ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(),
-		Witnesses: ledger.ConfigWitnesses(cfg.Ledger.WitnessDir, cfg.Ledger.Syslog), Clock: a.clk, Logger: log.With("component", "ledger")}); err != nil {
+	lo := ledger.Options{Dir: cfg.DataDir, KeyPath: cfg.LedgerKeyFile(),
+		Witnesses: ledger.ConfigWitnesses(cfg.Ledger.WitnessDir, cfg.Ledger.Syslog), Clock: a.clk, Logger: log.With("component", "ledger")}
+	// The 관리대장 page verifies the chain against the configured anchor,
+	// as `gwanje ledger verify` does, not against the key in data_dir.
+	if p := cfg.Ledger.TrustedPublicKey; p != "" {
+		pub, err := ledger.ReadPublicKey(p)
+		if err != nil {
+			return fmt.Errorf("ledger.trusted_public_key: %w", err)
+		}
+		lo.Trust = append(lo.Trust, pub)
+	}
+	if f := cfg.Ledger.TrustedFingerprint; f != "" {
+		lo.Fingerprints = append(lo.Fingerprints, f)
+	}
+	if a.ledger, err = ledger.Open(ctx, lo); err != nil {
 		return err
 	}
 	a.onClose(func() { a.ledger.Close() })

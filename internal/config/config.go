@@ -239,10 +239,11 @@ type Ledger struct {
 	// "tcp://host:port" (a remote collector); "" for none.
 	Syslog string `yaml:"syslog"`
 	// TrustedPublicKey is a public-key file (`gwanje ledger key -o`) that
-	// `gwanje ledger verify` trusts. Must be outside data_dir.
+	// `gwanje ledger verify` and the 관리대장 page's verification trust.
+	// Must be outside data_dir.
 	TrustedPublicKey string `yaml:"trusted_public_key"`
 	// TrustedFingerprint is the SHA-256 of the trusted public key, 64 hex
-	// digits (`gwanje ledger key` prints it).
+	// digits (`gwanje ledger key` prints it); trusted by both as well.
 	TrustedFingerprint string `yaml:"trusted_fingerprint"`
 }
 

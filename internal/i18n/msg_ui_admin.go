@@ -85,6 +85,8 @@ func init() {
 		"ui.adm.ledger.chain_ok":        {"관리대장 1~{n}번 항목이 변조·삭제 없이 이어져 있습니다.", "Entries 1 to {n} are intact: nothing edited or removed."},
 		"ui.adm.ledger.chain_bad":       {"{seq}번 항목부터 손상되었습니다({damage}). 관리책임자와 시스템관리자에게 즉시 알리십시오.", "Damaged from entry {seq} ({damage}). Tell the manager and the administrator at once."},
 		"ui.adm.ledger.chain_when":      {"마지막 검증: {time}", "Last verified: {time}"},
+		"ui.adm.ledger.anchored":        {"외부에 보관한 신뢰 키(설정의 ledger.trusted_public_key 또는 trusted_fingerprint)로 검증했습니다.", "Verified against the trusted key kept outside (ledger.trusted_public_key or trusted_fingerprint in the configuration)."},
+		"ui.adm.ledger.unanchored":      {"신뢰 키가 설정되지 않아 데이터 디렉터리에 있는 서명 키로만 검증했습니다. 데이터 디렉터리를 고칠 수 있는 사람의 위조는 이 검증으로 가려낼 수 없습니다. 설정에 ledger.trusted_fingerprint(gwanje ledger key가 보여 주는 값)를 적으십시오.", "No trusted key is configured, so the chain was verified only against the signing key in the data directory: this cannot catch a forgery by someone who can write there. Set ledger.trusted_fingerprint (what gwanje ledger key prints) in the configuration."},
 		"ui.adm.ledger.unsealed":        {"{from}~{to}번은 아직 전자서명으로 봉인되기 전입니다(곧 자동으로 봉인됩니다).", "entries {from} to {to} are not yet sealed by a signed checkpoint (they are sealed shortly)"},
 		"ui.adm.ledger.verify_now":      {"지금 검증", "Verify now"},
 		"ui.adm.ledger.filters":         {"조회 조건", "Filters"},

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
 	"log/slog"
@@ -44,6 +45,13 @@ type Options struct {
 	// CheckpointFile, when set, is one more witness: a FileWitness at this
 	// path.
 	CheckpointFile string
+	// Trust and Fingerprints are trust anchors given from outside the data
+	// directory (ledger.trusted_public_key, ledger.trusted_fingerprint):
+	// (*Ledger).Verify then accepts the chain only if its signing keys
+	// lead to one of them, as `gwanje ledger verify` does, instead of
+	// trusting the key this process signs with.
+	Trust        []ed25519.PublicKey
+	Fingerprints []string
 	// CheckpointEvery is the number of entries between checkpoints (default 1000).
 	CheckpointEvery uint64
 	// CheckpointInterval is the longest time a new entry waits for a
@@ -125,6 +133,11 @@ func Open(ctx context.Context, opt Options) (*Ledger, error) {
 	}
 	if opt.CheckpointFile != "" {
 		opt.Witnesses = append(slices.Clip(opt.Witnesses), FileWitness{Path: opt.CheckpointFile})
+	}
+	for _, f := range opt.Fingerprints {
+		if f = strings.ToLower(strings.TrimSpace(f)); len(f) != 64 || strings.Trim(f, "0123456789abcdef") != "" {
+			return nil, errs.Errorf(op, errs.Invalid, "trusted fingerprint %q: want the 64 hex digits of the public key's SHA-256 (gwanje ledger key)", f)
+		}
 	}
 	st := opt.Store
 	if st == nil {

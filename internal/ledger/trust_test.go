@@ -483,3 +483,46 @@ func TestSyslogWitness(t *testing.T) {
 		t.Fatalf("verify with a write-only witness: %+v %v", rep, err)
 	}
 }
+
+// The running ledger's own Verify (the 관리대장 page's) trusts the
+// configured anchor, not the key it signs with: after a rewrite re-signed
+// with a swapped key, the process restarted on that key passes its own
+// check without an anchor (and says so), and fails it with the trusted
+// fingerprint configured.
+func TestRunningLedgerVerifiesAgainstConfiguredAnchor(t *testing.T) {
+	s := newSite(t)
+	l := s.open(t, nil)
+	fill(t, l, 20)
+	pub := l.Key().Public()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	attacker, _ := LoadOrCreateKey(filepath.Join(t.TempDir(), "a.key"))
+	es := entriesOf(t, s.data)
+	es[3].Purpose = "다른 목적"
+	rebuild(t, s.data, es, attacker) // also puts the attacker's key in the data directory
+	for _, tc := range []struct {
+		name   string
+		prints []string
+		ok     bool
+	}{{"no anchor", nil, true}, {"the trusted fingerprint", []string{Fingerprint(pub)}, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := Open(context.Background(), Options{Dir: s.data, Fingerprints: tc.prints,
+				CheckpointEvery: 8, CheckpointInterval: time.Hour, Clock: clock.NewFake(t0), Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			rep, err := l.Verify(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() != tc.ok || rep.Anchored != (tc.prints != nil) {
+				t.Errorf("ok %v anchored %v, want ok %v anchored %v: %+v", rep.OK(), rep.Anchored, tc.ok, tc.prints != nil, rep.Problem)
+			}
+		})
+	}
+	if _, err := Open(context.Background(), Options{Dir: s.data, Fingerprints: []string{"abc"}}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("a malformed trusted fingerprint opened: %v", err)
+	}
+}

@@ -202,10 +202,15 @@ func Verify(ctx context.Context, opt VerifyOptions) (Report, error) {
 // Verify recomputes the whole chain and checks every checkpoint against
 // the ledger's own key and witnesses. It reports the first bad sequence
 // number; an error means Verify could not read the ledger. Trust is in the
-// key this process holds: for trust from outside, use the package's
-// Verify with VerifyOptions.Trust.
+// anchors of Options (Trust, Fingerprints) when given, else in the key
+// this process holds (Report.Anchored false).
 func (l *Ledger) Verify(ctx context.Context) (Report, error) {
-	return verify(ctx, l.st, trust{local: []ed25519.PublicKey{l.Key().Public()}}, l.opt.Witnesses)
+	tr := trust{anchors: l.opt.Trust, local: []ed25519.PublicKey{l.Key().Public()}}
+	for _, f := range l.opt.Fingerprints {
+		tr.prints = append(tr.prints, strings.ToLower(strings.TrimSpace(f)))
+	}
+	tr.anchored = len(tr.anchors)+len(tr.prints) > 0
+	return verify(ctx, l.st, tr, l.opt.Witnesses)
 }
 
 // witnessed is a checkpoint and where it came from.

@@ -369,7 +369,7 @@ func TestLedgerVerifyCachedAndFresh(t *testing.T) {
 	h.fillLedger()
 	var v verifyJSON
 	h.call("GET", "/api/ledger/verify", "auditor-main", nil, true).json(t, &v)
-	if !v.OK || v.LastSeq != 5 || !v.Fresh || v.VerifiedAt != "2026-06-03T09:00:00+09:00" {
+	if !v.OK || v.LastSeq != 5 || !v.Fresh || v.VerifiedAt != "2026-06-03T09:00:00+09:00" || v.Anchored {
 		t.Fatalf("first verify %+v", v)
 	}
 	h.at(kst(2026, 6, 3, 9, 5), ledger.Entry{Kind: ledger.Login, Actor: "kim"})
@@ -680,6 +680,11 @@ func TestAdminPagesRender(t *testing.T) {
 	}
 	if strings.Contains(body, `id="signoff-form"`) {
 		t.Error("a 감사 is offered the sign-off")
+	}
+	// No trusted key is configured in this harness: the page says the
+	// chain was checked only against the data directory's key.
+	if !strings.Contains(body, `<p class="warn" id="chain-anchor">신뢰 키가 설정되지 않아`) {
+		t.Error("the 관리대장 page does not say its verification is not anchored")
 	}
 	_, body = adminPage(t, h.ts, "/ledger", "manager-main", i18n.Ko)
 	if !strings.Contains(body, `id="signoff-form"`) {

@@ -310,6 +310,9 @@ type verifyJSON struct {
 	ProblemDamage string `json:"problem_damage,omitempty"`
 	VerifiedAt    string `json:"verified_at"`
 	Fresh         bool   `json:"fresh"` // verified for this request
+	// Anchored: against a trusted key from outside the data directory
+	// (ledger.trusted_public_key or trusted_fingerprint), not gwanje's own.
+	Anchored bool `json:"anchored"`
 }
 
 func (s *Server) verifyAge() time.Duration {
@@ -345,7 +348,7 @@ func (s *Server) ledgerVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := verifyJSON{OK: rep.OK(), Entries: rep.Entries, LastSeq: rep.LastSeq, SignedThrough: rep.SignedThrough,
-		Checkpoints: rep.Checkpoints, External: rep.External, VerifiedAt: s.timeText(at), Fresh: fresh}
+		Checkpoints: rep.Checkpoints, External: rep.External, VerifiedAt: s.timeText(at), Fresh: fresh, Anchored: rep.Anchored}
 	if p := rep.Problem; p != nil {
 		out.ProblemSeq, out.ProblemDamage = p.Seq, damageName(p.Damage)
 	}

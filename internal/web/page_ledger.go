@@ -31,6 +31,10 @@ type ledgerVerifyView struct {
 	UnsealedFrom           uint64 // 0: every entry is sealed
 	ProblemSeq             uint64
 	At                     time.Time
+	// Anchored: verified against a trusted key configured from outside
+	// the data directory; otherwise against the key gwanje signs with,
+	// which proves nothing against someone who can write data_dir.
+	Anchored bool
 }
 
 type ledgerRow struct {
@@ -146,7 +150,7 @@ func loadLedgerPage(s *Server, r *http.Request, pc *PageContext) (any, error) {
 		s.log.Warn("ledger page: verification", "err", err)
 		d.VerifyErr = true
 	} else {
-		vj := ledgerVerifyView{OK: rep.OK(), LastSeq: rep.LastSeq, SignedThrough: rep.SignedThrough, At: at}
+		vj := ledgerVerifyView{OK: rep.OK(), LastSeq: rep.LastSeq, SignedThrough: rep.SignedThrough, At: at, Anchored: rep.Anchored}
 		if rep.SignedThrough < rep.LastSeq {
 			vj.UnsealedFrom = rep.SignedThrough + 1
 		}
