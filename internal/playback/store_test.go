@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/seal"
 	"github.com/gwanje/gwanje/internal/store"
+	"github.com/gwanje/gwanje/internal/store/storetest"
 )
 
 // needTool returns the path of an external tool, skipping the test when it
@@ -37,30 +37,11 @@ func needTool(t *testing.T, name string) string {
 // time start, through a real store writer.
 func record(t testing.TB, w *store.Writer, codec media.Codec, start int64, n int) int64 {
 	t.Helper()
-	c, err := clip.Load(codec)
+	end, err := storetest.Clip(w, codec, start, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < n; i++ {
-		au := c.AUs[i%len(c.AUs)]
-		var nalus [][]byte
-		for _, nal := range au.NALUs {
-			// The pipeline carries parameter sets in Params, not in frames.
-			if _, isParam := media.ExtractParams(codec, [][]byte{nal}); isParam {
-				continue
-			}
-			nalus = append(nalus, nal)
-		}
-		data, err := media.ToAVCC(nalus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := &media.Frame{Wall: start + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}
-		if err := w.WriteFrame(f); err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-	}
-	return start + int64(n)*clip.FrameDuration
+	return end
 }
 
 func TestPlaybackFromStoreAcrossSegmentsAndGap(t *testing.T) {

@@ -76,15 +76,7 @@ func (s *Store) coverageOfEnds(ctx context.Context, n int, ends []Row, gaps []Ga
 		if i != len(ends)-1 {
 			return Coverage{}, false
 		}
-		if l := s.liveSeg(r.ID); l != nil {
-			frames, _, e := l.snapshot()
-			r.End, r.Frames = e, len(frames)
-			l.mu.Lock()
-			r.FileBytes = l.size
-			l.mu.Unlock()
-		} else if r2, err := s.idx.Get(ctx, r.ID); err == nil && r2.State == StateClosed {
-			*r = *r2
-		}
+		*r = *s.measureOpen(ctx, r)
 		if r.End <= start || r.End == r.Start {
 			return Coverage{}, false
 		}

@@ -61,15 +61,7 @@ func (s *Store) Segments(ctx context.Context, camera string, start, end int64) (
 	for i := range rows {
 		r := &rows[i]
 		if r.State == StateOpen {
-			if l := s.liveSeg(r.ID); l != nil {
-				frames, _, e := l.snapshot()
-				r.End, r.Frames = e, len(frames)
-				l.mu.Lock()
-				r.FileBytes = l.size
-				l.mu.Unlock()
-			} else if r2, err := s.idx.Get(ctx, r.ID); err == nil && r2.State == StateClosed {
-				r = r2 // closed meanwhile
-			}
+			r = s.measureOpen(ctx, r)
 			if r.End <= start || r.End == r.Start {
 				continue
 			}
@@ -77,6 +69,22 @@ func (s *Store) Segments(ctx context.Context, camera string, start, end int64) (
 		out = append(out, segmentOf(r))
 	}
 	return out, nil
+}
+
+// measureOpen returns an open row as a listing shows it: its end, frames
+// and size up to the last chunk written, or the closed row if it was
+// closed meanwhile.
+func (s *Store) measureOpen(ctx context.Context, r *Row) *Row {
+	if l := s.liveSeg(r.ID); l != nil {
+		frames, _, e := l.snapshot()
+		r.End, r.Frames = e, len(frames)
+		l.mu.Lock()
+		r.FileBytes = l.size
+		l.mu.Unlock()
+	} else if r2, err := s.idx.Get(ctx, r.ID); err == nil && r2.State == StateClosed {
+		return r2
+	}
+	return r
 }
 
 // Cameras summarises every camera's footage, oldest start and newest end,

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/media"
 	"github.com/gwanje/gwanje/internal/playback"
 	"github.com/gwanje/gwanje/internal/seal"
 	"github.com/gwanje/gwanje/internal/store"
+	"github.com/gwanje/gwanje/internal/store/storetest"
 )
 
 // The home page lists today's recording gaps of a camera recorded in a
@@ -36,18 +36,9 @@ func TestHomeListsTodaysGapsFromTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := clip.Load(media.CodecH264)
-	if err != nil {
-		t.Fatal(err)
-	}
 	run := func(from time.Time, seconds int) {
-		for i := range seconds * 25 {
-			au := c.AUs[i%len(c.AUs)]
-			data, _ := media.ToAVCC(au.NALUs)
-			f := &media.Frame{Wall: media.Time90k(from) + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}
-			if err := w.WriteFrame(f); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := storetest.Clip(w, media.CodecH264, media.Time90k(from), seconds*25); err != nil {
+			t.Fatal(err)
 		}
 	}
 	run(rec, 30)                    // 20:00:00–20:00:30 KST, three segments

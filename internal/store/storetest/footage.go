@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/gwanje/gwanje/internal/clip"
@@ -44,4 +45,34 @@ func Footage(st *store.Store, camera string, start int64, segDur time.Duration, 
 		w.Break("fixture segment end")
 	}
 	return w.Close()
+}
+
+// Clip writes n frames of codec's sample clip (internal/clip, looping with
+// continuing timestamps) through w, starting at wall clock start (90 kHz),
+// as the recorder hands them over: parameter sets in Params, not in the
+// frames. It returns the wall clock end of the last frame.
+func Clip(w *store.Writer, codec media.Codec, start int64, n int) (int64, error) {
+	const op = "storetest.Clip"
+	c, err := clip.Load(codec)
+	if err != nil {
+		return 0, errs.E(op, err)
+	}
+	for i := range n {
+		au := c.AUs[i%len(c.AUs)]
+		var nalus [][]byte
+		for _, nal := range au.NALUs {
+			if _, isParam := media.ExtractParams(codec, [][]byte{nal}); !isParam {
+				nalus = append(nalus, nal)
+			}
+		}
+		data, err := media.ToAVCC(nalus)
+		if err != nil {
+			return 0, errs.E(op, err)
+		}
+		f := &media.Frame{Wall: start + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}
+		if err := w.WriteFrame(f); err != nil {
+			return 0, errs.E(op, fmt.Errorf("frame %d: %w", i, err))
+		}
+	}
+	return start + int64(n)*clip.FrameDuration, nil
 }
