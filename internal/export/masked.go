@@ -12,6 +12,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/mp4/codecs"
+	"github.com/bluenviron/mediacommon/v2/pkg/formats/pmp4"
+
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/mask"
 	"github.com/gwanje/gwanje/internal/media"
@@ -185,6 +188,7 @@ func (x *Exporter) writeMaskedClip(ctx context.Context, zw *zip.Writer, c *playb
 	rend := mk.Renderer
 	out := filepath.Join(mk.work, c.Camera+".masked.mp4")
 	job := mask.Job{Input: src, Duration: time.Duration(c.File.Duration()) * time.Second / media.Hz, Recorded: start}
+	job.Width, job.Height = pictureSize(c.File) // else the renderer runs ffprobe
 	if mk.Progress != nil {
 		job.Progress = func(p mask.Progress) { mk.Progress(c.Camera, p) }
 	}
@@ -217,6 +221,30 @@ func (x *Exporter) writeMaskedClip(ctx context.Context, zw *zip.Writer, c *playb
 	}
 	cl.SHA256 = hex.EncodeToString(mh.Sum(nil))
 	return cl, nil
+}
+
+// pictureSize is the picture's size in pixels that the clip's parameter
+// sets (in its MP4 header) declare, or zeros when it cannot be read.
+func pictureSize(f *media.File) (w, h int) {
+	var p pmp4.Presentation
+	if err := p.Unmarshal(f.NewReader()); err != nil {
+		return 0, 0
+	}
+	for _, t := range p.Tracks {
+		var mp media.Params
+		switch c := t.Codec.(type) {
+		case *codecs.H264:
+			mp = media.Params{Codec: media.CodecH264, SPS: c.SPS, PPS: c.PPS}
+		case *codecs.H265:
+			mp = media.Params{Codec: media.CodecH265, VPS: c.VPS, SPS: c.SPS, PPS: c.PPS}
+		default:
+			continue
+		}
+		if w, h, err := mp.Size(); err == nil {
+			return w, h
+		}
+	}
+	return 0, 0
 }
 
 // describe fills a clip's gaps and source segments (with the hashes the

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/mask"
 	"github.com/gwanje/gwanje/internal/media"
+	"github.com/gwanje/gwanje/internal/playback"
 )
 
 // gray decodes a clip to 8-bit luma frames of w×h.
@@ -237,5 +239,37 @@ func TestShiftMovesRegionsToTheClip(t *testing.T) {
 	}
 	if err := got.Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// The picture's size, which the masking graph is cut to, is read from the
+// clip's own parameter sets without ffprobe, and is the size ffprobe reads
+// (H.264 and H.265).
+func TestMaskedClipSizeFromItsParameterSets(t *testing.T) {
+	needTool(t, "ffprobe")
+	for _, codec := range []media.Codec{media.CodecH264, media.CodecH265} {
+		rec := newRecording(t, codec)
+		pc, err := playback.Build(context.Background(), playback.StoreSource{Store: rec.s}, "cam-1", t0, t0+5*sec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "clip.mp4")
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(f, pc.File.NewReader()); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		w, h := pictureSize(pc.File)
+		pc.Close()
+		pw, ph, _, err := (&mask.Renderer{}).Probe(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w <= 0 || w != pw || h != ph {
+			t.Errorf("%v: size %dx%d from the parameter sets, ffprobe reads %dx%d", codec, w, h, pw, ph)
+		}
 	}
 }

@@ -24,6 +24,10 @@ type graph struct {
 // box is a rectangle in pixels.
 type box struct{ x, y, w, h int }
 
+// trimMargin is how long after its end, in seconds, a region's branch
+// of the graph still runs.
+const trimMargin = 1.0
+
 // minBox is the smallest side of a masked area in pixels, so that the blur
 // and pixelation have room to work.
 const minBox = 8
@@ -205,8 +209,14 @@ func (r *Renderer) graph(spec *Spec, W, H int, dir string) (*graph, error) {
 		if len(rg.Keyframes) > 1 {
 			eval = ":eval=frame"
 		}
-		fmt.Fprintf(&f, "[s%d]crop=w=%d:h=%d:x=%s:y=%s,%s[m%d];\n", k, w, h, x, y, style(spec.Style, w, h), k)
-		fmt.Fprintf(&f, "[%s][m%d]overlay=x=%s:y=%s%s:enable='between(t,%s,%s)'[o%d];\n", prev, k, x, y, eval, num(rg.From), num(rg.To), k)
+		// The branch ends (trim) a margin after the region's end, so that
+		// no later frame is cropped and hidden for it, and its overlay
+		// then passes the frame through (eof_action=pass) instead of
+		// copying it to draw nothing. The margin keeps the range's last
+		// frame inside the branch whatever the rounding of timestamps;
+		// enable decides what is masked.
+		fmt.Fprintf(&f, "[s%d]trim=end=%s,crop=w=%d:h=%d:x=%s:y=%s,%s[m%d];\n", k, num(rg.To+trimMargin), w, h, x, y, style(spec.Style, w, h), k)
+		fmt.Fprintf(&f, "[%s][m%d]overlay=x=%s:y=%s%s:eof_action=pass:enable='between(t,%s,%s)'[o%d];\n", prev, k, x, y, eval, num(rg.From), num(rg.To), k)
 		prev = fmt.Sprintf("o%d", k)
 		k++
 	}

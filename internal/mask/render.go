@@ -184,11 +184,15 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 		args = append(args, "-metadata", "creation_time="+job.Recorded.UTC().Format("2006-01-02T15:04:05.000000Z"),
 			"-metadata", "date="+job.Recorded.Format("2006-01-02T15:04:05.000Z07:00"))
 	}
-	args = append(args, "-filter_complex_script", script, "-map", "[out]", "-fps_mode", "passthrough", "-an", "-sn", "-dn",
+	// One filter thread: the graph's filters work on small areas, where
+	// the slice threads' hand-offs (every scale filter has its own pool)
+	// cost more than they save; the encoder keeps its own threads.
+	args = append(args, "-filter_complex_threads", "1", "-filter_complex_script", script, "-map", "[out]", "-fps_mode", "passthrough", "-an", "-sn", "-dn",
 		"-c:v", "libx264", "-preset", preset, "-crf", strconv.Itoa(crf), "-pix_fmt", "yuv420p",
 		"-movflags", "+faststart", "-f", "mp4", tmp)
 	cmd := exec.CommandContext(ctx, ff, args...)
 	cmd.WaitDelay = 5 * time.Second
+	cmd.Env = ffmpegEnv()
 	var stderr limited
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -231,6 +235,25 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 		}
 	}
 	return nil
+}
+
+// ffmpegEnv is the environment of a rendering ffmpeg: gwanje's own, with
+// glibc's heap kept rather than trimmed. Each overlay of the graph copies
+// the whole frame into a newly allocated buffer (libavfilter's framesync
+// cannot hand it the frame it still holds); with glibc's defaults the
+// heap is given back to the kernel after every frame and faulted in again
+// for the next, which cost as much system time as the copies themselves
+// (docs/benchmarks.md). Other C libraries ignore the variable.
+func ffmpegEnv() []string {
+	const tune = "glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=33554432"
+	env := os.Environ()
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "GLIBC_TUNABLES="); ok {
+			env[i] = "GLIBC_TUNABLES=" + v + ":" + tune
+			return env
+		}
+	}
+	return append(env, "GLIBC_TUNABLES="+tune)
 }
 
 // readProgress parses ffmpeg's -progress output: key=value lines, each
