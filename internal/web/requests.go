@@ -256,81 +256,96 @@ func (s *Server) staffRequest(r *http.Request) (requests.Request, error) {
 	return x, nil
 }
 
-func (s *Server) postponeRequest(w http.ResponseWriter, r *http.Request) {
+// bodyRule says whether a staff route's JSON body may be empty.
+type bodyRule int
+
+const (
+	bodyRequired bodyRule = iota
+	bodyOptional          // an empty body is the zero B
+	bodyNone              // no body is read
+)
+
+// onRequest runs a staff route on the request its path names: it finds the
+// request within the user's handle-requests scope (another site's is "not
+// found"), decodes the JSON body (at most max bytes, no unknown fields)
+// into a B, calls do, and writes do's result with 200, or any error
+// through the one error writer.
+func onRequest[B any](s *Server, w http.ResponseWriter, r *http.Request, max int64, rule bodyRule,
+	do func(x requests.Request, b *B) (any, error)) {
 	x, err := s.staffRequest(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var b struct {
+	var b B
+	switch rule {
+	case bodyRequired:
+		err = decodeBody(r, max, &b)
+	case bodyOptional:
+		err = decodeOptional(r, max, &b)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out, err := do(x, &b)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) postponeRequest(w http.ResponseWriter, r *http.Request) {
+	type body struct {
 		Date   string `json:"date"` // 2006-01-02, in the institution's zone
 		Reason string `json:"reason"`
 	}
-	if err := decodeBody(r, 4<<10, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	day, err := time.ParseInLocation("2006-01-02", b.Date, s.Zone())
-	if err != nil {
-		s.fail(w, r, errs.E("web.postponeRequest", errs.Invalid, errs.Code("requests.time"), errs.Params{"field": "date"}, err))
-		return
-	}
-	x, err = s.opt.Requests.Postpone(r.Context(), x.ID, day, b.Reason, actorOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "due": x.Due})
+	onRequest(s, w, r, 4<<10, bodyRequired, func(x requests.Request, b *body) (any, error) {
+		day, err := time.ParseInLocation("2006-01-02", b.Date, s.Zone())
+		if err != nil {
+			return nil, errs.E("web.postponeRequest", errs.Invalid, errs.Code("requests.time"), errs.Params{"field": "date"}, err)
+		}
+		if x, err = s.opt.Requests.Postpone(r.Context(), x.ID, day, b.Reason, actorOf(r)); err != nil {
+			return nil, err
+		}
+		return map[string]any{"receipt": x.Receipt, "due": x.Due}, nil
+	})
 }
 
 func (s *Server) requestIdentity(w http.ResponseWriter, r *http.Request) {
-	x, err := s.staffRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var b struct {
+	type body struct {
 		Method string `json:"method"`
 		Proxy  string `json:"proxy"`
 	}
-	if err := decodeBody(r, 2<<10, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if x, err = s.opt.Requests.RecordIdentity(r.Context(), x.ID, b.Method, b.Proxy, actorOf(r)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "identity_by": x.IdentityBy, "identity_at": x.IdentityAt})
+	onRequest(s, w, r, 2<<10, bodyRequired, func(x requests.Request, b *body) (any, error) {
+		x, err := s.opt.Requests.RecordIdentity(r.Context(), x.ID, b.Method, b.Proxy, actorOf(r))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"receipt": x.Receipt, "identity_by": x.IdentityBy, "identity_at": x.IdentityAt}, nil
+	})
 }
 
 // closeRequest closes an answered request; {"withdrawn": true} closes it
 // as withdrawn by the requester, whatever was decided or done. The body
 // may be empty.
 func (s *Server) closeRequest(w http.ResponseWriter, r *http.Request) {
-	x, err := s.staffRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var b struct {
+	type body struct {
 		Withdrawn bool `json:"withdrawn"`
 	}
-	if err := decodeOptional(r, 1<<10, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if b.Withdrawn {
-		x, err = s.opt.Requests.Withdraw(r.Context(), x.ID, actorOf(r))
-	} else {
-		x, err = s.opt.Requests.Close(r.Context(), x.ID, actorOf(r))
-	}
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "state": x.State, "closed_at": x.ClosedAt,
-		"withdrawn": x.Withdrawn})
+	onRequest(s, w, r, 1<<10, bodyOptional, func(x requests.Request, b *body) (any, error) {
+		var err error
+		if b.Withdrawn {
+			x, err = s.opt.Requests.Withdraw(r.Context(), x.ID, actorOf(r))
+		} else {
+			x, err = s.opt.Requests.Close(r.Context(), x.ID, actorOf(r))
+		}
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"receipt": x.Receipt, "state": x.State, "closed_at": x.ClosedAt, "withdrawn": x.Withdrawn}, nil
+	})
 }
 
 // The public pages: a form that works without JavaScript. Every value is
@@ -531,34 +546,25 @@ func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
 // must handle requests on that site too.
 func (s *Server) nameRequestCameras(w http.ResponseWriter, r *http.Request) {
 	const op = "web.nameRequestCameras"
-	x, err := s.staffRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var b struct {
+	type body struct {
 		Cameras []string `json:"cameras"`
 	}
-	if err := decodeBody(r, 4<<10, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if len(b.Cameras) > 0 {
-		cam, ok := s.opt.Cameras.Camera(b.Cameras[0])
-		if !ok {
-			s.fail(w, r, errs.E(op, errs.Invalid, errs.Code("requests.camera"), errs.Params{"field": "cameras"}, "unknown camera"))
-			return
+	onRequest(s, w, r, 4<<10, bodyRequired, func(x requests.Request, b *body) (any, error) {
+		if len(b.Cameras) > 0 {
+			cam, ok := s.opt.Cameras.Camera(b.Cameras[0])
+			if !ok {
+				return nil, errs.E(op, errs.Invalid, errs.Code("requests.camera"), errs.Params{"field": "cameras"}, "unknown camera")
+			}
+			if !s.scope(r, PermHandleRequests).has(cam.Site) {
+				return nil, errs.E(op, errs.Permission, "handle-requests not held on the cameras' site")
+			}
 		}
-		if !s.scope(r, PermHandleRequests).has(cam.Site) {
-			s.fail(w, r, errs.E(op, errs.Permission, "handle-requests not held on the cameras' site"))
-			return
+		x, err := s.opt.Requests.NameCameras(r.Context(), x.ID, b.Cameras, actorOf(r))
+		if err != nil {
+			return nil, err
 		}
-	}
-	if x, err = s.opt.Requests.NameCameras(r.Context(), x.ID, b.Cameras, actorOf(r)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "site": x.Site, "cameras": x.Cameras})
+		return map[string]any{"receipt": x.Receipt, "site": x.Site, "cameras": x.Cameras}, nil
+	})
 }
 
 // decisionJSON is the body of POST /api/requests/{rid}/decision.
@@ -579,72 +585,52 @@ type decisionJSON struct {
 // ground, and optionally narrowed cameras and period) or refused (with a
 // ground), and free text.
 func (s *Server) decideRequest(w http.ResponseWriter, r *http.Request) {
-	x, err := s.staffRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var b decisionJSON
-	if err := decodeBody(r, 8<<10, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d := requests.Decision{Note: b.Note}
-	for _, t := range b.Types {
-		td := requests.TypeDecision{Type: t.Type, Outcome: t.Outcome, Ground: t.Ground, Note: t.Note, Cameras: t.Cameras}
-		if td.From, err = parseRequestTime("from", t.From, s.Zone()); err == nil {
-			td.To, err = parseRequestTime("to", t.To, s.Zone())
+	onRequest(s, w, r, 8<<10, bodyRequired, func(x requests.Request, b *decisionJSON) (any, error) {
+		d := requests.Decision{Note: b.Note}
+		for _, t := range b.Types {
+			td := requests.TypeDecision{Type: t.Type, Outcome: t.Outcome, Ground: t.Ground, Note: t.Note, Cameras: t.Cameras}
+			var err error
+			if td.From, err = parseRequestTime("from", t.From, s.Zone()); err == nil {
+				td.To, err = parseRequestTime("to", t.To, s.Zone())
+			}
+			if err != nil {
+				return nil, err
+			}
+			d.Types = append(d.Types, td)
 		}
+		x, err := s.opt.Requests.Decide(r.Context(), x.ID, d, actorOf(r))
 		if err != nil {
-			s.fail(w, r, err)
-			return
+			return nil, err
 		}
-		d.Types = append(d.Types, td)
-	}
-	if x, err = s.opt.Requests.Decide(r.Context(), x.ID, d, actorOf(r)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "outcome": x.Decision.Outcome(), "decision": x.Decision})
+		return map[string]any{"receipt": x.Receipt, "outcome": x.Decision.Outcome(), "decision": x.Decision}, nil
+	})
 }
 
 // answerExistence answers the 존재확인: {"exists": true|false}, nothing
 // more.
 func (s *Server) answerExistence(w http.ResponseWriter, r *http.Request) {
-	x, err := s.staffRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ok, err := s.opt.Requests.AnswerExistence(r.Context(), x.ID, actorOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "exists": ok})
+	onRequest(s, w, r, 0, bodyNone, func(x requests.Request, _ *struct{}) (any, error) {
+		ok, err := s.opt.Requests.AnswerExistence(r.Context(), x.ID, actorOf(r))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"receipt": x.Receipt, "exists": ok}, nil
+	})
 }
 
 // grantRequestView grants the on-site viewing of a request:
 // {"minutes": 60} (optional; default 60, at most 480).
 func (s *Server) grantRequestView(w http.ResponseWriter, r *http.Request) {
-	x, err := s.staffRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var b struct {
+	type body struct {
 		Minutes int `json:"minutes"`
 	}
-	if err := decodeOptional(r, 1<<10, &b); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	until, err := s.opt.Requests.GrantView(r.Context(), x.ID, time.Duration(b.Minutes)*time.Minute, actorOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "until": until})
+	onRequest(s, w, r, 1<<10, bodyOptional, func(x requests.Request, b *body) (any, error) {
+		until, err := s.opt.Requests.GrantView(r.Context(), x.ID, time.Duration(b.Minutes)*time.Minute, actorOf(r))
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"receipt": x.Receipt, "until": until}, nil
+	})
 }
 
 // requestViewJSON is the body of POST /api/requests/{rid}/views.
@@ -787,20 +773,16 @@ func (s *Server) createRequestStillView(w http.ResponseWriter, r *http.Request) 
 // deleteRequestFootage deletes the request's range on each of its
 // cameras: {"receipts": [destruction receipt ids]}.
 func (s *Server) deleteRequestFootage(w http.ResponseWriter, r *http.Request) {
-	x, err := s.staffRequest(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ids, err := s.opt.Requests.Delete(r.Context(), x.ID, actorOf(r))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if ids == nil {
-		ids = []string{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"receipt": x.Receipt, "receipts": ids})
+	onRequest(s, w, r, 0, bodyNone, func(x requests.Request, _ *struct{}) (any, error) {
+		ids, err := s.opt.Requests.Delete(r.Context(), x.ID, actorOf(r))
+		if err != nil {
+			return nil, err
+		}
+		if ids == nil {
+			ids = []string{}
+		}
+		return map[string]any{"receipt": x.Receipt, "receipts": ids}, nil
+	})
 }
 
 // requestCopy makes the masked copy of a request for the person:
