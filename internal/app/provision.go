@@ -23,6 +23,7 @@ func (a *App) provisionWebOptions(opt *web.Options) error {
 	}
 	cfg := provision.Config{Store: st, Access: a.access, Gate: a.gate, Exporter: opt.Exporter,
 		Camera: func(id string) (string, bool) { c, ok := (appCameras{a}).Camera(id); return c.Site, ok },
+		Zoned:  func(id string) bool { return len((appCameras{a}).PrivacyZones(id)) > 0 },
 		Dir:    filepath.Join(opt.ExportDir, "provisions"), ViewTTL: opt.ViewTTL,
 		Clock: a.clk, Logger: a.log.With("component", "provision")}
 	if a.retention != nil {

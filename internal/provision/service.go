@@ -50,6 +50,10 @@ type Config struct {
 	Access Authorizer
 	// Camera names a camera's site; ok false for an unknown camera.
 	Camera func(id string) (site string, ok bool)
+	// Zoned reports whether a camera has privacy zones, which an on-site
+	// viewing by a recipient always shows masked (decision 54): its 관리대장
+	// row then says so. nil: no camera has any.
+	Zoned func(id string) bool
 	// Holds places and releases the provisions' holds; nil: none
 	// (tests of other parts only).
 	Holds Holder
@@ -390,8 +394,8 @@ func (s *Service) Produce(ctx context.Context, p *access.Principal, id int64) (*
 		until := s.cfg.Clock.Now().Add(s.cfg.ViewTTL)
 		h, err := s.cfg.Gate.Begin(ctx, p, access.FootageRequest{
 			Way: access.WayPlayback, Cameras: cams, From: x.From, To: x.To, Until: until,
-			Object: fmt.Sprintf("%s %s–%s (현장 열람)", strings.Join(x.Cameras, ","),
-				x.From.In(loc).Format("2006-01-02 15:04"), x.To.In(loc).Format("15:04")),
+			Object: fmt.Sprintf("%s %s–%s (현장 열람)%s", strings.Join(x.Cameras, ","),
+				x.From.In(loc).Format("2006-01-02 15:04"), x.To.In(loc).Format("15:04"), s.zonedNote(x.Cameras)),
 			Purpose: purpose, Request: x.Letter, Party: x.Recipient, LegalBasis: x.LegalBasis(), Form: x.Form.Korean(),
 			Period: x.Period, Kind: x.Kind.LedgerKind(),
 		})
@@ -496,4 +500,22 @@ func (s *Service) Sweep(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// zonedNote is what a 현장 열람 row adds when cameras have privacy zones,
+// which the viewing shows masked: " — 보호 구역 마스킹: cam-1,cam-2".
+func (s *Service) zonedNote(cams []string) string {
+	if s.cfg.Zoned == nil {
+		return ""
+	}
+	var zoned []string
+	for _, c := range cams {
+		if s.cfg.Zoned(c) {
+			zoned = append(zoned, c)
+		}
+	}
+	if len(zoned) == 0 {
+		return ""
+	}
+	return " — 보호 구역 마스킹: " + strings.Join(zoned, ",")
 }

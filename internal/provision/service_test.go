@@ -122,6 +122,7 @@ func newWorld(t *testing.T) *world {
 	sites := map[string]string{"cam-1": "main", "cam-2": "main", "cam-9": "branch"}
 	w.svc = provision.New(provision.Config{Store: ps, Access: w.acc, Holds: w.holds, Gate: w.gate,
 		Camera:   func(id string) (string, bool) { s, ok := sites[id]; return s, ok },
+		Zoned:    func(id string) bool { return id == "cam-1" }, // cam-1 has a privacy zone
 		Exporter: &export.Exporter{Source: export.StoreSource{Store: st}, Key: w.key, Now: w.clk.Now},
 		Dir:      filepath.Join(w.dir, "exports", "provisions"), Clock: w.clk, Logger: quiet})
 	// kim and lee are the 관리책임자 정/부 of main; jung may export but not
@@ -460,6 +461,10 @@ func TestProduceViewingUse(t *testing.T) {
 		r.Party != "시설관리팀" || r.Actor != "jung" || r.Period == "" || r.Seq != res.View.Seq() ||
 		!strings.HasPrefix(r.LegalBasis, "개인정보 보호법 제18조제2항제1호(") || r.Purpose != "절도 사건 수사" {
 		t.Errorf("row %+v", r)
+	}
+	// cam-1's privacy zone is shown masked to the recipient: the row says so.
+	if !strings.HasSuffix(r.Object, "(현장 열람) — 보호 구역 마스킹: cam-1") {
+		t.Errorf("the row's object %q does not say the zones were masked", r.Object)
 	}
 	_, _, err = w.svc.Package(ctx, w.people["jung"], x.ID)
 	wantCode(t, "package of a viewing", err, errs.Conflict, "provision.state")
