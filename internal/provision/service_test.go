@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gwanje/gwanje/internal/access"
-	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/errs"
 	"github.com/gwanje/gwanje/internal/export"
@@ -23,6 +22,7 @@ import (
 	"github.com/gwanje/gwanje/internal/retention"
 	"github.com/gwanje/gwanje/internal/seal"
 	"github.com/gwanje/gwanje/internal/store"
+	"github.com/gwanje/gwanje/internal/store/storetest"
 )
 
 var t0 = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) // 09:00 KST
@@ -50,26 +50,8 @@ func record(t *testing.T, s *store.Store, cam string, start int64, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := clip.Load(media.CodecH264)
-	if err != nil {
+	if _, err := storetest.Clip(w, media.CodecH264, start, n); err != nil {
 		t.Fatal(err)
-	}
-	for i := 0; i < n; i++ {
-		au := c.AUs[i%len(c.AUs)]
-		var nalus [][]byte
-		for _, nal := range au.NALUs {
-			if _, isParam := media.ExtractParams(media.CodecH264, [][]byte{nal}); isParam {
-				continue
-			}
-			nalus = append(nalus, nal)
-		}
-		data, err := media.ToAVCC(nalus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WriteFrame(&media.Frame{Wall: start + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}); err != nil {
-			t.Fatal(err)
-		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

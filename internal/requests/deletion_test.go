@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gwanje/gwanje/internal/clip"
 	"github.com/gwanje/gwanje/internal/clock"
 	"github.com/gwanje/gwanje/internal/ledger"
 	"github.com/gwanje/gwanje/internal/media"
@@ -22,6 +21,7 @@ import (
 	"github.com/gwanje/gwanje/internal/requests"
 	"github.com/gwanje/gwanje/internal/retention"
 	"github.com/gwanje/gwanje/internal/store"
+	"github.com/gwanje/gwanje/internal/store/storetest"
 )
 
 // needTool returns the path of an external tool, skipping the test when it
@@ -42,30 +42,12 @@ func needTool(t *testing.T, name string) string {
 // second) to camera from start, through a real store writer.
 func recordClip(t *testing.T, st *store.Store, camera string, start int64, n int) {
 	t.Helper()
-	c, err := clip.Load(media.CodecH264)
-	if err != nil {
-		t.Fatal(err)
-	}
 	w, err := st.Writer(camera)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range n {
-		au := c.AUs[i%len(c.AUs)]
-		var nalus [][]byte
-		for _, nal := range au.NALUs {
-			if _, isParam := media.ExtractParams(media.CodecH264, [][]byte{nal}); isParam {
-				continue
-			}
-			nalus = append(nalus, nal)
-		}
-		data, err := media.ToAVCC(nalus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.WriteFrame(&media.Frame{Wall: start + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := storetest.Clip(w, media.CodecH264, start, n); err != nil {
+		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)

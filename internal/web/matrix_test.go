@@ -30,6 +30,7 @@ import (
 	"github.com/gwanje/gwanje/internal/registry"
 	"github.com/gwanje/gwanje/internal/requests"
 	"github.com/gwanje/gwanje/internal/seal"
+	"github.com/gwanje/gwanje/internal/store/storetest"
 )
 
 // access of a route, as this test states it independently of the route
@@ -493,21 +494,11 @@ func liveFrames(t *testing.T, t0 time.Time) []*media.Frame {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []*media.Frame
-	for i, au := range c.AUs {
-		var nalus [][]byte
-		for _, nal := range au.NALUs {
-			if _, isParam := media.ExtractParams(media.CodecH264, [][]byte{nal}); !isParam {
-				nalus = append(nalus, nal)
-			}
-		}
-		data, err := media.ToAVCC(nalus)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, &media.Frame{Wall: media.Time90k(t0) + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data})
+	fs, err := storetest.Frames(media.CodecH264, media.Time90k(t0), len(c.AUs))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return fs
 }
 
 // stream is a response being read by a test client.

@@ -47,16 +47,16 @@ func Footage(st *store.Store, camera string, start int64, segDur time.Duration, 
 	return w.Close()
 }
 
-// Clip writes n frames of codec's sample clip (internal/clip, looping with
-// continuing timestamps) through w, starting at wall clock start (90 kHz),
-// as the recorder hands them over: parameter sets in Params, not in the
-// frames. It returns the wall clock end of the last frame.
-func Clip(w *store.Writer, codec media.Codec, start int64, n int) (int64, error) {
-	const op = "storetest.Clip"
+// Frames returns n frames of codec's sample clip (internal/clip, looping
+// with continuing timestamps) from wall clock start (90 kHz), as the
+// recorder hands them over: parameter sets in Params, not in the frames.
+func Frames(codec media.Codec, start int64, n int) ([]*media.Frame, error) {
+	const op = "storetest.Frames"
 	c, err := clip.Load(codec)
 	if err != nil {
-		return 0, errs.E(op, err)
+		return nil, errs.E(op, err)
 	}
+	out := make([]*media.Frame, n)
 	for i := range n {
 		au := c.AUs[i%len(c.AUs)]
 		var nalus [][]byte
@@ -67,9 +67,22 @@ func Clip(w *store.Writer, codec media.Codec, start int64, n int) (int64, error)
 		}
 		data, err := media.ToAVCC(nalus)
 		if err != nil {
-			return 0, errs.E(op, err)
+			return nil, errs.E(op, err)
 		}
-		f := &media.Frame{Wall: start + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}
+		out[i] = &media.Frame{Wall: start + int64(i)*clip.FrameDuration, Key: au.Key, Params: c.Params, Data: data}
+	}
+	return out, nil
+}
+
+// Clip writes n frames of codec's sample clip through w (Frames) and
+// returns the wall clock end of the last frame.
+func Clip(w *store.Writer, codec media.Codec, start int64, n int) (int64, error) {
+	const op = "storetest.Clip"
+	fs, err := Frames(codec, start, n)
+	if err != nil {
+		return 0, errs.E(op, err)
+	}
+	for i, f := range fs {
 		if err := w.WriteFrame(f); err != nil {
 			return 0, errs.E(op, fmt.Errorf("frame %d: %w", i, err))
 		}
