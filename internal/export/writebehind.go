@@ -32,6 +32,10 @@ const (
 	// writeBehindEvery is how many bytes are written through the page
 	// cache between two write-behind hints.
 	writeBehindEvery = 8 << 20
+	// cachedWrite is the most written through the page cache at once:
+	// single writes of 8 MiB cost the kernel up to ten times the CPU of
+	// the same bytes in 1 MiB writes here (docs/benchmarks.md).
+	cachedWrite = 1 << 20
 )
 
 // pkgFile writes a package file front to back. It is not safe for
@@ -243,19 +247,26 @@ func (p *pkgFile) writeStaged() error {
 	return nil
 }
 
-// writeCached writes b through the page cache, asking for writeback every
-// writeBehindEvery bytes.
+// writeCached writes b through the page cache, in pieces of cachedWrite
+// bytes at most, asking for writeback every writeBehindEvery bytes.
 func (p *pkgFile) writeCached(b []byte) (int, error) {
 	if err := p.writeStaged(); err != nil {
 		return 0, err
 	}
-	n, err := p.f.WriteAt(b, p.off)
-	p.off += int64(n)
-	if p.off-p.started >= writeBehindEvery {
-		startWriteback(p.fd, p.started, p.off-p.started)
-		p.started = p.off
+	n := 0
+	for n < len(b) {
+		k, err := p.f.WriteAt(b[n:min(len(b), n+cachedWrite)], p.off)
+		n += k
+		p.off += int64(k)
+		if p.off-p.started >= writeBehindEvery {
+			startWriteback(p.fd, p.started, p.off-p.started)
+			p.started = p.off
+		}
+		if err != nil {
+			return n, err
+		}
 	}
-	return n, err
+	return n, nil
 }
 
 // Sync writes what is staged and fsyncs the file. The tail that does not
