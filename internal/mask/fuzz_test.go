@@ -26,7 +26,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parsed spec fails validation: %v", err)
 		}
 		r := Renderer{Font: "/dev/null"}
-		g, err := r.graph(s, 320, 240, t.TempDir())
+		g, err := r.graph(s, 320, 240, t.TempDir(), 0)
 		if err != nil {
 			t.Fatalf("graph: %v", err)
 		}

@@ -152,13 +152,59 @@ func quote(s string) (string, error) {
 	return "'" + s + "'", nil
 }
 
+// mb is the side of the encoder's macroblock, the unit of its regions of
+// interest.
+const mb = 16
+
+// roiOffset is the quantiser offset (-1 best to +1 worst) the encoder is
+// told for masked areas: what is there is a blur, a pixelation or a fill,
+// with nothing to keep.
+const roiOffset = 0.8
+
+// roiBoxes adds to out the macroblocks that lie wholly inside the masked
+// pixels of m (a mask image placed at b's corner), one box per run of
+// them along a row of macroblocks.
+func roiBoxes(out []box, m *image.Gray, b box, W, H int) []box {
+	inside := func(x0, y0 int) bool {
+		for y := y0; y < y0+mb; y++ {
+			for x := x0; x < x0+mb; x++ {
+				mx, my := x-b.x, y-b.y
+				if mx < 0 || my < 0 || mx >= b.w || my >= b.h || m.Pix[my*m.Stride+mx] == 0 {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	for y := b.y / mb * mb; y+mb <= min(b.y+b.h, H); y += mb {
+		run := -1
+		for x := b.x / mb * mb; ; x += mb {
+			in := x+mb <= min(b.x+b.w, W) && inside(x, y)
+			if in && run < 0 {
+				run = x
+			}
+			if !in && run >= 0 {
+				out = append(out, box{x: run, y: y, w: x - run, h: mb})
+				run = -1
+			}
+			if !in && x+mb > b.x+b.w {
+				break
+			}
+		}
+	}
+	return out
+}
+
 // graph builds the filter graph for spec on a W×H picture, writing the
 // zones' mask images and the watermark's text into dir. Every masked area
 // is cut from a copy of the frame (split shares the picture, it does not
 // copy it), hidden, and laid back over the frame at its place: regions
 // only between their from and to, moving regions at a position computed
-// per frame.
-func (r *Renderer) graph(spec *Spec, W, H int, dir string) (*graph, error) {
+// per frame. dur > 0 is the length in seconds of an export's clip: the
+// encoder is then told the areas masked in every frame (zones, and fixed
+// regions lasting the whole clip) as regions of interest of lower quality
+// (addroi), whole macroblocks inside them only.
+func (r *Renderer) graph(spec *Spec, W, H int, dir string, dur float64) (*graph, error) {
 	const op = "mask.graph"
 	if W < 2 || H < 2 {
 		return nil, errs.Errorf(op, errs.Invalid, "picture size %dx%d", W, H)
@@ -177,12 +223,17 @@ func (r *Renderer) graph(spec *Spec, W, H int, dir string) (*graph, error) {
 	}
 	f.WriteString(";\n")
 	prev, k := "base", 0
+	var rois []box
 	for zi := range spec.Zones {
 		z := &spec.Zones[zi]
 		b := zoneBox(z.Points, W, H)
 		path := filepath.Join(dir, fmt.Sprintf("zone%d.png", zi))
-		if err := writePNG(path, zoneMask(z.Points, W, H, b)); err != nil {
+		zm := zoneMask(z.Points, W, H, b)
+		if err := writePNG(path, zm); err != nil {
 			return nil, errs.E(op, err)
+		}
+		if dur > 0 {
+			rois = roiBoxes(rois, zm, b, W, H)
 		}
 		g.inputs = append(g.inputs, path)
 		in := len(g.inputs) // input index of the mask
@@ -199,8 +250,16 @@ func (r *Renderer) graph(spec *Spec, W, H int, dir string) (*graph, error) {
 		w, h := pixelSize(rw, W), pixelSize(rh, H)
 		var x, y string
 		if len(rg.Keyframes) == 0 {
-			x = strconv.Itoa(min(int(math.Floor(rg.X*float64(W))), W-w))
-			y = strconv.Itoa(min(int(math.Floor(rg.Y*float64(H))), H-h))
+			px, py := min(int(math.Floor(rg.X*float64(W))), W-w), min(int(math.Floor(rg.Y*float64(H))), H-h)
+			x, y = strconv.Itoa(px), strconv.Itoa(py)
+			if dur > 0 && rg.From <= 0 && rg.To >= dur {
+				// The whole macroblocks inside the region.
+				x0, y0 := (px+mb-1)/mb*mb, (py+mb-1)/mb*mb
+				x1, y1 := (px+w)/mb*mb, (py+h)/mb*mb
+				if x1 > x0 && y1 > y0 {
+					rois = append(rois, box{x: x0, y: y0, w: x1 - x0, h: y1 - y0})
+				}
+			}
 		} else {
 			x = "'" + track(rg, W, w, func(k Keyframe) float64 { return k.X + k.W/2 }) + "'"
 			y = "'" + track(rg, H, h, func(k Keyframe) float64 { return k.Y + k.H/2 }) + "'"
@@ -242,11 +301,28 @@ func (r *Renderer) graph(spec *Spec, W, H int, dir string) (*graph, error) {
 			return nil, err
 		}
 		size := max(14, H/28)
+		// The watermark's band keeps its full quality: no region of
+		// interest reaches into the lowest 4×size pixels.
+		band := (H - 4*size) / mb * mb
+		kept := rois[:0]
+		for _, b := range rois {
+			if b.y+b.h > band {
+				b.h = band - b.y
+			}
+			if b.h > 0 {
+				kept = append(kept, b)
+			}
+		}
+		rois = kept
 		fmt.Fprintf(&f, "[%s]drawtext=fontfile=%s:textfile=%s:expansion=none:fontsize=%d:fontcolor=white@0.85:box=1:boxcolor=black@0.45:boxborderw=%d:x=w-tw-%d:y=h-th-%d[wm];\n",
 			prev, qf, qt, size, size/3, size, size)
 		prev = "wm"
 	}
-	fmt.Fprintf(&f, "[%s]format=yuv420p[out]\n", prev)
+	fmt.Fprintf(&f, "[%s]", prev)
+	for _, b := range rois {
+		fmt.Fprintf(&f, "addroi=x=%d:y=%d:w=%d:h=%d:qoffset=%s,", b.x, b.y, b.w, b.h, num(roiOffset))
+	}
+	f.WriteString("format=yuv420p[out]\n")
 	g.filter = f.String()
 	return g, nil
 }

@@ -159,7 +159,7 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 		return errs.E(op, errs.IO, err)
 	}
 	defer os.RemoveAll(work)
-	g, err := r.graph(spec, job.Width, job.Height, work)
+	g, err := r.graph(spec, job.Width, job.Height, work, job.Duration.Seconds())
 	if err != nil {
 		return errs.E(op, err)
 	}

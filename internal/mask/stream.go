@@ -28,7 +28,7 @@ func NewZoneFilter(zones []Zone, style Style, W, H int, dir string) (*ZoneFilter
 	if err := spec.Validate(); err != nil {
 		return nil, errs.E(op, err)
 	}
-	g, err := (&Renderer{}).graph(spec, W, H, dir)
+	g, err := (&Renderer{}).graph(spec, W, H, dir, 0)
 	if err != nil {
 		return nil, errs.E(op, err)
 	}
