@@ -192,7 +192,7 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 		"-movflags", "+faststart", "-f", "mp4", tmp)
 	cmd := exec.CommandContext(ctx, ff, args...)
 	cmd.WaitDelay = 5 * time.Second
-	cmd.Env = ffmpegEnv()
+	cmd.Env = FFmpegEnv()
 	var stderr limited
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -237,14 +237,14 @@ func (r *Renderer) Render(ctx context.Context, spec *Spec, job Job, out string) 
 	return nil
 }
 
-// ffmpegEnv is the environment of a rendering ffmpeg: gwanje's own, with
+// FFmpegEnv is the environment of an ffmpeg running a masking graph: gwanje's own, with
 // glibc's heap kept rather than trimmed. Each overlay of the graph copies
 // the whole frame into a newly allocated buffer (libavfilter's framesync
 // cannot hand it the frame it still holds); with glibc's defaults the
 // heap is given back to the kernel after every frame and faulted in again
 // for the next, which cost as much system time as the copies themselves
 // (docs/benchmarks.md). Other C libraries ignore the variable.
-func ffmpegEnv() []string {
+func FFmpegEnv() []string {
 	const tune = "glibc.malloc.trim_threshold=67108864:glibc.malloc.mmap_threshold=33554432"
 	env := os.Environ()
 	for i, kv := range env {

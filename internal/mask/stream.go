@@ -40,12 +40,14 @@ func NewZoneFilter(zones []Zone, style Style, W, H int, dir string) (*ZoneFilter
 }
 
 // Args are ffmpeg's arguments after the stream's own input (input 0): the
-// mask images as inputs 1…n, the graph, and its output as the one stream,
-// every source frame kept with its timestamp.
+// mask images as inputs 1…n, the graph on one filter thread (as a masked
+// export's: its filters work on small areas), and its output as the one
+// stream, every source frame kept with its timestamp. Run ffmpeg with
+// FFmpegEnv.
 func (f *ZoneFilter) Args() []string {
 	var a []string
 	for _, in := range f.inputs {
 		a = append(a, "-i", in)
 	}
-	return append(a, "-filter_complex_script", f.script, "-map", "[out]", "-fps_mode", "passthrough")
+	return append(a, "-filter_complex_threads", "1", "-filter_complex_script", f.script, "-map", "[out]", "-fps_mode", "passthrough")
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/gwanje/gwanje/internal/mask"
 	"github.com/gwanje/gwanje/internal/media"
 )
 
@@ -67,6 +68,7 @@ func (s *Server) startTranscode(ctx context.Context, w http.ResponseWriter, live
 	args = append(args, "-an", "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
 		"-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof", "pipe:3")
 	cmd := exec.CommandContext(ctx, s.opt.Transcode, args...)
+	cmd.Env = mask.FFmpegEnv() // glibc's heap kept: the zones' overlays copy every frame
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
