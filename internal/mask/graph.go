@@ -109,11 +109,12 @@ func zoneMask(pts []Point, W, H int, b box) *image.Gray {
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // track is the expression of a moving region's top-left coordinate in
-// pixels at time t: the first keyframe's value plus, per pair of
+// pixels at time t (a region of size pixels, in a box of box pixels kept
+// inside the picture): the first keyframe's value plus, per pair of
 // keyframes, its change times the clamped fraction of the way between
 // them — piecewise linear, held before the first and after the last, and
 // flat (no nesting) however many keyframes there are.
-func track(r *Region, full, size int, coord func(Keyframe) float64) string {
+func track(r *Region, full, size, box int, coord func(Keyframe) float64) string {
 	ks := r.Keyframes
 	pos := func(k Keyframe) float64 { return coord(k)*float64(full) - float64(size)/2 }
 	var b strings.Builder
@@ -125,7 +126,7 @@ func track(r *Region, full, size int, coord func(Keyframe) float64) string {
 		}
 		fmt.Fprintf(&b, "+(%s)*clip((t-%s)/%s,0,1)", num(d), num(ks[i-1].T), num(ks[i].T-ks[i-1].T))
 	}
-	return fmt.Sprintf("clip(%s,0,%d)", b.String(), full-size)
+	return fmt.Sprintf("clip(%s,0,%d)", b.String(), full-box)
 }
 
 // style is the filter chain hiding a w×h picture.
@@ -248,10 +249,13 @@ func (r *Renderer) graph(spec *Spec, W, H int, dir string, dur float64) (*graph,
 		rg := &spec.Regions[ri]
 		rw, rh := rg.Size()
 		w, h := pixelSize(rw, W), pixelSize(rh, H)
+		// crop and overlay place a 4:2:0 picture at even coordinates,
+		// moving an odd corner to the pixel before it: a box so moved
+		// grows by two, so that it still covers the region's last column
+		// and row (TestRegionEdgesMasked).
 		var x, y string
 		if len(rg.Keyframes) == 0 {
 			px, py := min(int(math.Floor(rg.X*float64(W))), W-w), min(int(math.Floor(rg.Y*float64(H))), H-h)
-			x, y = strconv.Itoa(px), strconv.Itoa(py)
 			if dur > 0 && rg.From <= 0 && rg.To >= dur {
 				// The whole macroblocks inside the region.
 				x0, y0 := (px+mb-1)/mb*mb, (py+mb-1)/mb*mb
@@ -260,9 +264,21 @@ func (r *Renderer) graph(spec *Spec, W, H int, dir string, dur float64) (*graph,
 					rois = append(rois, box{x: x0, y: y0, w: x1 - x0, h: y1 - y0})
 				}
 			}
+			if px%2 == 1 {
+				px, w = px-1, w+2
+			}
+			if py%2 == 1 {
+				py, h = py-1, h+2
+			}
+			x, y = strconv.Itoa(px), strconv.Itoa(py)
 		} else {
-			x = "'" + track(rg, W, w, func(k Keyframe) float64 { return k.X + k.W/2 }) + "'"
-			y = "'" + track(rg, H, h, func(k Keyframe) float64 { return k.Y + k.H/2 }) + "'"
+			// A moving box stands at a fractional position, which crop and
+			// overlay truncate and then round down to even: up to two
+			// pixels left or up of the region. The box is placed where the
+			// region is and made two pixels wider and taller.
+			x = "'" + track(rg, W, w, min(w+2, even(W)), func(k Keyframe) float64 { return k.X + k.W/2 }) + "'"
+			y = "'" + track(rg, H, h, min(h+2, even(H)), func(k Keyframe) float64 { return k.Y + k.H/2 }) + "'"
+			w, h = min(w+2, even(W)), min(h+2, even(H))
 		}
 		eval := ""
 		if len(rg.Keyframes) > 1 {

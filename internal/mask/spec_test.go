@@ -105,7 +105,7 @@ func TestTrackIsFlat(t *testing.T) {
 	if err := r.validate(0); err != nil {
 		t.Fatal(err)
 	}
-	e := track(&r, 1920, 192, func(k Keyframe) float64 { return k.X + k.W/2 })
+	e := track(&r, 1920, 192, 194, func(k Keyframe) float64 { return k.X + k.W/2 })
 	if strings.Count(e, "(") > 4*MaxKeyframes || strings.Contains(e, "((((") {
 		t.Errorf("nested expression: %.100s…", e)
 	}
