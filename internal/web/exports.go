@@ -42,6 +42,16 @@ func (s *Server) exportRoutes() []route {
 		h: http.HandlerFunc(s.createExport)}}, s.exportJobRoutes()...)
 }
 
+// packageFile names a new package file in the export directory (created
+// 0700 if needed) for a package made for one response; the caller
+// removes it once sent.
+func (s *Server) packageFile(op, prefix string) (string, error) {
+	if err := os.MkdirAll(s.opt.ExportDir, 0o700); err != nil {
+		return "", errs.E(op, errs.IO, err)
+	}
+	return filepath.Join(s.opt.ExportDir, prefix+newToken()+".zip"), nil
+}
+
 func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 	const op = "web.createExport"
 	req, err := s.exportRequestOf(r)
@@ -54,11 +64,11 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := os.MkdirAll(s.opt.ExportDir, 0o700); err != nil {
-		s.fail(w, r, errs.E(op, errs.IO, err))
+	path, err := s.packageFile(op, "export-")
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	path := filepath.Join(s.opt.ExportDir, "export-"+newToken()+".zip")
 	defer os.Remove(path)
 	m, err := s.opt.Exporter.Export(r.Context(), export.GateOf(s.opt.Gate, ap), req, path)
 	if err != nil {

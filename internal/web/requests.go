@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -824,11 +823,11 @@ func (s *Server) requestCopy(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := os.MkdirAll(s.opt.ExportDir, 0o700); err != nil {
-		s.fail(w, r, errs.E(op, errs.IO, err))
+	path, err := s.packageFile(op, "copy-")
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	path := filepath.Join(s.opt.ExportDir, "copy-"+newToken()+".zip")
 	defer os.Remove(path)
 	m, err := s.opt.Exporter.ExportMasked(r.Context(), export.GateOf(s.opt.Gate, ap), req,
 		export.Masking{Specs: specs, Reviewer: principal(r).User}, path)
